@@ -1,0 +1,552 @@
+import { DurableObject } from 'cloudflare:workers'
+import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
+import type { Env } from '../edge/env'
+import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
+import type { ContactSnapshot, QueuedMessage } from '../edge/queue/messages'
+import { contactStub } from './contact-client'
+import { migrateContactStorage } from './contact-schema'
+import { generateDataKey, importDataKey, sealText } from './data-key'
+import { sendOutbox } from './outbox'
+
+export interface IngestResult {
+  /** The contact that finally stored the events (differs from the target after a merge). */
+  contactKey: string
+  stored: number
+  duplicates: number
+}
+
+/** Everything an anonymous contact hands to the identified contact that absorbs it. */
+export interface HandOver {
+  events: { id: string; body: string }[]
+  traits: { key: string; value: string; updated_at: number; message_id: string | null }[]
+  traitChanges: {
+    key: string
+    old_value: string | null
+    new_value: string
+    changed_at: number
+    message_id: string | null
+  }[]
+  groups: { group_id: string; traits: string; joined_at: number; updated_at: number }[]
+  identities: { kind: string; value: string; status: string; linked_at: number }[]
+  dataKeys: { key_id: string; raw: string; created_at: number }[]
+}
+
+export type HandOverResult = { merged: true; state: HandOver } | { merged: false; reason: string }
+
+export interface TimelinePage {
+  items: StoredEvent[]
+  cursor: string | null
+}
+
+export interface ContactProfile {
+  key: string
+  userId: string | null
+  anonymousIds: string[]
+  traits: Record<string, unknown>
+  traitHistory: { key: string; from: unknown; to: unknown; at: string; messageId: string | null }[]
+  identities: { kind: string; value: string; status: string; linkedAt: string; detail?: string }[]
+  groups: { groupId: string; traits: Record<string, unknown>; joinedAt: string }[]
+  counters: { name: string; count: number; firstAt: string; lastAt: string }[]
+  firstSeen: string | null
+  lastSeen: string | null
+  eventCount: number
+}
+
+export type ProfileResult = { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
+
+/** How long after an ingest the alarm re-checks that the outbox reached the queue. */
+const OUTBOX_RETRY_MS = 30_000
+const ALL = '*'
+
+/**
+ * One object per contact, named by its canonical key (see domain/identity.ts). It is the
+ * contact's system of record: an event is stored when this object's transaction commits, and
+ * everything downstream (D1, the R2 archive) is fed from its outbox, so nothing acknowledged
+ * can be lost between the two.
+ */
+export class ContactDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+  private sealingKey?: Promise<{ id: string; key: CryptoKey }>
+  private flushing = false
+  private flushAgain = false
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    migrateContactStorage(this.sql)
+  }
+
+  /** Stores events for this contact in one transaction; duplicates by messageId are skipped. */
+  async ingest(key: string, events: IncomingEvent[]): Promise<IngestResult> {
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).ingest(forward, events)
+    if (!isAnonymousKey(key)) await this.absorbAnonymousContacts(key, events)
+
+    const sealing = await this.dataKey()
+    const prepared = await Promise.all(
+      events.map(async (incoming) => {
+        const event: StoredEvent = { id: crypto.randomUUID(), ...incoming }
+        const body = JSON.stringify(event)
+        return { event, body, sealed: await sealText(sealing.key, body) }
+      }),
+    )
+
+    let stored = 0
+    this.ctx.storage.transactionSync(() => {
+      this.setMeta('key', key)
+      for (const { event, body, sealed } of prepared) {
+        if (!this.storeEvent(event, body)) continue
+        stored++
+        this.enqueue({
+          kind: 'event',
+          contactKey: key,
+          event,
+          archive: {
+            id: event.id,
+            type: event.type,
+            receivedAt: event.receivedAt,
+            timestamp: event.timestamp,
+            sourceId: event.sourceId,
+            keyId: sealing.id,
+            ...sealed,
+          },
+        })
+      }
+      if (stored > 0) this.enqueue(this.snapshot(key))
+    })
+    if (stored > 0) {
+      // The alarm is the safety net should this object stop before the send below completes.
+      await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+      this.shipOutbox()
+    }
+    return { contactKey: key, stored, duplicates: events.length - stored }
+  }
+
+  /**
+   * Called on an anonymous contact by the identified contact `into`. Hands over its whole state
+   * and from then on forwards its events to `into`. An anonymous contact joins one identified
+   * contact only: a second claimant is refused, so identified contacts never absorb each other
+   * through a shared device id. The state stays here until `completeHandOver`, so a claimant
+   * that fails before committing can ask again.
+   */
+  async handOver(into: string): Promise<HandOverResult> {
+    const current = this.meta('merged_into')
+    if (current && current !== into) {
+      return { merged: false, reason: `already merged into another identified contact` }
+    }
+    const state: HandOver = {
+      events: this.sql.exec<{ id: string; body: string }>('SELECT id, body FROM events ORDER BY seq').toArray(),
+      traits: this.sql.exec<HandOver['traits'][number]>('SELECT key, value, updated_at, message_id FROM traits').toArray(),
+      traitChanges: this.sql
+        .exec<HandOver['traitChanges'][number]>(
+          'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq',
+        )
+        .toArray(),
+      groups: this.sql.exec<HandOver['groups'][number]>('SELECT group_id, traits, joined_at, updated_at FROM groups').toArray(),
+      identities: this.sql.exec<HandOver['identities'][number]>('SELECT kind, value, status, linked_at FROM identities').toArray(),
+      dataKeys: this.sql.exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys').toArray(),
+    }
+    this.setMeta('merged_into', into)
+    return { merged: true, state }
+  }
+
+  /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
+  async completeHandOver(into: string): Promise<void> {
+    if (this.meta('merged_into') !== into) return
+    this.ctx.storage.transactionSync(() => {
+      for (const table of ['events', 'counters', 'traits', 'trait_changes', 'groups', 'identities', 'data_keys']) {
+        this.sql.exec(`DELETE FROM ${table}`)
+      }
+    })
+    this.sealingKey = undefined
+  }
+
+  async profile(): Promise<ProfileResult> {
+    const mergedInto = this.meta('merged_into')
+    if (mergedInto) return { found: false, mergedInto }
+    const key = this.meta('key')
+    if (!key) return { found: false }
+    const all = this.counter(ALL)
+    const identities = this.sql
+      .exec<{ kind: string; value: string; status: string; linked_at: number; detail: string | null }>(
+        'SELECT kind, value, status, linked_at, detail FROM identities ORDER BY linked_at',
+      )
+      .toArray()
+    return {
+      found: true,
+      profile: {
+        key,
+        userId: isAnonymousKey(key) ? null : key,
+        anonymousIds: identities.filter((i) => i.kind === 'anonymousId' && i.status !== 'conflict').map((i) => i.value),
+        traits: this.traits(),
+        traitHistory: this.sql
+          .exec<{ key: string; old_value: string | null; new_value: string; changed_at: number; message_id: string | null }>(
+            'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq DESC LIMIT 200',
+          )
+          .toArray()
+          .map((row) => ({
+            key: row.key,
+            from: row.old_value === null ? null : JSON.parse(row.old_value),
+            to: JSON.parse(row.new_value),
+            at: iso(row.changed_at),
+            messageId: row.message_id,
+          })),
+        identities: identities.map((row) => ({
+          kind: row.kind,
+          value: row.value,
+          status: row.status,
+          linkedAt: iso(row.linked_at),
+          ...(row.detail ? { detail: row.detail } : {}),
+        })),
+        groups: this.sql
+          .exec<{ group_id: string; traits: string; joined_at: number }>('SELECT group_id, traits, joined_at FROM groups')
+          .toArray()
+          .map((row) => ({ groupId: row.group_id, traits: JSON.parse(row.traits), joinedAt: iso(row.joined_at) })),
+        counters: this.sql
+          .exec<{ name: string; count: number; first_at: number; last_at: number }>(
+            'SELECT name, count, first_at, last_at FROM counters WHERE name != ? ORDER BY count DESC',
+            ALL,
+          )
+          .toArray()
+          .map((row) => ({ name: row.name, count: row.count, firstAt: iso(row.first_at), lastAt: iso(row.last_at) })),
+        firstSeen: all ? iso(all.first_at) : null,
+        lastSeen: all ? iso(all.last_at) : null,
+        eventCount: all?.count ?? 0,
+      },
+    }
+  }
+
+  /** Newest first by event time; the cursor is opaque to callers. */
+  async timeline(options: { limit: number; cursor?: string | null }): Promise<TimelinePage & { mergedInto?: string }> {
+    const mergedInto = this.meta('merged_into')
+    if (mergedInto) return { items: [], cursor: null, mergedInto }
+    const [timestamp, seq] = decodeCursor(options.cursor)
+    const rows = this.sql
+      .exec<{ seq: number; timestamp: number; body: string }>(
+        `SELECT seq, timestamp, body FROM events WHERE (timestamp, seq) < (?, ?)
+         ORDER BY timestamp DESC, seq DESC LIMIT ?`,
+        timestamp,
+        seq,
+        options.limit + 1,
+      )
+      .toArray()
+    const page = rows.slice(0, options.limit)
+    const last = page[page.length - 1]
+    return {
+      items: page.map((row) => JSON.parse(row.body) as StoredEvent),
+      cursor: rows.length > options.limit && last ? `${last.timestamp}.${last.seq}` : null,
+    }
+  }
+
+  /** Raw data keys of this contact (its own and those of contacts it absorbed). */
+  async dataKeys(): Promise<{ keyId: string; raw: string }[]> {
+    return this.sql
+      .exec<{ key_id: string; raw: string }>('SELECT key_id, raw FROM data_keys')
+      .toArray()
+      .map((row) => ({ keyId: row.key_id, raw: row.raw }))
+  }
+
+  /** Safety net: ships what a failed or interrupted send left in the outbox. */
+  override async alarm(): Promise<void> {
+    try {
+      await this.flushOutbox()
+    } finally {
+      const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
+      if (left > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+    }
+  }
+
+  private async absorbAnonymousContacts(key: string, events: IncomingEvent[]): Promise<void> {
+    const candidates = new Set<string>()
+    for (const event of events) {
+      if (event.anonymousId) candidates.add(event.anonymousId)
+      if (event.type === 'alias') {
+        const previous = usableId(event.previousId)
+        if (previous && previous !== key) candidates.add(previous)
+      }
+    }
+    const known = new Set(
+      this.sql
+        .exec<{ value: string }>("SELECT value FROM identities WHERE kind = 'anonymousId'")
+        .toArray()
+        .map((row) => row.value),
+    )
+    await Promise.all(
+      [...candidates].filter((id) => !known.has(id)).map((id) => this.absorb(key, id)),
+    )
+  }
+
+  private async absorb(key: string, anonymousId: string): Promise<void> {
+    const fromKey = anonymousKey(anonymousId)
+    const source = contactStub(this.env, fromKey)
+    const result = await source.handOver(key)
+    const now = Date.now()
+    if (!result.merged) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO identities (kind, value, status, linked_at, detail) VALUES ('anonymousId', ?, 'conflict', ?, ?)`,
+        anonymousId,
+        now,
+        result.reason,
+      )
+      return
+    }
+    const { state } = result
+    this.ctx.storage.transactionSync(() => {
+      for (const row of state.events) this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
+      for (const trait of state.traits) {
+        this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
+      }
+      for (const change of state.traitChanges) {
+        this.sql.exec(
+          'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
+          change.key,
+          change.old_value,
+          change.new_value,
+          change.changed_at,
+          change.message_id,
+        )
+      }
+      for (const group of state.groups) {
+        this.sql.exec(
+          `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (group_id) DO UPDATE SET joined_at = MIN(joined_at, excluded.joined_at)`,
+          group.group_id,
+          group.traits,
+          group.joined_at,
+          group.updated_at,
+        )
+      }
+      for (const identity of state.identities) {
+        this.sql.exec(
+          'INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, ?, ?)',
+          identity.kind,
+          identity.value,
+          identity.status,
+          identity.linked_at,
+        )
+      }
+      for (const dataKey of state.dataKeys) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, ?)`,
+          dataKey.key_id,
+          dataKey.raw,
+          dataKey.created_at,
+          fromKey,
+        )
+      }
+      this.sql.exec(
+        `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
+        anonymousId,
+        now,
+      )
+      this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
+    })
+    await source.completeHandOver(key)
+  }
+
+  /** Inserts one event and updates the contact's counters and traits; false for a duplicate. */
+  private storeEvent(event: StoredEvent, body: string): boolean {
+    const at = Date.parse(event.timestamp)
+    const inserted = this.sql.exec(
+      `INSERT OR IGNORE INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      event.id,
+      event.messageId,
+      event.type,
+      event.event ?? event.name ?? null,
+      at,
+      Date.parse(event.receivedAt),
+      event.enrichment.bot ? 1 : 0,
+      body,
+    ).rowsWritten
+    if (inserted === 0) return false
+    if (event.userId) this.linkIdentity('userId', event.userId, at)
+    if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
+    if (event.enrichment.bot) return true
+    this.count(ALL, at)
+    this.count(counterName(event), at)
+    if (event.type === 'identify' && event.traits) {
+      for (const [name, value] of Object.entries(event.traits)) {
+        this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)
+      }
+      const email = event.traits.email
+      if (typeof email === 'string' && email) this.linkIdentity('email', email.toLowerCase(), at)
+    }
+    if (event.type === 'group' && event.groupId) {
+      this.sql.exec(
+        `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET traits = excluded.traits, updated_at = excluded.updated_at
+         WHERE excluded.updated_at >= groups.updated_at`,
+        event.groupId,
+        JSON.stringify(event.traits ?? {}),
+        at,
+        at,
+      )
+    }
+    return true
+  }
+
+  /**
+   * Last write wins by event time, so an identify that arrives late (an offline queue flushing)
+   * never overwrites a newer value; every change is kept in the history either way.
+   */
+  private applyTrait(name: string, value: string, at: number, messageId: string | null, record: boolean) {
+    const current = this.sql
+      .exec<{ value: string; updated_at: number }>('SELECT value, updated_at FROM traits WHERE key = ?', name)
+      .toArray()[0]
+    if (current && (current.value === value || current.updated_at > at)) return
+    this.sql.exec(
+      `INSERT INTO traits (key, value, updated_at, message_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+       message_id = excluded.message_id`,
+      name,
+      value,
+      at,
+      messageId,
+    )
+    if (record) {
+      this.sql.exec(
+        'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
+        name,
+        current?.value ?? null,
+        value,
+        at,
+        messageId,
+      )
+    }
+  }
+
+  private linkIdentity(kind: string, value: string, at: number) {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, 'linked', ?)`,
+      kind,
+      value,
+      at,
+    )
+  }
+
+  private count(name: string, at: number) {
+    this.sql.exec(
+      `INSERT INTO counters (name, count, first_at, last_at) VALUES (?, 1, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET count = count + 1,
+       first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)`,
+      name,
+      at,
+      at,
+    )
+  }
+
+  private counter(name: string) {
+    return this.sql
+      .exec<{ count: number; first_at: number; last_at: number }>(
+        'SELECT count, first_at, last_at FROM counters WHERE name = ?',
+        name,
+      )
+      .toArray()[0]
+  }
+
+  private traits(): Record<string, unknown> {
+    const traits: Record<string, unknown> = {}
+    for (const row of this.sql.exec<{ key: string; value: string }>('SELECT key, value FROM traits')) {
+      traits[row.key] = JSON.parse(row.value)
+    }
+    return traits
+  }
+
+  private snapshot(key: string): ContactSnapshot {
+    const version = Number(this.meta('version') ?? 0) + 1
+    this.setMeta('version', String(version))
+    const all = this.counter(ALL)
+    const traits = this.traits()
+    const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
+    const anonymousIds = this.sql
+      .exec<{ value: string }>("SELECT value FROM identities WHERE kind = 'anonymousId' AND status != 'conflict'")
+      .toArray()
+      .map((row) => row.value)
+    const now = Date.now()
+    return {
+      kind: 'contact',
+      key,
+      version,
+      userId: isAnonymousKey(key) ? undefined : key,
+      anonymousIds,
+      email,
+      traits,
+      firstSeen: iso(all?.first_at ?? now),
+      lastSeen: iso(all?.last_at ?? now),
+      eventCount: all?.count ?? 0,
+    }
+  }
+
+  private enqueue(message: QueuedMessage) {
+    this.sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify(message))
+  }
+
+  /** Ships the outbox without holding up the caller; the alarm retries whatever fails. */
+  private shipOutbox() {
+    this.ctx.waitUntil(this.flushOutbox().catch(() => undefined))
+  }
+
+  private async flushOutbox(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true
+      return
+    }
+    this.flushing = true
+    try {
+      do {
+        this.flushAgain = false
+        await sendOutbox(this.sql, this.env.EVENTS)
+      } while (this.flushAgain)
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async dataKey(): Promise<{ id: string; key: CryptoKey }> {
+    this.sealingKey ??= (async () => {
+      let row = this.sql
+        .exec<{ key_id: string; raw: string }>(
+          "SELECT key_id, raw FROM data_keys WHERE origin = 'own' ORDER BY created_at DESC LIMIT 1",
+        )
+        .toArray()[0]
+      if (!row) {
+        row = { key_id: crypto.randomUUID(), raw: generateDataKey() }
+        this.sql.exec(
+          `INSERT INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, 'own')`,
+          row.key_id,
+          row.raw,
+          Date.now(),
+        )
+      }
+      return { id: row.key_id, key: await importDataKey(row.raw) }
+    })()
+    return this.sealingKey
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value
+  }
+
+  private setMeta(key: string, value: string) {
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+  }
+}
+
+function counterName(event: StoredEvent): string {
+  if (event.type === 'track') return event.event ?? 'track'
+  return `$${event.type}`
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+const END = Number.MAX_SAFE_INTEGER
+
+function decodeCursor(cursor: string | null | undefined): [number, number] {
+  if (!cursor) return [END, END]
+  const [timestamp, seq] = cursor.split('.').map(Number)
+  if (!Number.isFinite(timestamp) || !Number.isFinite(seq)) return [END, END]
+  return [timestamp!, seq!]
+}

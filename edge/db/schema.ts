@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * D1 holds what must be queried across contacts. It is fed in batches by the queue consumer;
+ * the ContactDOs stay the system of record for each contact.
+ */
+
+export const sources = sqliteTable('sources', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  writeKey: text('write_key').notNull().unique(),
+  allowedOrigins: text('allowed_origins', { mode: 'json' }).$type<string[]>().notNull(),
+  consentMode: text('consent_mode', { enum: ['opt-in', 'opt-out'] }).notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  createdAt: text('created_at').notNull(),
+})
+
+export const contacts = sqliteTable(
+  'contacts',
+  {
+    key: text('key').primaryKey(),
+    userId: text('user_id'),
+    email: text('email'),
+    anonymousIds: text('anonymous_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    traits: text('traits', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    firstSeen: text('first_seen').notNull(),
+    lastSeen: text('last_seen').notNull(),
+    eventCount: integer('event_count').notNull(),
+    version: integer('version').notNull(),
+    mergedInto: text('merged_into'),
+  },
+  (t) => [
+    index('contacts_by_last_seen').on(t.lastSeen, t.key),
+    index('contacts_by_email').on(t.email),
+  ],
+)
+
+export const identities = sqliteTable(
+  'identities',
+  {
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    contactKey: text('contact_key').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.value] }), index('identities_by_contact').on(t.contactKey)],
+)
+
+/** Anonymous contacts absorbed by identified ones; events arriving late are re-keyed through it. */
+export const merges = sqliteTable('merges', {
+  fromKey: text('from_key').primaryKey(),
+  intoKey: text('into_key').notNull(),
+  mergedAt: text('merged_at').notNull(),
+})
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id').notNull(),
+    contactKey: text('contact_key').notNull(),
+    sourceId: text('source_id').notNull(),
+    type: text('type').notNull(),
+    event: text('event'),
+    userId: text('user_id'),
+    anonymousId: text('anonymous_id'),
+    timestamp: text('timestamp').notNull(),
+    receivedAt: text('received_at').notNull(),
+    day: text('day').notNull(),
+    path: text('path'),
+    /** 1 when the event starts a visit (no referrer from the same site): counts visits by channel. */
+    landing: integer('landing', { mode: 'boolean' }).notNull(),
+    referrerDomain: text('referrer_domain'),
+    channel: text('channel'),
+    country: text('country'),
+    browser: text('browser'),
+    os: text('os'),
+    device: text('device'),
+    bot: integer('bot', { mode: 'boolean' }).notNull(),
+    properties: text('properties', { mode: 'json' }),
+    context: text('context', { mode: 'json' }),
+    /** 0 until the rollups have counted this row (see queue/consumer.ts). */
+    rolledUp: integer('rolled_up').notNull().default(0),
+  },
+  (t) => [
+    index('events_by_contact').on(t.contactKey, t.timestamp),
+    index('events_by_time').on(t.timestamp),
+    index('events_pending_rollup').on(t.rolledUp).where(sql`rolled_up = 0`),
+  ],
+)
+
+/** Additive daily counts without identifiers: they survive erasure and retention. */
+export const dailyRollups = sqliteTable(
+  'daily_rollups',
+  {
+    day: text('day').notNull(),
+    metric: text('metric').notNull(),
+    dimension: text('dimension').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.metric, t.dimension] })],
+)
+
+/** Which contacts were active on which day, for unique-visitor counts. */
+export const contactDays = sqliteTable(
+  'contact_days',
+  {
+    day: text('day').notNull(),
+    contactKey: text('contact_key').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.contactKey] })],
+)
+
+/** Messages the consumer could not apply after its retries, kept for inspection and replay. */
+export const deadLetters = sqliteTable('dead_letters', {
+  id: text('id').primaryKey(),
+  queue: text('queue').notNull(),
+  body: text('body').notNull(),
+  attempts: integer('attempts').notNull(),
+  receivedAt: text('received_at').notNull(),
+})

@@ -1,0 +1,19 @@
+import { createApp } from './app'
+import type { Env } from './env'
+import { consumeDeadLetters, consumeEvents } from './queue/consumer'
+import { runScheduledMaintenance } from './maintenance'
+
+export { ContactDO } from '../durable/contact-do'
+
+const app = createApp()
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.endsWith('-dlq')) await consumeDeadLetters(batch, env)
+    else await consumeEvents(batch, env)
+  },
+  async scheduled(controller, env) {
+    await runScheduledMaintenance(env, new Date(controller.scheduledTime))
+  },
+} satisfies ExportedHandler<Env>

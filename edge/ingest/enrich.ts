@@ -1,0 +1,160 @@
+import { isbot } from 'isbot'
+import { UAParser } from 'ua-parser-js'
+import { CLICK_ID_PARAMS, classifyChannel, domainOf } from '../domain/channel'
+import type { Enrichment } from './stored-event'
+
+/** What the request itself tells about the client, computed once per request. */
+export interface ClientInfo {
+  userAgent?: string
+  ip?: string
+  country?: string
+}
+
+type DeviceInfo = Pick<Enrichment, 'browser' | 'os' | 'device' | 'bot'>
+
+/**
+ * Parses a user agent once per request and string: a batch of 20 events from one browser
+ * carries the same user agent 20 times.
+ */
+export function deviceParser() {
+  const seen = new Map<string, DeviceInfo>()
+  return function parseDevice(userAgent: string | undefined): DeviceInfo {
+    if (!userAgent) return { device: 'other', bot: false }
+    let info = seen.get(userAgent)
+    if (!info) {
+      info = describeDevice(userAgent)
+      seen.set(userAgent, info)
+    }
+    return info
+  }
+}
+
+function describeDevice(userAgent: string): DeviceInfo {
+  if (isbot(userAgent)) return { device: 'bot', bot: true }
+  const result = new UAParser(userAgent).getResult()
+  const type = result.device.type
+  const device = type === 'mobile' || type === 'tablet' ? type : type ? 'other' : 'desktop'
+  return {
+    browser: result.browser.name,
+    os: result.os.name,
+    device,
+    bot: false,
+  }
+}
+
+/** HMAC-SHA256 of the IP under the deployment's salt, first 16 bytes as hex. */
+export async function hashIp(ip: string, key: CryptoKey): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(ip))
+  return [...new Uint8Array(mac, 0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+export function importIpKey(salt: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(salt),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
+}
+
+interface PageFields {
+  url?: string
+  path?: string
+  referrer?: string
+  search?: string
+}
+
+/** Page, campaign and channel facts of one message (Segment puts them in context and properties). */
+export function describePage(message: {
+  type: string
+  properties?: Record<string, unknown>
+  context: Record<string, unknown>
+}): Pick<
+  Enrichment,
+  'url' | 'path' | 'referrer' | 'referrerDomain' | 'landing' | 'channel' | 'campaign' | 'clickIds'
+> {
+  const page = { ...asRecord<PageFields>(message.context.page) }
+  if (message.type === 'page') Object.assign(page, pickStrings(message.properties, PAGE_KEYS))
+  const url = stringOr(page.url)
+  const parsed = safeUrl(url)
+  const path = stringOr(page.path) ?? parsed?.pathname
+  const referrer = stringOr(page.referrer) || undefined
+  const campaign = campaignOf(message.context.campaign, parsed)
+  const clickIds = CLICK_ID_PARAMS.filter((name) => campaign[name])
+  const referrerDomain = domainOf(referrer)
+  const channel = classifyChannel({
+    utmSource: campaign.source,
+    utmMedium: campaign.medium,
+    utmCampaign: campaign.name,
+    clickIds,
+    referrerDomain,
+    pageDomain: parsed?.hostname,
+  })
+  const pageDomain = parsed?.hostname.replace(/^www\./, '')
+  return {
+    url,
+    path,
+    referrer,
+    referrerDomain,
+    landing: !referrerDomain || referrerDomain !== pageDomain,
+    channel,
+    campaign: Object.keys(campaign).length ? campaign : undefined,
+    clickIds: clickIds.length ? clickIds : undefined,
+  }
+}
+
+const PAGE_KEYS = ['url', 'path', 'referrer', 'search'] as const
+
+/** Segment's `context.campaign` names utm_campaign `name`; URL parameters fill what it lacks. */
+function campaignOf(value: unknown, url: URL | undefined): Record<string, string> {
+  const campaign: Record<string, string> = {}
+  for (const [key, raw] of Object.entries(asRecord<Record<string, unknown>>(value))) {
+    if (typeof raw === 'string' && raw) campaign[key] = raw
+  }
+  if (url) {
+    for (const [param, key] of UTM_PARAMS) {
+      const found = url.searchParams.get(param)
+      if (found && !campaign[key]) campaign[key] = found
+    }
+    for (const param of CLICK_ID_PARAMS) {
+      const found = url.searchParams.get(param)
+      if (found && !campaign[param]) campaign[param] = found
+    }
+  }
+  return campaign
+}
+
+const UTM_PARAMS = [
+  ['utm_source', 'source'],
+  ['utm_medium', 'medium'],
+  ['utm_campaign', 'name'],
+  ['utm_term', 'term'],
+  ['utm_content', 'content'],
+] as const
+
+function asRecord<T>(value: unknown): Partial<T> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Partial<T>) : {}
+}
+
+function pickStrings(source: Record<string, unknown> | undefined, keys: readonly string[]) {
+  const picked: Record<string, string> = {}
+  for (const key of keys) {
+    const value = source?.[key]
+    if (typeof value === 'string' && value) picked[key] = value
+  }
+  return picked
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+function safeUrl(url: string | undefined): URL | undefined {
+  if (!url) return undefined
+  try {
+    return new URL(url)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from '@hono/zod-openapi'
+
+/**
+ * Segment's message spec, as the wire contract of `/v1/*`. Objects stay loose: SDKs add fields
+ * we do not know, and dropping them would lose data the customer sent.
+ */
+
+export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const
+export type MessageType = (typeof MESSAGE_TYPES)[number]
+
+const id = z
+  .union([z.string().max(255), z.number()])
+  .transform(String)
+  .openapi({ type: 'string' })
+const isoDate = z
+  .string()
+  .max(64)
+  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date')
+const record = z.record(z.string(), z.unknown())
+
+const common = {
+  messageId: z.string().min(1).max(100).optional(),
+  userId: id.nullish(),
+  anonymousId: id.nullish(),
+  timestamp: isoDate.optional(),
+  originalTimestamp: isoDate.optional(),
+  sentAt: isoDate.optional(),
+  context: record.optional(),
+  integrations: record.optional(),
+  writeKey: z.string().optional(),
+}
+
+export const TrackSchema = z.looseObject({
+  ...common,
+  type: z.literal('track'),
+  event: z.string().trim().min(1, 'track needs an event name').max(200),
+  properties: record.optional(),
+})
+export const IdentifySchema = z.looseObject({
+  ...common,
+  type: z.literal('identify'),
+  traits: record.optional(),
+})
+export const PageSchema = z.looseObject({
+  ...common,
+  type: z.literal('page'),
+  name: z.string().max(200).nullish(),
+  category: z.string().max(200).nullish(),
+  properties: record.optional(),
+})
+export const ScreenSchema = z.looseObject({
+  ...common,
+  type: z.literal('screen'),
+  name: z.string().max(200).nullish(),
+  properties: record.optional(),
+})
+export const GroupSchema = z.looseObject({
+  ...common,
+  type: z.literal('group'),
+  groupId: id.pipe(z.string().min(1, 'group needs a groupId')),
+  traits: record.optional(),
+})
+export const AliasSchema = z.looseObject({
+  ...common,
+  type: z.literal('alias'),
+  previousId: id.pipe(z.string().min(1, 'alias needs a previousId')),
+})
+
+export const MessageSchema = z
+  .discriminatedUnion('type', [
+    TrackSchema,
+    IdentifySchema,
+    PageSchema,
+    ScreenSchema,
+    GroupSchema,
+    AliasSchema,
+  ])
+  .openapi('SegmentMessage')
+export type Message = z.infer<typeof MessageSchema>
+
+export const BatchSchema = z
+  .looseObject({
+    batch: z.array(z.unknown()).openapi({
+      description: 'Segment messages (see SegmentMessage); each is accepted or rejected alone',
+      items: { $ref: '#/components/schemas/SegmentMessage' },
+    }),
+    sentAt: isoDate.optional(),
+    context: record.optional(),
+    integrations: record.optional(),
+    writeKey: z.string().optional(),
+  })
+  .openapi('Batch')
+
+export const RejectionSchema = z.object({
+  index: z.number().int(),
+  code: z.string(),
+  message: z.string(),
+})
+export type Rejection = z.infer<typeof RejectionSchema>
+
+export const IngestResponseSchema = z
+  .object({
+    success: z.literal(true),
+    accepted: z.number().int(),
+    rejected: z.array(RejectionSchema),
+  })
+  .openapi('IngestResult')

@@ -1,0 +1,156 @@
+import { correctTimestamp } from '../domain/clock'
+import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
+import { describeIssues } from '../errors'
+import { describePage, type ClientInfo, type deviceParser } from './enrich'
+import { MessageSchema, type MessageType, type Rejection } from './message-schema'
+import type { IncomingEvent } from './stored-event'
+
+export const MAX_MESSAGE_BYTES = 32 * 1024
+export const MAX_BATCH_BYTES = 500 * 1024
+
+/** Fields of a batch envelope that apply to every message in it. */
+export interface Envelope {
+  sentAt?: string
+  context?: Record<string, unknown>
+  integrations?: Record<string, unknown>
+}
+
+export interface RequestFacts {
+  sourceId: string
+  receivedAt: Date
+  client: ClientInfo
+  /** Keyed hash of an IP, memoised per request (server SDKs forward end users' IPs per message). */
+  hashIp: (ip: string) => Promise<string>
+  parseDevice: ReturnType<typeof deviceParser>
+}
+
+export type Normalized =
+  | { ok: true; key: string; event: IncomingEvent }
+  | { ok: false; rejection: Omit<Rejection, 'index'> }
+
+/**
+ * Validates one message and turns it into the event Cairn stores: envelope merged, ids
+ * checked, messageId assigned, timestamp corrected, enrichment added. Each message is judged
+ * alone so that one bad message never costs its neighbours.
+ */
+export async function normalizeMessage(
+  raw: unknown,
+  envelope: Envelope,
+  facts: RequestFacts,
+  impliedType?: MessageType,
+): Promise<Normalized> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    return reject('invalid_message', 'A message must be a JSON object')
+  }
+  const size = new TextEncoder().encode(JSON.stringify(raw)).length
+  if (size > MAX_MESSAGE_BYTES) {
+    return reject('message_too_large', `Message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`)
+  }
+  const candidate = impliedType ? { ...raw, type: impliedType } : raw
+  const parsed = MessageSchema.safeParse(candidate)
+  if (!parsed.success) {
+    const first = describeIssues(parsed.error.issues)[0]
+    return reject('invalid_message', first ? `${first.path}: ${first.message}` : 'Invalid message')
+  }
+  const message = parsed.data
+  const userId = usableId(message.userId)
+  const anonymousId = usableId(message.anonymousId)
+  const key = canonicalKey({ userId, anonymousId })
+  if (!key) {
+    const placeholder = isPlaceholderId(message.userId) || isPlaceholderId(message.anonymousId)
+    return reject(
+      'missing_identity',
+      placeholder
+        ? 'userId/anonymousId hold only placeholder values (such as "null" or "anonymous"); a real userId or anonymousId is required'
+        : 'Every message needs a userId or an anonymousId',
+    )
+  }
+
+  const context = { ...envelope.context, ...message.context }
+  const ip = typeof context.ip === 'string' ? context.ip : facts.client.ip
+  delete context.ip
+  const userAgent =
+    typeof context.userAgent === 'string' ? context.userAgent : facts.client.userAgent
+  const sentAt = message.sentAt ?? envelope.sentAt
+  const time = correctTimestamp({
+    timestamp: message.timestamp ?? message.originalTimestamp,
+    sentAt,
+    receivedAt: facts.receivedAt,
+  })
+  const rest = extraFields(message)
+  const event: IncomingEvent = {
+    ...rest,
+    messageId: message.messageId ?? (await assignMessageId(message)),
+    type: message.type,
+    userId: userId ?? undefined,
+    anonymousId: anonymousId ?? undefined,
+    context,
+    integrations: { ...envelope.integrations, ...message.integrations },
+    timestamp: time.timestamp.toISOString(),
+    originalTimestamp: time.originalTimestamp,
+    sentAt,
+    receivedAt: facts.receivedAt.toISOString(),
+    sourceId: facts.sourceId,
+    enrichment: {
+      ...facts.parseDevice(userAgent),
+      country: facts.client.country,
+      ipHash: ip ? await facts.hashIp(ip) : undefined,
+      ...describePage({ type: message.type, properties: propertiesOf(message), context }),
+    },
+  }
+  return { ok: true, key, event }
+}
+
+function reject(code: string, message: string): Normalized {
+  return { ok: false, rejection: { code, message } }
+}
+
+function propertiesOf(message: object) {
+  return 'properties' in message ? (message.properties as Record<string, unknown>) : undefined
+}
+
+/** Keeps the type-specific Segment fields and anything unknown an SDK added. */
+function extraFields(message: Record<string, unknown>) {
+  const {
+    messageId: _messageId,
+    userId: _userId,
+    anonymousId: _anonymousId,
+    timestamp: _timestamp,
+    originalTimestamp: _originalTimestamp,
+    sentAt: _sentAt,
+    context: _context,
+    integrations: _integrations,
+    writeKey: _writeKey,
+    type: _type,
+    ...rest
+  } = message
+  return rest as Partial<IncomingEvent>
+}
+
+/**
+ * A message that arrives without a messageId still deserves retry safety: when it carries its
+ * own timestamp, the same content retried is the same event, so the id is a hash of the content
+ * (minus `sentAt`, which changes between attempts). Without a timestamp two identical messages
+ * may be two real events, so they get random ids.
+ */
+async function assignMessageId(message: Record<string, unknown>) {
+  if (!message.timestamp) return `cairn-${crypto.randomUUID()}`
+  const { sentAt: _ignored, ...content } = message
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(stableStringify(content)),
+  )
+  const hex = [...new Uint8Array(digest, 0, 16)].map((b) => b.toString(16).padStart(2, '0'))
+  return `cairn-${hex.join('')}`
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}

@@ -1,0 +1,77 @@
+import { contactStub } from '../../durable/contact-client'
+import type { Env } from '../env'
+import { ApiError } from '../errors'
+import { deviceParser, hashIp, importIpKey, type ClientInfo } from './enrich'
+import type { MessageType, Rejection } from './message-schema'
+import { normalizeMessage, type Envelope } from './normalize'
+import type { Source } from './sources'
+import type { IncomingEvent } from './stored-event'
+
+export interface IngestOutcome {
+  accepted: number
+  rejected: Rejection[]
+}
+
+/**
+ * Validates, enriches and stores a list of messages: one RPC per contact, all contacts in
+ * parallel. Resolves once every accepted message is committed in its ContactDO; rejects if any
+ * contact could not store, so the client retries (duplicates are dropped by messageId).
+ */
+export async function ingestMessages(
+  env: Env,
+  source: Source,
+  raws: unknown[],
+  envelope: Envelope,
+  client: ClientInfo,
+  impliedType?: MessageType,
+): Promise<IngestOutcome> {
+  const ipKey = ipKeyFor(env)
+  const hashes = new Map<string, Promise<string>>()
+  const facts = {
+    sourceId: source.id,
+    receivedAt: new Date(),
+    client,
+    parseDevice: deviceParser(),
+    hashIp: (ip: string) => {
+      let hash = hashes.get(ip)
+      if (!hash) {
+        hash = ipKey.then((key) => hashIp(ip, key))
+        hashes.set(ip, hash)
+      }
+      return hash
+    },
+  }
+  const rejected: Rejection[] = []
+  const byContact = new Map<string, IncomingEvent[]>()
+  const normalized = await Promise.all(
+    raws.map((raw) => normalizeMessage(raw, envelope, facts, impliedType)),
+  )
+  normalized.forEach((result, index) => {
+    if (!result.ok) {
+      rejected.push({ index, ...result.rejection })
+      return
+    }
+    const list = byContact.get(result.key)
+    if (list) list.push(result.event)
+    else byContact.set(result.key, [result.event])
+  })
+  try {
+    await Promise.all(
+      [...byContact].map(([key, events]) => contactStub(env, key).ingest(key, events)),
+    )
+  } catch (error) {
+    console.error('contact storage failed', error)
+    throw new ApiError(503, 'storage_unavailable', 'Events could not be stored; retry', undefined, {
+      'Retry-After': '1',
+    })
+  }
+  return { accepted: raws.length - rejected.length, rejected }
+}
+
+let ipKey: { salt: string; key: Promise<CryptoKey> } | undefined
+
+function ipKeyFor(env: Env): Promise<CryptoKey> {
+  const salt = env.CAIRN_IP_SALT || env.CAIRN_ADMIN_KEY
+  if (!ipKey || ipKey.salt !== salt) ipKey = { salt, key: importIpKey(salt) }
+  return ipKey.key
+}

@@ -1,0 +1,51 @@
+import type { MessageType } from './message-schema'
+
+/** What Cairn derives about an event at the edge; never contains a clear IP address. */
+export interface Enrichment {
+  browser?: string
+  os?: string
+  device: 'desktop' | 'mobile' | 'tablet' | 'bot' | 'other'
+  bot: boolean
+  country?: string
+  /** Keyed hash of the client IP: counts distinct networks without storing the address. */
+  ipHash?: string
+  url?: string
+  path?: string
+  referrer?: string
+  referrerDomain?: string
+  /** True unless the referrer is the same site: the event starts a visit. */
+  landing: boolean
+  /** Marketing channel of the page the event happened on (see domain/channel.ts). */
+  channel?: string
+  campaign?: Record<string, string>
+  clickIds?: string[]
+}
+
+/** A message as stored in the ContactDO and shipped to D1 and the archive. */
+export interface StoredEvent {
+  /** Globally unique storage id, assigned by the ContactDO when it first stores the event. */
+  id: string
+  messageId: string
+  type: MessageType
+  /** Track event name, or page/screen name. */
+  event?: string
+  name?: string
+  userId?: string
+  anonymousId?: string
+  groupId?: string
+  previousId?: string
+  properties?: Record<string, unknown>
+  traits?: Record<string, unknown>
+  context: Record<string, unknown>
+  integrations?: Record<string, unknown>
+  /** Clock-skew corrected event time, ISO-8601. */
+  timestamp: string
+  originalTimestamp?: string
+  sentAt?: string
+  receivedAt: string
+  sourceId: string
+  enrichment: Enrichment
+}
+
+/** An accepted message on its way to the ContactDO: everything but the storage id. */
+export type IncomingEvent = Omit<StoredEvent, 'id'>

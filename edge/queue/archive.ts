@@ -1,0 +1,37 @@
+import type { ArchiveRecord } from './messages'
+
+/**
+ * Writes one gzip NDJSON object per consumer batch under `archive/dt=YYYY-MM-DD/hr=HH/`. The
+ * object name is a hash of the event ids, so a redelivered batch rewrites the same object
+ * instead of adding a copy, and distinct batches never contend for one key.
+ */
+export async function writeArchive(bucket: R2Bucket, records: ArchiveRecord[]): Promise<string> {
+  const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const first = sorted.reduce((min, r) => (r.receivedAt < min ? r.receivedAt : min), sorted[0]!.receivedAt)
+  const name = await digest(sorted.map((r) => r.id).join('\n'))
+  const key = `archive/dt=${first.slice(0, 10)}/hr=${first.slice(11, 13)}/${name}.ndjson.gz`
+  const ndjson = sorted.map((r) => JSON.stringify(r)).join('\n') + '\n'
+  const gzipped = await new Response(
+    new Blob([ndjson]).stream().pipeThrough(new CompressionStream('gzip')),
+  ).arrayBuffer()
+  await bucket.put(key, gzipped, {
+    httpMetadata: { contentType: 'application/x-ndjson', contentEncoding: 'gzip' },
+    customMetadata: { events: String(sorted.length) },
+  })
+  return key
+}
+
+export async function readArchive(bucket: R2Bucket, key: string): Promise<ArchiveRecord[]> {
+  const object = await bucket.get(key)
+  if (!object) return []
+  const text = await new Response(object.body.pipeThrough(new DecompressionStream('gzip'))).text()
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ArchiveRecord)
+}
+
+async function digest(text: string): Promise<string> {
+  const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(hash, 0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}

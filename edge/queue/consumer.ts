@@ -1,0 +1,263 @@
+import { drizzle } from 'drizzle-orm/d1'
+import { sql, type SQL } from 'drizzle-orm'
+import type { Env } from '../env'
+import { writeArchive } from './archive'
+import type { ContactSnapshot, EventMessage, MergeMessage, QueuedMessage } from './messages'
+
+/** D1 caps one value at 2 MB; JSON payloads for json_each stay well under it. */
+const MAX_JSON_PARAM_BYTES = 900 * 1024
+
+/**
+ * Applies a batch of ContactDO messages to D1 and the R2 archive. Every statement is idempotent
+ * (events by id, snapshots by version, merges by key), so a redelivered batch adds nothing. A
+ * batch that fails as a whole is retried message by message, so one poison message goes to the
+ * dead-letter queue alone instead of taking its neighbours with it.
+ */
+export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const valid: Message<QueuedMessage>[] = []
+  for (const message of batch.messages) {
+    if (isQueuedMessage(message.body)) valid.push(message as Message<QueuedMessage>)
+    else message.retry()
+  }
+  if (valid.length === 0) return
+  try {
+    await applyMessages(
+      env,
+      valid.map((m) => m.body),
+    )
+    for (const message of valid) message.ack()
+  } catch (error) {
+    if (valid.length === 1) {
+      console.error('queue message failed', error)
+      valid[0]!.retry()
+      return
+    }
+    for (const message of valid) {
+      try {
+        await applyMessages(env, [message.body])
+        message.ack()
+      } catch (single) {
+        console.error('queue message failed', single)
+        message.retry()
+      }
+    }
+  }
+}
+
+/** Keeps what the dead-letter queue receives, so no message is ever dropped silently. */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = drizzle(env.DB)
+  const now = new Date().toISOString()
+  await db.batch(
+    batch.messages.map(
+      (message) =>
+        db.run(sql`INSERT OR IGNORE INTO dead_letters (id, queue, body, attempts, received_at)
+          VALUES (${message.id}, ${batch.queue}, ${JSON.stringify(message.body) ?? 'null'},
+          ${message.attempts}, ${now})`),
+    ) as [ReturnType<typeof db.run>, ...ReturnType<typeof db.run>[]],
+  )
+  for (const message of batch.messages) message.ack()
+}
+
+export async function applyMessages(env: Env, messages: QueuedMessage[]): Promise<void> {
+  const events = messages.filter((m): m is EventMessage => m.kind === 'event')
+  const merges = messages.filter((m): m is MergeMessage => m.kind === 'merge')
+  const snapshots = latestSnapshots(messages)
+  const statements: SQL[] = [
+    ...merges.flatMap(mergeStatements),
+    ...chunkJson(events.map(eventRow)).map(insertEvents),
+    ...rollupStatements(),
+    ...chunkJson(snapshots).map(upsertContacts),
+    ...chunkJson(snapshots.flatMap(identityRows)).map(upsertIdentities),
+  ]
+  const db = drizzle(env.DB)
+  const [first, ...rest] = statements.map((statement) => db.run(statement))
+  if (first) await db.batch([first, ...rest])
+  if (events.length > 0) await writeArchive(env.ARCHIVE, events.map((m) => m.archive))
+}
+
+function isQueuedMessage(body: unknown): body is QueuedMessage {
+  if (!body || typeof body !== 'object') return false
+  const message = body as Partial<QueuedMessage> & Record<string, unknown>
+  switch (message.kind) {
+    case 'event':
+      return (
+        typeof message.contactKey === 'string' &&
+        typeof (message.event as { id?: unknown } | undefined)?.id === 'string' &&
+        typeof (message.archive as { id?: unknown } | undefined)?.id === 'string'
+      )
+    case 'contact':
+      return typeof message.key === 'string' && typeof message.version === 'number'
+    case 'merge':
+      return typeof message.from === 'string' && typeof message.into === 'string'
+    default:
+      return false
+  }
+}
+
+/** Only the newest snapshot of each contact in a batch is worth writing. */
+function latestSnapshots(messages: QueuedMessage[]): ContactSnapshot[] {
+  const latest = new Map<string, ContactSnapshot>()
+  for (const message of messages) {
+    if (message.kind !== 'contact') continue
+    const seen = latest.get(message.key)
+    if (!seen || seen.version < message.version) latest.set(message.key, message)
+  }
+  return [...latest.values()]
+}
+
+function eventRow({ contactKey, event }: EventMessage) {
+  const e = event.enrichment
+  return {
+    id: event.id,
+    messageId: event.messageId,
+    contactKey,
+    sourceId: event.sourceId,
+    type: event.type,
+    event: event.event ?? event.name ?? null,
+    userId: event.userId ?? null,
+    anonymousId: event.anonymousId ?? null,
+    timestamp: event.timestamp,
+    receivedAt: event.receivedAt,
+    day: event.timestamp.slice(0, 10),
+    path: e.path ?? null,
+    landing: e.landing ? 1 : 0,
+    referrerDomain: e.referrerDomain ?? null,
+    channel: e.channel ?? null,
+    country: e.country ?? null,
+    browser: e.browser ?? null,
+    os: e.os ?? null,
+    device: e.device,
+    bot: e.bot ? 1 : 0,
+    properties: JSON.stringify(event.properties ?? event.traits ?? {}),
+    context: JSON.stringify(event.context),
+  }
+}
+
+/** Splits rows into JSON arrays small enough to bind as one D1 parameter each. */
+function chunkJson<T>(rows: T[]): string[] {
+  const chunks: string[] = []
+  let current: string[] = []
+  let bytes = 2
+  for (const row of rows) {
+    const json = JSON.stringify(row)
+    if (current.length > 0 && bytes + json.length + 1 > MAX_JSON_PARAM_BYTES) {
+      chunks.push(`[${current.join(',')}]`)
+      current = []
+      bytes = 2
+    }
+    current.push(json)
+    bytes += json.length + 1
+  }
+  if (current.length > 0) chunks.push(`[${current.join(',')}]`)
+  return chunks
+}
+
+const EVENT_COLUMNS = [
+  ['id', 'id'],
+  ['message_id', 'messageId'],
+  ['source_id', 'sourceId'],
+  ['type', 'type'],
+  ['event', 'event'],
+  ['user_id', 'userId'],
+  ['anonymous_id', 'anonymousId'],
+  ['timestamp', 'timestamp'],
+  ['received_at', 'receivedAt'],
+  ['day', 'day'],
+  ['path', 'path'],
+  ['landing', 'landing'],
+  ['referrer_domain', 'referrerDomain'],
+  ['channel', 'channel'],
+  ['country', 'country'],
+  ['browser', 'browser'],
+  ['os', 'os'],
+  ['device', 'device'],
+  ['bot', 'bot'],
+  ['properties', 'properties'],
+  ['context', 'context'],
+] as const
+
+const EVENT_INSERT = `INSERT OR IGNORE INTO events (contact_key, ${EVENT_COLUMNS.map(([c]) => c).join(', ')})
+  SELECT coalesce(m.into_key, json_extract(r.value, '$.contactKey')),
+  ${EVENT_COLUMNS.map(([, field]) => `json_extract(r.value, '$.${field}')`).join(', ')}
+  FROM json_each(`
+
+/** Events of an absorbed anonymous contact that arrive after its merge land on the new owner. */
+function insertEvents(json: string): SQL {
+  return sql.join([
+    sql.raw(EVENT_INSERT),
+    sql`${json}) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.contactKey')`,
+  ])
+}
+
+/**
+ * Counts each event into the rollups exactly once: rows are inserted with rolled_up = 0, counted,
+ * then marked, all inside the one D1 batch transaction.
+ */
+function rollupStatements(): SQL[] {
+  const pending = 'FROM events WHERE rolled_up = 0 AND bot = 0'
+  const rollup = (metric: string, dimension: string, where = '') =>
+    sql.raw(`INSERT INTO daily_rollups (day, metric, dimension, count)
+      SELECT day, '${metric}', ${dimension}, COUNT(*) ${pending} ${where} GROUP BY day, ${dimension}
+      ON CONFLICT (day, metric, dimension) DO UPDATE SET count = count + excluded.count`)
+  return [
+    rollup('events', "''"),
+    rollup('pageviews', "''", "AND type = 'page'"),
+    rollup('page', 'path', "AND type = 'page' AND path IS NOT NULL"),
+    rollup('referrer', 'referrer_domain', "AND landing = 1 AND referrer_domain IS NOT NULL"),
+    rollup('channel', 'channel', "AND landing = 1 AND type = 'page' AND channel IS NOT NULL"),
+    rollup('event', 'event', "AND type = 'track'"),
+    rollup('country', 'country', 'AND country IS NOT NULL'),
+    rollup('device', 'device', "AND type = 'page'"),
+    rollup('browser', 'browser', "AND type = 'page' AND browser IS NOT NULL"),
+    sql.raw(`INSERT OR IGNORE INTO contact_days (day, contact_key) SELECT DISTINCT day, contact_key ${pending}`),
+    sql.raw('UPDATE events SET rolled_up = 1 WHERE rolled_up = 0'),
+  ]
+}
+
+function mergeStatements(merge: MergeMessage): SQL[] {
+  const { from, into, at } = merge
+  return [
+    sql`INSERT OR IGNORE INTO merges (from_key, into_key, merged_at) VALUES (${from}, ${into}, ${at})`,
+    sql`UPDATE events SET contact_key = ${into} WHERE contact_key = ${from}`,
+    sql`INSERT OR IGNORE INTO contact_days (day, contact_key)
+      SELECT day, ${into} FROM contact_days WHERE contact_key = ${from}`,
+    sql`DELETE FROM contact_days WHERE contact_key = ${from}`,
+    sql`UPDATE identities SET contact_key = ${into} WHERE contact_key = ${from}`,
+    sql`UPDATE contacts SET merged_into = ${into} WHERE key = ${from}`,
+  ]
+}
+
+function upsertContacts(json: string): SQL {
+  return sql`INSERT INTO contacts (key, user_id, email, anonymous_ids, traits, first_seen, last_seen,
+      event_count, version, merged_into)
+    SELECT json_extract(value, '$.key'), json_extract(value, '$.userId'),
+      json_extract(value, '$.email'), json_extract(value, '$.anonymousIds'),
+      json_extract(value, '$.traits'), json_extract(value, '$.firstSeen'),
+      json_extract(value, '$.lastSeen'), json_extract(value, '$.eventCount'),
+      json_extract(value, '$.version'),
+      (SELECT into_key FROM merges WHERE from_key = json_extract(value, '$.key'))
+    FROM json_each(${json}) WHERE true
+    ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
+      anonymous_ids = excluded.anonymous_ids, traits = excluded.traits,
+      first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+      event_count = excluded.event_count, version = excluded.version,
+      merged_into = excluded.merged_into
+    WHERE excluded.version > contacts.version`
+}
+
+function identityRows(snapshot: ContactSnapshot) {
+  const rows = snapshot.anonymousIds.map((value) => ({ kind: 'anonymousId', value, key: snapshot.key }))
+  if (snapshot.userId) rows.push({ kind: 'userId', value: snapshot.userId, key: snapshot.key })
+  if (snapshot.email) rows.push({ kind: 'email', value: snapshot.email, key: snapshot.key })
+  return rows
+}
+
+function upsertIdentities(json: string): SQL {
+  return sql`INSERT INTO identities (kind, value, contact_key)
+    SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.value'),
+      coalesce(m.into_key, json_extract(r.value, '$.key'))
+    FROM json_each(${json}) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.key')
+    WHERE true
+    ON CONFLICT (kind, value) DO UPDATE SET contact_key = excluded.contact_key`
+}

@@ -1,0 +1,209 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { drizzle } from 'drizzle-orm/d1'
+import { and, desc, eq, like, lt, or, sql } from 'drizzle-orm'
+import { contactStub } from '../../durable/contact-client'
+import type { ContactProfile } from '../../durable/contact-do'
+import { contacts, identities } from '../db/schema'
+import type { Env } from '../env'
+import { ApiError } from '../errors'
+import { requireKey } from '../middleware/auth'
+import { PageQuerySchema, authErrors, bearer, json, listOf, notFound } from './common'
+
+const ContactSummarySchema = z
+  .object({
+    key: z.string(),
+    userId: z.string().nullable(),
+    email: z.string().nullable(),
+    anonymousIds: z.array(z.string()),
+    traits: z.record(z.string(), z.unknown()),
+    firstSeen: z.string(),
+    lastSeen: z.string(),
+    eventCount: z.number().int(),
+  })
+  .openapi('ContactSummary')
+
+const ContactSchema = z
+  .object({
+    key: z.string(),
+    userId: z.string().nullable(),
+    anonymousIds: z.array(z.string()),
+    traits: z.record(z.string(), z.unknown()),
+    traitHistory: z.array(
+      z.object({ key: z.string(), from: z.unknown(), to: z.unknown(), at: z.string(), messageId: z.string().nullable() }),
+    ),
+    identities: z.array(
+      z.object({ kind: z.string(), value: z.string(), status: z.string(), linkedAt: z.string(), detail: z.string().optional() }),
+    ),
+    groups: z.array(z.object({ groupId: z.string(), traits: z.record(z.string(), z.unknown()), joinedAt: z.string() })),
+    counters: z.array(z.object({ name: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string() })),
+    firstSeen: z.string().nullable(),
+    lastSeen: z.string().nullable(),
+    eventCount: z.number().int(),
+    consent: z.null().openapi({ description: 'Consent state (issue #4)' }),
+    scores: z.record(z.string(), z.number()),
+    segments: z.array(z.string()),
+    journeys: z.array(z.unknown()),
+  })
+  .openapi('Contact')
+
+const EventSchema = z
+  .looseObject({
+    id: z.string(),
+    messageId: z.string(),
+    type: z.string(),
+    event: z.string().optional(),
+    name: z.string().optional(),
+    userId: z.string().optional(),
+    anonymousId: z.string().optional(),
+    timestamp: z.string(),
+    receivedAt: z.string(),
+    properties: z.record(z.string(), z.unknown()).optional(),
+    traits: z.record(z.string(), z.unknown()).optional(),
+    context: z.record(z.string(), z.unknown()),
+    enrichment: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Event')
+
+const ContactParam = z.object({
+  id: z.string().min(1).max(300).openapi({ description: 'userId, or anon:<anonymousId>', example: 'user-42' }),
+})
+
+const ListQuery = PageQuerySchema.extend({
+  q: z.string().trim().max(200).optional().openapi({ description: 'id, email or trait text' }),
+  segment: z.string().max(100).optional().openapi({ description: 'segment id (segments arrive later)' }),
+})
+
+/** Merged anonymous contacts forward: reading one shows the contact that absorbed it. */
+const MAX_FORWARDS = 3
+
+export function contactRoutes() {
+  const app = new OpenAPIHono<{ Bindings: Env }>()
+  const readers = requireKey({ roles: ['admin', 'marketer', 'analyst', 'compliance'] })
+  app.use('/contacts', readers)
+  app.use('/contacts/*', readers)
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contacts',
+      tags: ['contacts'],
+      security: bearer,
+      request: { query: ListQuery },
+      responses: { 200: json(listOf(ContactSummarySchema, 'ContactList'), 'Contacts, last seen first'), ...authErrors },
+    }),
+    async (c) => {
+      const { q, limit, cursor, segment } = c.req.valid('query')
+      if (segment) throw new ApiError(400, 'unknown_segment', `No segment ${segment}`)
+      const db = drizzle(c.env.DB)
+      const conditions = [sql`${contacts.mergedInto} IS NULL`]
+      if (q) {
+        const pattern = `%${q.replace(/[%_\\]/g, (ch) => `\\${ch}`)}%`
+        conditions.push(
+          or(
+            eq(contacts.key, q),
+            eq(contacts.email, q.toLowerCase()),
+            sql`${contacts.key} IN (SELECT contact_key FROM ${identities} WHERE value = ${q})`,
+            sql`${contacts.traits} LIKE ${pattern} ESCAPE '\\'`,
+            like(contacts.key, pattern),
+          )!,
+        )
+      }
+      const after = decodeCursor(cursor)
+      if (after) {
+        conditions.push(
+          or(lt(contacts.lastSeen, after.lastSeen), and(eq(contacts.lastSeen, after.lastSeen), lt(contacts.key, after.key)))!,
+        )
+      }
+      const rows = await db
+        .select()
+        .from(contacts)
+        .where(and(...conditions))
+        .orderBy(desc(contacts.lastSeen), desc(contacts.key))
+        .limit(limit + 1)
+      const page = rows.slice(0, limit)
+      const last = page[page.length - 1]
+      return c.json(
+        {
+          items: page.map((row) => ({
+            key: row.key,
+            userId: row.userId,
+            email: row.email,
+            anonymousIds: row.anonymousIds,
+            traits: row.traits,
+            firstSeen: row.firstSeen,
+            lastSeen: row.lastSeen,
+            eventCount: row.eventCount,
+          })),
+          cursor: rows.length > limit && last ? encodeCursor(last) : null,
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contacts/{id}',
+      tags: ['contacts'],
+      security: bearer,
+      request: { params: ContactParam },
+      responses: { 200: json(ContactSchema, 'The contact, read live from its Durable Object'), ...authErrors, ...notFound },
+    }),
+    async (c) => {
+      const profile = await readProfile(c.env, c.req.valid('param').id)
+      return c.json({ ...profile, consent: null, scores: {}, segments: [], journeys: [] }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contacts/{id}/events',
+      tags: ['contacts'],
+      security: bearer,
+      request: { params: ContactParam, query: PageQuerySchema },
+      responses: { 200: json(listOf(EventSchema, 'EventList'), 'Timeline, newest first'), ...authErrors, ...notFound },
+    }),
+    async (c) => {
+      let key = c.req.valid('param').id
+      const { limit, cursor } = c.req.valid('query')
+      for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
+        const page = await contactStub(c.env, key).timeline({ limit, cursor })
+        if (!page.mergedInto) {
+          if (page.items.length === 0 && !cursor) await readProfile(c.env, key)
+          return c.json({ items: page.items, cursor: page.cursor }, 200)
+        }
+        key = page.mergedInto
+      }
+      throw new ApiError(404, 'not_found', 'Contact not found')
+    },
+  )
+  return app
+}
+
+async function readProfile(env: Env, id: string): Promise<ContactProfile> {
+  let key = id
+  for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
+    const result = await contactStub(env, key).profile()
+    if (result.found) return result.profile
+    if (!result.mergedInto) break
+    key = result.mergedInto
+  }
+  throw new ApiError(404, 'not_found', `No contact ${id}`)
+}
+
+function encodeCursor(row: { lastSeen: string; key: string }) {
+  return btoa(JSON.stringify([row.lastSeen, row.key]))
+}
+
+function decodeCursor(cursor: string | undefined) {
+  if (!cursor) return null
+  try {
+    const [lastSeen, key] = JSON.parse(atob(cursor)) as [string, string]
+    if (typeof lastSeen === 'string' && typeof key === 'string') return { lastSeen, key }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned')
+}

@@ -1,0 +1,234 @@
+import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { ApiError, ErrorSchema, errorResponse } from '../errors'
+import type { Env } from '../env'
+import {
+  BatchSchema,
+  IngestResponseSchema,
+  MESSAGE_TYPES,
+  MessageSchema,
+  type MessageType,
+} from '../ingest/message-schema'
+import { MAX_BATCH_BYTES, type Envelope } from '../ingest/normalize'
+import { ingestMessages } from '../ingest/pipeline'
+import {
+  originAllowed,
+  originAllowedByAnySource,
+  sourceByWriteKey,
+  type Source,
+} from '../ingest/sources'
+
+type IngestEnv = { Bindings: Env }
+
+/** Segment's full paths, analytics.js's short browser paths, and RudderStack's beacon path. */
+const SINGLE_PATHS: Record<string, MessageType> = {
+  '/v1/track': 'track',
+  '/v1/t': 'track',
+  '/v1/identify': 'identify',
+  '/v1/i': 'identify',
+  '/v1/page': 'page',
+  '/v1/p': 'page',
+  '/v1/screen': 'screen',
+  '/v1/s': 'screen',
+  '/v1/group': 'group',
+  '/v1/g': 'group',
+  '/v1/alias': 'alias',
+  '/v1/a': 'alias',
+}
+const BATCH_PATHS = ['/v1/batch', '/v1/b', '/beacon/v1/batch']
+
+/** Seconds a rate-limited client should wait; the limiter's window is 10 s. */
+const RETRY_AFTER_LIMITED = '10'
+
+export function ingestRoutes() {
+  const app = new OpenAPIHono<IngestEnv>()
+  const limit = bodyLimit({
+    maxSize: MAX_BATCH_BYTES,
+    onError: (c) =>
+      errorResponse(
+        c,
+        new ApiError(413, 'payload_too_large', `Request body exceeds ${MAX_BATCH_BYTES} bytes`),
+      ),
+  })
+
+  for (const path of [...Object.keys(SINGLE_PATHS), ...BATCH_PATHS]) {
+    app.options(path, preflight)
+    app.post(path, limit, (c) => handleIngest(c, SINGLE_PATHS[path]))
+  }
+  registerDocs(app)
+  return app
+}
+
+async function preflight(c: Context<IngestEnv>) {
+  const origin = c.req.header('Origin')
+  if (origin && (await originAllowedByAnySource(c.env, origin))) {
+    c.header('Access-Control-Allow-Origin', origin)
+    c.header('Access-Control-Allow-Methods', 'POST, OPTIONS')
+    c.header('Access-Control-Allow-Headers', 'Content-Type, Authorization, Content-Encoding')
+    c.header('Access-Control-Max-Age', '86400')
+    c.header('Vary', 'Origin')
+  }
+  return c.body(null, 204)
+}
+
+async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | undefined) {
+  const body = await readJsonBody(c)
+  const source = await authenticate(c, body)
+  allowOrigin(c, source)
+  await enforceRateLimit(c, source)
+
+  let raws: unknown[]
+  let envelope: Envelope = {}
+  if (impliedType) {
+    raws = [body]
+  } else {
+    const parsed = BatchSchema.safeParse(body)
+    if (!parsed.success) {
+      throw new ApiError(400, 'invalid_batch', 'A batch is an object with a "batch" array of messages')
+    }
+    raws = parsed.data.batch
+    envelope = parsed.data
+  }
+
+  const outcome = await ingestMessages(c.env, source, raws, envelope, clientInfo(c), impliedType)
+  const [rejection] = outcome.rejected
+  if (impliedType && rejection) {
+    throw new ApiError(400, rejection.code, rejection.message)
+  }
+  return c.json({ success: true as const, ...outcome }, 200)
+}
+
+/** Beacons (sendBeacon) cannot set a content type, so any type is read as JSON. */
+async function readJsonBody(c: Context<IngestEnv>): Promise<Record<string, unknown>> {
+  const encoding = c.req.header('Content-Encoding')
+  let text: string
+  if (encoding === 'gzip') {
+    const stream = c.req.raw.body?.pipeThrough(new DecompressionStream('gzip'))
+    text = stream ? await new Response(stream).text() : ''
+    if (new TextEncoder().encode(text).length > MAX_BATCH_BYTES) {
+      throw new ApiError(413, 'payload_too_large', `Request body exceeds ${MAX_BATCH_BYTES} bytes`)
+    }
+  } else {
+    text = await c.req.text()
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON')
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError(400, 'invalid_json', 'The request body must be a JSON object')
+  }
+  return body as Record<string, unknown>
+}
+
+/** Segment SDKs send the write key as Basic auth user; beacons put it in the body or query. */
+async function authenticate(c: Context<IngestEnv>, body: Record<string, unknown>): Promise<Source> {
+  const writeKey =
+    basicAuthUser(c.req.header('Authorization')) ??
+    (typeof body.writeKey === 'string' ? body.writeKey : undefined) ??
+    c.req.query('writeKey')
+  if (!writeKey) {
+    throw new ApiError(
+      401,
+      'missing_write_key',
+      'Send the write key as HTTP Basic user, as "writeKey" in the body, or as ?writeKey=',
+    )
+  }
+  const source = await sourceByWriteKey(c.env, writeKey)
+  if (!source) throw new ApiError(401, 'invalid_write_key', 'Unknown write key')
+  if (!source.enabled) throw new ApiError(403, 'source_disabled', `Source "${source.name}" is disabled`)
+  return source
+}
+
+function basicAuthUser(header: string | undefined): string | undefined {
+  const match = header?.match(/^Basic\s+(.+)$/i)
+  if (!match) return undefined
+  try {
+    const decoded = atob(match[1]!)
+    const user = decoded.split(':')[0]
+    return user || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function allowOrigin(c: Context<IngestEnv>, source: Source) {
+  const origin = c.req.header('Origin')
+  if (!origin) return
+  if (!originAllowed(source, origin)) {
+    throw new ApiError(403, 'origin_not_allowed', `Origin ${origin} is not allowed for this source`)
+  }
+  c.header('Access-Control-Allow-Origin', origin)
+  c.header('Vary', 'Origin')
+}
+
+async function enforceRateLimit(c: Context<IngestEnv>, source: Source) {
+  if (!c.env.INGEST_LIMITER) return
+  const ip = c.req.header('CF-Connecting-IP') ?? 'unknown'
+  const { success } = await c.env.INGEST_LIMITER.limit({ key: `${source.id}:${ip}` })
+  if (!success) {
+    throw new ApiError(
+      429,
+      'rate_limited',
+      'Too many requests for this write key from this address',
+      undefined,
+      { 'Retry-After': RETRY_AFTER_LIMITED },
+    )
+  }
+}
+
+function clientInfo(c: Context<IngestEnv>) {
+  const cf = c.req.raw.cf as { country?: string } | undefined
+  return {
+    userAgent: c.req.header('User-Agent'),
+    ip: c.req.header('CF-Connecting-IP'),
+    country: cf?.country,
+  }
+}
+
+function registerDocs(app: OpenAPIHono<IngestEnv>) {
+  app.openAPIRegistry.register('SegmentMessage', MessageSchema)
+  const responses: RouteConfig['responses'] = {
+    200: {
+      description: 'Accepted; `rejected` lists the messages that were not, by index',
+      content: { 'application/json': { schema: IngestResponseSchema } },
+    },
+    400: { description: 'Malformed JSON, or (single-message paths) the message was rejected', content: { 'application/json': { schema: ErrorSchema } } },
+    401: { description: 'Missing or unknown write key', content: { 'application/json': { schema: ErrorSchema } } },
+    403: { description: 'Source disabled or origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
+    413: { description: 'Body over 500 KB', content: { 'application/json': { schema: ErrorSchema } } },
+    429: { description: 'Rate limited; see Retry-After', content: { 'application/json': { schema: ErrorSchema } } },
+    503: { description: 'Storage unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
+  }
+  const security = [{ writeKeyBasic: [] }]
+  app.openAPIRegistry.registerComponent('securitySchemes', 'writeKeyBasic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'The write key as user name, empty password',
+  })
+  for (const type of MESSAGE_TYPES) {
+    app.openAPIRegistry.registerPath({
+      method: 'post',
+      path: `/v1/${type}`,
+      tags: ['ingestion'],
+      summary: `Send one ${type} message`,
+      security,
+      request: { body: { content: { 'application/json': { schema: MessageSchema } } } },
+      responses,
+    })
+  }
+  for (const path of BATCH_PATHS) {
+    app.openAPIRegistry.registerPath({
+      method: 'post',
+      path,
+      tags: ['ingestion'],
+      summary: 'Send a batch of messages',
+      security,
+      request: { body: { content: { 'application/json': { schema: BatchSchema } } } },
+      responses,
+    })
+  }
+}

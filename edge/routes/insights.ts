@@ -1,0 +1,128 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { drizzle } from 'drizzle-orm/d1'
+import { sql } from 'drizzle-orm'
+import type { Env } from '../env'
+import { ApiError } from '../errors'
+import { requireKey } from '../middleware/auth'
+import { authErrors, bearer, json } from './common'
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
+
+const OverviewQuery = z.object({
+  from: Day.optional().openapi({ description: 'first day (UTC), default 29 days before `to`' }),
+  to: Day.optional().openapi({ description: 'last day (UTC), default today' }),
+  top: z.coerce.number().int().min(1).max(100).default(10),
+})
+
+const Ranked = z.array(z.object({ name: z.string(), count: z.number().int() }))
+
+const OverviewSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    totals: z.object({ events: z.number().int(), pageviews: z.number().int(), visitors: z.number().int() }),
+    days: z.array(
+      z.object({ day: z.string(), events: z.number().int(), pageviews: z.number().int(), visitors: z.number().int() }),
+    ),
+    topPages: Ranked,
+    referrers: Ranked,
+    channels: Ranked,
+    topEvents: Ranked,
+    countries: Ranked,
+    devices: Ranked,
+    browsers: Ranked,
+    deadLetters: z.number().int().openapi({ description: 'queue messages parked after failed retries' }),
+  })
+  .openapi('Overview')
+
+const DAY_MS = 86_400_000
+const MAX_DAYS = 731
+
+const RANKED_METRICS = {
+  topPages: 'page',
+  referrers: 'referrer',
+  channels: 'channel',
+  topEvents: 'event',
+  countries: 'country',
+  devices: 'device',
+  browsers: 'browser',
+} as const
+
+export function insightRoutes() {
+  const app = new OpenAPIHono<{ Bindings: Env }>()
+  app.use('/insights/*', requireKey({ roles: ['admin', 'marketer', 'analyst'] }))
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/insights/overview',
+      tags: ['insights'],
+      summary: 'Events, pageviews and unique contacts per day; top pages, referrers, channels',
+      security: bearer,
+      request: { query: OverviewQuery },
+      responses: { 200: json(OverviewSchema, 'Bot traffic excluded'), ...authErrors },
+    }),
+    async (c) => {
+      const query = c.req.valid('query')
+      const to = query.to ?? new Date().toISOString().slice(0, 10)
+      const from = query.from ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10)
+      if (from > to) throw new ApiError(400, 'invalid_range', '`from` must not be after `to`')
+      if ((Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_DAYS) {
+        throw new ApiError(400, 'invalid_range', `A period spans at most ${MAX_DAYS} days`)
+      }
+      const db = drizzle(c.env.DB)
+      const [daily, visitors, totalVisitors, dead, ...ranked] = await db.batch([
+        db.all<{ day: string; metric: string; count: number }>(sql`
+          SELECT day, metric, count FROM daily_rollups
+          WHERE day BETWEEN ${from} AND ${to} AND metric IN ('events', 'pageviews')`),
+        db.all<{ day: string; visitors: number }>(sql`
+          SELECT day, COUNT(*) AS visitors FROM contact_days
+          WHERE day BETWEEN ${from} AND ${to} GROUP BY day`),
+        db.all<{ visitors: number }>(sql`
+          SELECT COUNT(DISTINCT contact_key) AS visitors FROM contact_days
+          WHERE day BETWEEN ${from} AND ${to}`),
+        db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM dead_letters`),
+        ...Object.values(RANKED_METRICS).map((metric) =>
+          db.all<{ name: string; count: number }>(sql`
+            SELECT dimension AS name, SUM(count) AS count FROM daily_rollups
+            WHERE metric = ${metric} AND day BETWEEN ${from} AND ${to}
+            GROUP BY dimension ORDER BY count DESC, dimension LIMIT ${query.top}`),
+        ),
+      ])
+      const days = new Map<string, { day: string; events: number; pageviews: number; visitors: number }>()
+      for (let t = Date.parse(from); t <= Date.parse(to); t += DAY_MS) {
+        const day = new Date(t).toISOString().slice(0, 10)
+        days.set(day, { day, events: 0, pageviews: 0, visitors: 0 })
+      }
+      for (const row of daily) {
+        const entry = days.get(row.day)
+        if (entry) entry[row.metric as 'events' | 'pageviews'] = row.count
+      }
+      for (const row of visitors) {
+        const entry = days.get(row.day)
+        if (entry) entry.visitors = row.visitors
+      }
+      const series = [...days.values()]
+      const sum = (field: 'events' | 'pageviews') => series.reduce((n, d) => n + d[field], 0)
+      const rankedByName = Object.fromEntries(
+        Object.keys(RANKED_METRICS).map((name, i) => [name, ranked[i] ?? []]),
+      ) as Record<keyof typeof RANKED_METRICS, { name: string; count: number }[]>
+      return c.json(
+        {
+          from,
+          to,
+          totals: {
+            events: sum('events'),
+            pageviews: sum('pageviews'),
+            visitors: totalVisitors[0]?.visitors ?? 0,
+          },
+          days: series,
+          ...rankedByName,
+          deadLetters: dead[0]?.n ?? 0,
+        },
+        200,
+      )
+    },
+  )
+  return app
+}

@@ -1,0 +1,128 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { drizzle } from 'drizzle-orm/d1'
+import { desc, eq } from 'drizzle-orm'
+import { sources } from '../db/schema'
+import type { Env } from '../env'
+import { ApiError } from '../errors'
+import { forgetSources } from '../ingest/sources'
+import { requireKey } from '../middleware/auth'
+import { authErrors, bearer, json, notFound } from './common'
+
+const OriginSchema = z
+  .string()
+  .regex(/^(\*|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?)$/i, 'must look like https://shop.example.com')
+  .openapi({ example: 'https://shop.example.com' })
+
+const SourceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    writeKey: z.string(),
+    allowedOrigins: z.array(z.string()),
+    consentMode: z.enum(['opt-in', 'opt-out']),
+    enabled: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('Source')
+
+const CreateSourceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    allowedOrigins: z.array(OriginSchema).max(100).default([]),
+    consentMode: z.enum(['opt-in', 'opt-out']).default('opt-out'),
+  })
+  .openapi('CreateSource')
+
+const UpdateSourceSchema = CreateSourceSchema.partial()
+  .extend({ enabled: z.boolean().optional() })
+  .openapi('UpdateSource')
+
+const IdParam = z.object({ id: z.string().min(1).max(100) })
+
+const admin = requireKey({ roles: ['admin'] })
+
+export function sourceRoutes() {
+  const app = new OpenAPIHono<{ Bindings: Env }>()
+  app.use('/sources', admin)
+  app.use('/sources/*', admin)
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sources',
+      tags: ['sources'],
+      security: bearer,
+      responses: {
+        200: json(z.object({ items: z.array(SourceSchema), cursor: z.null() }), 'All sources'),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const items = await drizzle(c.env.DB).select().from(sources).orderBy(desc(sources.createdAt))
+      return c.json({ items, cursor: null }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sources',
+      tags: ['sources'],
+      security: bearer,
+      request: { body: { content: { 'application/json': { schema: CreateSourceSchema } }, required: true } },
+      responses: { 201: json(SourceSchema, 'The new source with its write key'), ...authErrors },
+    }),
+    async (c) => {
+      const input = c.req.valid('json')
+      const [source] = await drizzle(c.env.DB)
+        .insert(sources)
+        .values({
+          id: `src_${randomToken(12)}`,
+          writeKey: `wk_${randomToken(24)}`,
+          enabled: true,
+          createdAt: new Date().toISOString(),
+          ...input,
+        })
+        .returning()
+      forgetSources()
+      return c.json(source!, 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/sources/{id}',
+      tags: ['sources'],
+      summary: 'Rename, change origins or consent mode, enable or disable a source',
+      security: bearer,
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: UpdateSourceSchema } }, required: true },
+      },
+      responses: { 200: json(SourceSchema, 'The updated source'), ...authErrors, ...notFound },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const changes = c.req.valid('json')
+      const [source] = await drizzle(c.env.DB)
+        .update(sources)
+        .set(changes)
+        .where(eq(sources.id, id))
+        .returning()
+      if (!source) throw new ApiError(404, 'not_found', `No source ${id}`)
+      forgetSources()
+      return c.json(source, 200)
+    },
+  )
+  return app
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+export function randomToken(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length))
+  let token = ''
+  for (const byte of bytes) token += ALPHABET[byte % ALPHABET.length]
+  return token
+}

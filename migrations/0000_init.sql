@@ -1,0 +1,91 @@
+CREATE TABLE `contact_days` (
+	`day` text NOT NULL,
+	`contact_key` text NOT NULL,
+	PRIMARY KEY(`day`, `contact_key`)
+);
+--> statement-breakpoint
+CREATE TABLE `contacts` (
+	`key` text PRIMARY KEY NOT NULL,
+	`user_id` text,
+	`email` text,
+	`anonymous_ids` text NOT NULL,
+	`traits` text NOT NULL,
+	`first_seen` text NOT NULL,
+	`last_seen` text NOT NULL,
+	`event_count` integer NOT NULL,
+	`version` integer NOT NULL,
+	`merged_into` text
+);
+--> statement-breakpoint
+CREATE INDEX `contacts_by_last_seen` ON `contacts` (`last_seen`,`key`);--> statement-breakpoint
+CREATE INDEX `contacts_by_email` ON `contacts` (`email`);--> statement-breakpoint
+CREATE TABLE `daily_rollups` (
+	`day` text NOT NULL,
+	`metric` text NOT NULL,
+	`dimension` text NOT NULL,
+	`count` integer NOT NULL,
+	PRIMARY KEY(`day`, `metric`, `dimension`)
+);
+--> statement-breakpoint
+CREATE TABLE `dead_letters` (
+	`id` text PRIMARY KEY NOT NULL,
+	`queue` text NOT NULL,
+	`body` text NOT NULL,
+	`attempts` integer NOT NULL,
+	`received_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`message_id` text NOT NULL,
+	`contact_key` text NOT NULL,
+	`source_id` text NOT NULL,
+	`type` text NOT NULL,
+	`event` text,
+	`user_id` text,
+	`anonymous_id` text,
+	`timestamp` text NOT NULL,
+	`received_at` text NOT NULL,
+	`day` text NOT NULL,
+	`path` text,
+	`landing` integer NOT NULL,
+	`referrer_domain` text,
+	`channel` text,
+	`country` text,
+	`browser` text,
+	`os` text,
+	`device` text,
+	`bot` integer NOT NULL,
+	`properties` text,
+	`context` text,
+	`rolled_up` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `events_by_contact` ON `events` (`contact_key`,`timestamp`);--> statement-breakpoint
+CREATE INDEX `events_by_time` ON `events` (`timestamp`);--> statement-breakpoint
+CREATE INDEX `events_pending_rollup` ON `events` (`rolled_up`) WHERE rolled_up = 0;--> statement-breakpoint
+CREATE TABLE `identities` (
+	`kind` text NOT NULL,
+	`value` text NOT NULL,
+	`contact_key` text NOT NULL,
+	PRIMARY KEY(`kind`, `value`)
+);
+--> statement-breakpoint
+CREATE INDEX `identities_by_contact` ON `identities` (`contact_key`);--> statement-breakpoint
+CREATE TABLE `merges` (
+	`from_key` text PRIMARY KEY NOT NULL,
+	`into_key` text NOT NULL,
+	`merged_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `sources` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`write_key` text NOT NULL,
+	`allowed_origins` text NOT NULL,
+	`consent_mode` text NOT NULL,
+	`enabled` integer DEFAULT true NOT NULL,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `sources_write_key_unique` ON `sources` (`write_key`);

@@ -1,0 +1,30 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+const migrations = await readD1Migrations('./migrations')
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                CAIRN_ADMIN_KEY: 'test-admin-key',
+                CAIRN_IP_SALT: 'test-ip-salt',
+                TEST_MIGRATIONS: migrations,
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['edge/**/*.test.ts', 'durable/**/*.test.ts'],
+          setupFiles: ['./test/apply-migrations.ts'],
+        },
+      },
+    ],
+  },
+})
