@@ -1,7 +1,8 @@
 import type { Env } from '../edge/env'
 import type { ContactDO } from './contact-do'
 
-type ContactMethods = 'ingest' | 'handOver' | 'completeHandOver' | 'profile' | 'timeline' | 'dataKeys'
+type ContactMethods =
+  'ingest' | 'handOver' | 'completeHandOver' | 'profile' | 'timeline' | 'dataKeys'
 
 /** The ContactDO's RPC surface with its declared types (RPC stubs widen `unknown` fields). */
 export type ContactClient = Pick<ContactDO, ContactMethods>

@@ -52,7 +52,8 @@ export interface ContactProfile {
   eventCount: number
 }
 
-export type ProfileResult = { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
+export type ProfileResult =
+  { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
 
 /** How long after an ingest the alarm re-checks that the outbox reached the queue. */
 const OUTBOX_RETRY_MS = 30_000
@@ -135,16 +136,30 @@ export class ContactDO extends DurableObject<Env> {
       return { merged: false, reason: `already merged into another identified contact` }
     }
     const state: HandOver = {
-      events: this.sql.exec<{ id: string; body: string }>('SELECT id, body FROM events ORDER BY seq').toArray(),
-      traits: this.sql.exec<HandOver['traits'][number]>('SELECT key, value, updated_at, message_id FROM traits').toArray(),
+      events: this.sql
+        .exec<{ id: string; body: string }>('SELECT id, body FROM events ORDER BY seq')
+        .toArray(),
+      traits: this.sql
+        .exec<HandOver['traits'][number]>('SELECT key, value, updated_at, message_id FROM traits')
+        .toArray(),
       traitChanges: this.sql
         .exec<HandOver['traitChanges'][number]>(
           'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq',
         )
         .toArray(),
-      groups: this.sql.exec<HandOver['groups'][number]>('SELECT group_id, traits, joined_at, updated_at FROM groups').toArray(),
-      identities: this.sql.exec<HandOver['identities'][number]>('SELECT kind, value, status, linked_at FROM identities').toArray(),
-      dataKeys: this.sql.exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys').toArray(),
+      groups: this.sql
+        .exec<HandOver['groups'][number]>(
+          'SELECT group_id, traits, joined_at, updated_at FROM groups',
+        )
+        .toArray(),
+      identities: this.sql
+        .exec<HandOver['identities'][number]>(
+          'SELECT kind, value, status, linked_at FROM identities',
+        )
+        .toArray(),
+      dataKeys: this.sql
+        .exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys')
+        .toArray(),
     }
     this.setMeta('merged_into', into)
     return { merged: true, state }
@@ -154,7 +169,15 @@ export class ContactDO extends DurableObject<Env> {
   async completeHandOver(into: string): Promise<void> {
     if (this.meta('merged_into') !== into) return
     this.ctx.storage.transactionSync(() => {
-      for (const table of ['events', 'counters', 'traits', 'trait_changes', 'groups', 'identities', 'data_keys']) {
+      for (const table of [
+        'events',
+        'counters',
+        'traits',
+        'trait_changes',
+        'groups',
+        'identities',
+        'data_keys',
+      ]) {
         this.sql.exec(`DELETE FROM ${table}`)
       }
     })
@@ -168,19 +191,31 @@ export class ContactDO extends DurableObject<Env> {
     if (!key) return { found: false }
     const all = this.counter(ALL)
     const identities = this.sql
-      .exec<{ kind: string; value: string; status: string; linked_at: number; detail: string | null }>(
-        'SELECT kind, value, status, linked_at, detail FROM identities ORDER BY linked_at',
-      )
+      .exec<{
+        kind: string
+        value: string
+        status: string
+        linked_at: number
+        detail: string | null
+      }>('SELECT kind, value, status, linked_at, detail FROM identities ORDER BY linked_at')
       .toArray()
     return {
       found: true,
       profile: {
         key,
         userId: isAnonymousKey(key) ? null : key,
-        anonymousIds: identities.filter((i) => i.kind === 'anonymousId' && i.status !== 'conflict').map((i) => i.value),
+        anonymousIds: identities
+          .filter((i) => i.kind === 'anonymousId' && i.status !== 'conflict')
+          .map((i) => i.value),
         traits: this.traits(),
         traitHistory: this.sql
-          .exec<{ key: string; old_value: string | null; new_value: string; changed_at: number; message_id: string | null }>(
+          .exec<{
+            key: string
+            old_value: string | null
+            new_value: string
+            changed_at: number
+            message_id: string | null
+          }>(
             'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq DESC LIMIT 200',
           )
           .toArray()
@@ -199,16 +234,27 @@ export class ContactDO extends DurableObject<Env> {
           ...(row.detail ? { detail: row.detail } : {}),
         })),
         groups: this.sql
-          .exec<{ group_id: string; traits: string; joined_at: number }>('SELECT group_id, traits, joined_at FROM groups')
+          .exec<{ group_id: string; traits: string; joined_at: number }>(
+            'SELECT group_id, traits, joined_at FROM groups',
+          )
           .toArray()
-          .map((row) => ({ groupId: row.group_id, traits: JSON.parse(row.traits), joinedAt: iso(row.joined_at) })),
+          .map((row) => ({
+            groupId: row.group_id,
+            traits: JSON.parse(row.traits),
+            joinedAt: iso(row.joined_at),
+          })),
         counters: this.sql
           .exec<{ name: string; count: number; first_at: number; last_at: number }>(
             'SELECT name, count, first_at, last_at FROM counters WHERE name != ? ORDER BY count DESC',
             ALL,
           )
           .toArray()
-          .map((row) => ({ name: row.name, count: row.count, firstAt: iso(row.first_at), lastAt: iso(row.last_at) })),
+          .map((row) => ({
+            name: row.name,
+            count: row.count,
+            firstAt: iso(row.first_at),
+            lastAt: iso(row.last_at),
+          })),
         firstSeen: all ? iso(all.first_at) : null,
         lastSeen: all ? iso(all.last_at) : null,
         eventCount: all?.count ?? 0,
@@ -217,7 +263,10 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Newest first by event time; the cursor is opaque to callers. */
-  async timeline(options: { limit: number; cursor?: string | null }): Promise<TimelinePage & { mergedInto?: string }> {
+  async timeline(options: {
+    limit: number
+    cursor?: string | null
+  }): Promise<TimelinePage & { mergedInto?: string }> {
     const mergedInto = this.meta('merged_into')
     if (mergedInto) return { items: [], cursor: null, mergedInto }
     const [timestamp, seq] = decodeCursor(options.cursor)
@@ -390,9 +439,18 @@ export class ContactDO extends DurableObject<Env> {
    * Last write wins by event time, so an identify that arrives late (an offline queue flushing)
    * never overwrites a newer value; every change is kept in the history either way.
    */
-  private applyTrait(name: string, value: string, at: number, messageId: string | null, record: boolean) {
+  private applyTrait(
+    name: string,
+    value: string,
+    at: number,
+    messageId: string | null,
+    record: boolean,
+  ) {
     const current = this.sql
-      .exec<{ value: string; updated_at: number }>('SELECT value, updated_at FROM traits WHERE key = ?', name)
+      .exec<{ value: string; updated_at: number }>(
+        'SELECT value, updated_at FROM traits WHERE key = ?',
+        name,
+      )
       .toArray()[0]
     if (current && (current.value === value || current.updated_at > at)) return
     this.sql.exec(
@@ -447,7 +505,9 @@ export class ContactDO extends DurableObject<Env> {
 
   private traits(): Record<string, unknown> {
     const traits: Record<string, unknown> = {}
-    for (const row of this.sql.exec<{ key: string; value: string }>('SELECT key, value FROM traits')) {
+    for (const row of this.sql.exec<{ key: string; value: string }>(
+      'SELECT key, value FROM traits',
+    )) {
       traits[row.key] = JSON.parse(row.value)
     }
     return traits
@@ -460,7 +520,9 @@ export class ContactDO extends DurableObject<Env> {
     const traits = this.traits()
     const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
     const anonymousIds = this.sql
-      .exec<{ value: string }>("SELECT value FROM identities WHERE kind = 'anonymousId' AND status != 'conflict'")
+      .exec<{ value: string }>(
+        "SELECT value FROM identities WHERE kind = 'anonymousId' AND status != 'conflict'",
+      )
       .toArray()
       .map((row) => row.value)
     const now = Date.now()
@@ -525,7 +587,9 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   private meta(key: string): string | undefined {
-    return this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value
+    return this.sql
+      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
+      .toArray()[0]?.value
   }
 
   private setMeta(key: string, value: string) {

@@ -34,11 +34,16 @@ export function createApp() {
     },
   })
 
-  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)))
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)),
+  )
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error)
     if (error instanceof SyntaxError && c.req.header('Content-Type')?.includes('json')) {
-      return errorResponse(c, new ApiError(400, 'invalid_json', 'The request body is not valid JSON'))
+      return errorResponse(
+        c,
+        new ApiError(400, 'invalid_json', 'The request body is not valid JSON'),
+      )
     }
     console.error(error)
     return errorResponse(c, new ApiError(500, 'internal', 'Internal error'))

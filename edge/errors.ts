@@ -55,6 +55,9 @@ export function validationError(issues: readonly z.core.$ZodIssue[], what = 'req
 
 export const errorResponses = {
   400: { description: 'Invalid input', content: { 'application/json': { schema: ErrorSchema } } },
-  401: { description: 'Missing or unknown key', content: { 'application/json': { schema: ErrorSchema } } },
+  401: {
+    description: 'Missing or unknown key',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
   404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
 } as const

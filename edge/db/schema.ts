@@ -43,7 +43,10 @@ export const identities = sqliteTable(
     value: text('value').notNull(),
     contactKey: text('contact_key').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.kind, t.value] }), index('identities_by_contact').on(t.contactKey)],
+  (t) => [
+    primaryKey({ columns: [t.kind, t.value] }),
+    index('identities_by_contact').on(t.contactKey),
+  ],
 )
 
 /** Anonymous contacts absorbed by identified ones; events arriving late are re-keyed through it. */
@@ -85,7 +88,9 @@ export const events = sqliteTable(
   (t) => [
     index('events_by_contact').on(t.contactKey, t.timestamp),
     index('events_by_time').on(t.timestamp),
-    index('events_pending_rollup').on(t.rolledUp).where(sql`rolled_up = 0`),
+    index('events_pending_rollup')
+      .on(t.rolledUp)
+      .where(sql`rolled_up = 0`),
   ],
 )
 

@@ -95,7 +95,10 @@ export const DEFAULT_CHANNEL_RULES: ChannelRule[] = [
   { channel: 'sms', medium: 'sms' },
   { channel: 'sms', source: 'sms' },
   { channel: 'affiliates', medium: 'affiliate.*' },
-  { channel: 'organic_social', medium: '(social|social-network|social-media|sm|social network|social media)' },
+  {
+    channel: 'organic_social',
+    medium: '(social|social-network|social-media|sm|social network|social media)',
+  },
   { channel: 'organic_social', sourceIn: 'social' },
   { channel: 'organic_video', sourceIn: 'video' },
   { channel: 'organic_shopping', sourceIn: 'shopping' },

@@ -1,5 +1,5 @@
 import { isbot } from 'isbot'
-import { UAParser } from 'ua-parser-js'
+import UAParser from 'ua-parser-js'
 import { CLICK_ID_PARAMS, classifyChannel, domainOf } from '../domain/channel'
 import type { Enrichment } from './stored-event'
 

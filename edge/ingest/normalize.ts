@@ -44,7 +44,10 @@ export async function normalizeMessage(
   }
   const size = new TextEncoder().encode(JSON.stringify(raw)).length
   if (size > MAX_MESSAGE_BYTES) {
-    return reject('message_too_large', `Message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`)
+    return reject(
+      'message_too_large',
+      `Message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`,
+    )
   }
   const candidate = impliedType ? { ...raw, type: impliedType } : raw
   const parsed = MessageSchema.safeParse(candidate)

@@ -14,18 +14,27 @@ const CACHE_MS = 5_000
 const cache = new Map<string, { source: Source | null; until: number }>()
 let allSources: { list: Source[]; until: number } | undefined
 
-export async function sourceByWriteKey(env: Pick<Env, 'DB'>, writeKey: string): Promise<Source | null> {
+export async function sourceByWriteKey(
+  env: Pick<Env, 'DB'>,
+  writeKey: string,
+): Promise<Source | null> {
   const now = Date.now()
   const hit = cache.get(writeKey)
   if (hit && hit.until > now) return hit.source
-  const [source] = await drizzle(env.DB).select().from(sources).where(eq(sources.writeKey, writeKey))
+  const [source] = await drizzle(env.DB)
+    .select()
+    .from(sources)
+    .where(eq(sources.writeKey, writeKey))
   if (cache.size > 10_000) cache.clear()
   cache.set(writeKey, { source: source ?? null, until: now + CACHE_MS })
   return source ?? null
 }
 
 /** Preflight requests carry no write key: an origin any enabled source accepts may ask. */
-export async function originAllowedByAnySource(env: Pick<Env, 'DB'>, origin: string): Promise<boolean> {
+export async function originAllowedByAnySource(
+  env: Pick<Env, 'DB'>,
+  origin: string,
+): Promise<boolean> {
   const now = Date.now()
   if (!allSources || allSources.until <= now) {
     const list = await drizzle(env.DB).select().from(sources).where(eq(sources.enabled, true))

@@ -25,7 +25,8 @@ export function requireKey({ roles }: { roles: readonly Role[] }): MiddlewareHan
   return async function requireKeyMiddleware(c, next) {
     const header = c.req.header('Authorization')
     const token = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim()
-    if (!token) throw new ApiError(401, 'missing_key', 'Send a secret key as "Authorization: Bearer <key>"')
+    if (!token)
+      throw new ApiError(401, 'missing_key', 'Send a secret key as "Authorization: Bearer <key>"')
     const principal = await resolveKey(c.env, token)
     if (!principal) throw new ApiError(401, 'invalid_key', 'Unknown or revoked key')
     if (!roles.includes(principal.role)) {

@@ -7,7 +7,10 @@ import type { ArchiveRecord } from './messages'
  */
 export async function writeArchive(bucket: R2Bucket, records: ArchiveRecord[]): Promise<string> {
   const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const first = sorted.reduce((min, r) => (r.receivedAt < min ? r.receivedAt : min), sorted[0]!.receivedAt)
+  const first = sorted.reduce(
+    (min, r) => (r.receivedAt < min ? r.receivedAt : min),
+    sorted[0]!.receivedAt,
+  )
   const name = await digest(sorted.map((r) => r.id).join('\n'))
   const key = `archive/dt=${first.slice(0, 10)}/hr=${first.slice(11, 13)}/${name}.ndjson.gz`
   const ndjson = sorted.map((r) => JSON.stringify(r)).join('\n') + '\n'

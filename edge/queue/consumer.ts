@@ -1,5 +1,5 @@
-import { drizzle } from 'drizzle-orm/d1'
 import { sql, type SQL } from 'drizzle-orm'
+import { runInTransaction } from '../db/raw'
 import type { Env } from '../env'
 import { writeArchive } from './archive'
 import type { ContactSnapshot, EventMessage, MergeMessage, QueuedMessage } from './messages'
@@ -46,15 +46,14 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 
 /** Keeps what the dead-letter queue receives, so no message is ever dropped silently. */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const db = drizzle(env.DB)
   const now = new Date().toISOString()
-  await db.batch(
+  await runInTransaction(
+    env.DB,
     batch.messages.map(
-      (message) =>
-        db.run(sql`INSERT OR IGNORE INTO dead_letters (id, queue, body, attempts, received_at)
-          VALUES (${message.id}, ${batch.queue}, ${JSON.stringify(message.body) ?? 'null'},
-          ${message.attempts}, ${now})`),
-    ) as [ReturnType<typeof db.run>, ...ReturnType<typeof db.run>[]],
+      (message) => sql`INSERT OR IGNORE INTO dead_letters (id, queue, body, attempts, received_at)
+        VALUES (${message.id}, ${batch.queue}, ${JSON.stringify(message.body) ?? 'null'},
+        ${message.attempts}, ${now})`,
+    ),
   )
   for (const message of batch.messages) message.ack()
 }
@@ -70,10 +69,12 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
     ...chunkJson(snapshots).map(upsertContacts),
     ...chunkJson(snapshots.flatMap(identityRows)).map(upsertIdentities),
   ]
-  const db = drizzle(env.DB)
-  const [first, ...rest] = statements.map((statement) => db.run(statement))
-  if (first) await db.batch([first, ...rest])
-  if (events.length > 0) await writeArchive(env.ARCHIVE, events.map((m) => m.archive))
+  await runInTransaction(env.DB, statements)
+  if (events.length > 0)
+    await writeArchive(
+      env.ARCHIVE,
+      events.map((m) => m.archive),
+    )
 }
 
 function isQueuedMessage(body: unknown): body is QueuedMessage {
@@ -204,13 +205,15 @@ function rollupStatements(): SQL[] {
     rollup('events', "''"),
     rollup('pageviews', "''", "AND type = 'page'"),
     rollup('page', 'path', "AND type = 'page' AND path IS NOT NULL"),
-    rollup('referrer', 'referrer_domain', "AND landing = 1 AND referrer_domain IS NOT NULL"),
+    rollup('referrer', 'referrer_domain', 'AND landing = 1 AND referrer_domain IS NOT NULL'),
     rollup('channel', 'channel', "AND landing = 1 AND type = 'page' AND channel IS NOT NULL"),
     rollup('event', 'event', "AND type = 'track'"),
     rollup('country', 'country', 'AND country IS NOT NULL'),
     rollup('device', 'device', "AND type = 'page'"),
     rollup('browser', 'browser', "AND type = 'page' AND browser IS NOT NULL"),
-    sql.raw(`INSERT OR IGNORE INTO contact_days (day, contact_key) SELECT DISTINCT day, contact_key ${pending}`),
+    sql.raw(
+      `INSERT OR IGNORE INTO contact_days (day, contact_key) SELECT DISTINCT day, contact_key ${pending}`,
+    ),
     sql.raw('UPDATE events SET rolled_up = 1 WHERE rolled_up = 0'),
   ]
 }
@@ -247,7 +250,11 @@ function upsertContacts(json: string): SQL {
 }
 
 function identityRows(snapshot: ContactSnapshot) {
-  const rows = snapshot.anonymousIds.map((value) => ({ kind: 'anonymousId', value, key: snapshot.key }))
+  const rows = snapshot.anonymousIds.map((value) => ({
+    kind: 'anonymousId',
+    value,
+    key: snapshot.key,
+  }))
   if (snapshot.userId) rows.push({ kind: 'userId', value: snapshot.userId, key: snapshot.key })
   if (snapshot.email) rows.push({ kind: 'email', value: snapshot.email, key: snapshot.key })
   return rows

@@ -19,7 +19,7 @@ const error = (description: string) => json(ErrorSchema, description)
 export const authErrors = {
   400: error('Invalid input'),
   401: error('Missing or unknown key'),
-  403: error('The key\'s role may not use this route'),
+  403: error("The key's role may not use this route"),
 } as const
 
 export const notFound = { 404: error('Not found') } as const

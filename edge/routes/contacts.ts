@@ -29,13 +29,33 @@ const ContactSchema = z
     anonymousIds: z.array(z.string()),
     traits: z.record(z.string(), z.unknown()),
     traitHistory: z.array(
-      z.object({ key: z.string(), from: z.unknown(), to: z.unknown(), at: z.string(), messageId: z.string().nullable() }),
+      z.object({
+        key: z.string(),
+        from: z.unknown(),
+        to: z.unknown(),
+        at: z.string(),
+        messageId: z.string().nullable(),
+      }),
     ),
     identities: z.array(
-      z.object({ kind: z.string(), value: z.string(), status: z.string(), linkedAt: z.string(), detail: z.string().optional() }),
+      z.object({
+        kind: z.string(),
+        value: z.string(),
+        status: z.string(),
+        linkedAt: z.string(),
+        detail: z.string().optional(),
+      }),
     ),
-    groups: z.array(z.object({ groupId: z.string(), traits: z.record(z.string(), z.unknown()), joinedAt: z.string() })),
-    counters: z.array(z.object({ name: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string() })),
+    groups: z.array(
+      z.object({
+        groupId: z.string(),
+        traits: z.record(z.string(), z.unknown()),
+        joinedAt: z.string(),
+      }),
+    ),
+    counters: z.array(
+      z.object({ name: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string() }),
+    ),
     firstSeen: z.string().nullable(),
     lastSeen: z.string().nullable(),
     eventCount: z.number().int(),
@@ -65,12 +85,20 @@ const EventSchema = z
   .openapi('Event')
 
 const ContactParam = z.object({
-  id: z.string().min(1).max(300).openapi({ description: 'userId, or anon:<anonymousId>', example: 'user-42' }),
+  id: z
+    .string()
+    .min(1)
+    .max(300)
+    .openapi({ description: 'userId, or anon:<anonymousId>', example: 'user-42' }),
 })
 
 const ListQuery = PageQuerySchema.extend({
   q: z.string().trim().max(200).optional().openapi({ description: 'id, email or trait text' }),
-  segment: z.string().max(100).optional().openapi({ description: 'segment id (segments arrive later)' }),
+  segment: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: 'segment id (segments arrive later)' }),
 })
 
 /** Merged anonymous contacts forward: reading one shows the contact that absorbed it. */
@@ -89,7 +117,10 @@ export function contactRoutes() {
       tags: ['contacts'],
       security: bearer,
       request: { query: ListQuery },
-      responses: { 200: json(listOf(ContactSummarySchema, 'ContactList'), 'Contacts, last seen first'), ...authErrors },
+      responses: {
+        200: json(listOf(ContactSummarySchema, 'ContactList'), 'Contacts, last seen first'),
+        ...authErrors,
+      },
     }),
     async (c) => {
       const { q, limit, cursor, segment } = c.req.valid('query')
@@ -111,7 +142,10 @@ export function contactRoutes() {
       const after = decodeCursor(cursor)
       if (after) {
         conditions.push(
-          or(lt(contacts.lastSeen, after.lastSeen), and(eq(contacts.lastSeen, after.lastSeen), lt(contacts.key, after.key)))!,
+          or(
+            lt(contacts.lastSeen, after.lastSeen),
+            and(eq(contacts.lastSeen, after.lastSeen), lt(contacts.key, after.key)),
+          )!,
         )
       }
       const rows = await db
@@ -148,7 +182,11 @@ export function contactRoutes() {
       tags: ['contacts'],
       security: bearer,
       request: { params: ContactParam },
-      responses: { 200: json(ContactSchema, 'The contact, read live from its Durable Object'), ...authErrors, ...notFound },
+      responses: {
+        200: json(ContactSchema, 'The contact, read live from its Durable Object'),
+        ...authErrors,
+        ...notFound,
+      },
     }),
     async (c) => {
       const profile = await readProfile(c.env, c.req.valid('param').id)
@@ -163,7 +201,11 @@ export function contactRoutes() {
       tags: ['contacts'],
       security: bearer,
       request: { params: ContactParam, query: PageQuerySchema },
-      responses: { 200: json(listOf(EventSchema, 'EventList'), 'Timeline, newest first'), ...authErrors, ...notFound },
+      responses: {
+        200: json(listOf(EventSchema, 'EventList'), 'Timeline, newest first'),
+        ...authErrors,
+        ...notFound,
+      },
     }),
     async (c) => {
       let key = c.req.valid('param').id

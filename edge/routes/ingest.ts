@@ -85,7 +85,11 @@ async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | un
   } else {
     const parsed = BatchSchema.safeParse(body)
     if (!parsed.success) {
-      throw new ApiError(400, 'invalid_batch', 'A batch is an object with a "batch" array of messages')
+      throw new ApiError(
+        400,
+        'invalid_batch',
+        'A batch is an object with a "batch" array of messages',
+      )
     }
     raws = parsed.data.batch
     envelope = parsed.data
@@ -139,7 +143,8 @@ async function authenticate(c: Context<IngestEnv>, body: Record<string, unknown>
   }
   const source = await sourceByWriteKey(c.env, writeKey)
   if (!source) throw new ApiError(401, 'invalid_write_key', 'Unknown write key')
-  if (!source.enabled) throw new ApiError(403, 'source_disabled', `Source "${source.name}" is disabled`)
+  if (!source.enabled)
+    throw new ApiError(403, 'source_disabled', `Source "${source.name}" is disabled`)
   return source
 }
 
@@ -196,12 +201,30 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       description: 'Accepted; `rejected` lists the messages that were not, by index',
       content: { 'application/json': { schema: IngestResponseSchema } },
     },
-    400: { description: 'Malformed JSON, or (single-message paths) the message was rejected', content: { 'application/json': { schema: ErrorSchema } } },
-    401: { description: 'Missing or unknown write key', content: { 'application/json': { schema: ErrorSchema } } },
-    403: { description: 'Source disabled or origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
-    413: { description: 'Body over 500 KB', content: { 'application/json': { schema: ErrorSchema } } },
-    429: { description: 'Rate limited; see Retry-After', content: { 'application/json': { schema: ErrorSchema } } },
-    503: { description: 'Storage unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
+    400: {
+      description: 'Malformed JSON, or (single-message paths) the message was rejected',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    401: {
+      description: 'Missing or unknown write key',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    403: {
+      description: 'Source disabled or origin not allowed',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    413: {
+      description: 'Body over 500 KB',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    429: {
+      description: 'Rate limited; see Retry-After',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    503: {
+      description: 'Storage unavailable; retry',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
   }
   const security = [{ writeKeyBasic: [] }]
   app.openAPIRegistry.registerComponent('securitySchemes', 'writeKeyBasic', {

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { drizzle } from 'drizzle-orm/d1'
 import { sql } from 'drizzle-orm'
+import { queryAll } from '../db/raw'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { requireKey } from '../middleware/auth'
@@ -20,9 +20,18 @@ const OverviewSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    totals: z.object({ events: z.number().int(), pageviews: z.number().int(), visitors: z.number().int() }),
+    totals: z.object({
+      events: z.number().int(),
+      pageviews: z.number().int(),
+      visitors: z.number().int(),
+    }),
     days: z.array(
-      z.object({ day: z.string(), events: z.number().int(), pageviews: z.number().int(), visitors: z.number().int() }),
+      z.object({
+        day: z.string(),
+        events: z.number().int(),
+        pageviews: z.number().int(),
+        visitors: z.number().int(),
+      }),
     ),
     topPages: Ranked,
     referrers: Ranked,
@@ -31,7 +40,10 @@ const OverviewSchema = z
     countries: Ranked,
     devices: Ranked,
     browsers: Ranked,
-    deadLetters: z.number().int().openapi({ description: 'queue messages parked after failed retries' }),
+    deadLetters: z
+      .number()
+      .int()
+      .openapi({ description: 'queue messages parked after failed retries' }),
   })
   .openapi('Overview')
 
@@ -70,26 +82,36 @@ export function insightRoutes() {
       if ((Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_DAYS) {
         throw new ApiError(400, 'invalid_range', `A period spans at most ${MAX_DAYS} days`)
       }
-      const db = drizzle(c.env.DB)
-      const [daily, visitors, totalVisitors, dead, ...ranked] = await db.batch([
-        db.all<{ day: string; metric: string; count: number }>(sql`
+      const [daily, visitors, totalVisitors, dead, ...ranked] = await queryAll<
+        [
+          { day: string; metric: string; count: number },
+          { day: string; visitors: number },
+          { visitors: number },
+          { n: number },
+          ...{ name: string; count: number }[],
+        ]
+      >(c.env.DB, [
+        sql`
           SELECT day, metric, count FROM daily_rollups
-          WHERE day BETWEEN ${from} AND ${to} AND metric IN ('events', 'pageviews')`),
-        db.all<{ day: string; visitors: number }>(sql`
+          WHERE day BETWEEN ${from} AND ${to} AND metric IN ('events', 'pageviews')`,
+        sql`
           SELECT day, COUNT(*) AS visitors FROM contact_days
-          WHERE day BETWEEN ${from} AND ${to} GROUP BY day`),
-        db.all<{ visitors: number }>(sql`
+          WHERE day BETWEEN ${from} AND ${to} GROUP BY day`,
+        sql`
           SELECT COUNT(DISTINCT contact_key) AS visitors FROM contact_days
-          WHERE day BETWEEN ${from} AND ${to}`),
-        db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM dead_letters`),
-        ...Object.values(RANKED_METRICS).map((metric) =>
-          db.all<{ name: string; count: number }>(sql`
+          WHERE day BETWEEN ${from} AND ${to}`,
+        sql`SELECT COUNT(*) AS n FROM dead_letters`,
+        ...Object.values(RANKED_METRICS).map(
+          (metric) => sql`
             SELECT dimension AS name, SUM(count) AS count FROM daily_rollups
             WHERE metric = ${metric} AND day BETWEEN ${from} AND ${to}
-            GROUP BY dimension ORDER BY count DESC, dimension LIMIT ${query.top}`),
+            GROUP BY dimension ORDER BY count DESC, dimension LIMIT ${query.top}`,
         ),
       ])
-      const days = new Map<string, { day: string; events: number; pageviews: number; visitors: number }>()
+      const days = new Map<
+        string,
+        { day: string; events: number; pageviews: number; visitors: number }
+      >()
       for (let t = Date.parse(from); t <= Date.parse(to); t += DAY_MS) {
         const day = new Date(t).toISOString().slice(0, 10)
         days.set(day, { day, events: 0, pageviews: 0, visitors: 0 })

@@ -9,7 +9,9 @@ export function metaRoutes() {
       method: 'get',
       path: '/healthz',
       tags: ['meta'],
-      responses: { 200: json(z.object({ ok: z.literal(true), time: z.string() }), 'The worker answers') },
+      responses: {
+        200: json(z.object({ ok: z.literal(true), time: z.string() }), 'The worker answers'),
+      },
     }),
     (c) => c.json({ ok: true as const, time: new Date().toISOString() }, 200),
   )

@@ -69,7 +69,9 @@ export function sourceRoutes() {
       path: '/sources',
       tags: ['sources'],
       security: bearer,
-      request: { body: { content: { 'application/json': { schema: CreateSourceSchema } }, required: true } },
+      request: {
+        body: { content: { 'application/json': { schema: CreateSourceSchema } }, required: true },
+      },
       responses: { 201: json(SourceSchema, 'The new source with its write key'), ...authErrors },
     }),
     async (c) => {

@@ -15,8 +15,12 @@ export function api(path: string, init: RequestInit & { json?: unknown; key?: st
 }
 
 export async function createSource(input: Record<string, unknown> = {}) {
-  const response = await api('/api/sources', { method: 'POST', json: { name: 'Test site', ...input } })
-  if (response.status !== 201) throw new Error(`source: ${response.status} ${await response.text()}`)
+  const response = await api('/api/sources', {
+    method: 'POST',
+    json: { name: 'Test site', ...input },
+  })
+  if (response.status !== 201)
+    throw new Error(`source: ${response.status} ${await response.text()}`)
   return (await response.json()) as { id: string; writeKey: string; name: string }
 }
 
@@ -24,7 +28,12 @@ export function basic(writeKey: string) {
   return `Basic ${btoa(`${writeKey}:`)}`
 }
 
-export function send(path: string, writeKey: string | null, body: unknown, headers: Record<string, string> = {}) {
+export function send(
+  path: string,
+  writeKey: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   return SELF.fetch(`${BASE}${path}`, {
     method: 'POST',
     headers: {
@@ -32,12 +41,15 @@ export function send(path: string, writeKey: string | null, body: unknown, heade
       ...(writeKey ? { Authorization: basic(writeKey) } : {}),
       ...headers,
     },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' || body instanceof ArrayBuffer ? body : JSON.stringify(body),
   })
 }
 
 /** Polls until `check` returns a value (the queue consumer runs asynchronously). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -47,13 +59,16 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (error) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${last}` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${last}` : ''}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
 export async function d1Count(query: string, ...params: unknown[]) {
-  const row = await env.DB.prepare(query).bind(...params).first<{ n: number }>()
+  const row = await env.DB.prepare(query)
+    .bind(...params)
+    .first<{ n: number }>()
   return row?.n ?? 0
 }
 

@@ -1,0 +1,242 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { api, createSource, send, uid } from '../test/support/api'
+
+let writeKey: string
+
+beforeAll(async () => {
+  writeKey = (await createSource({ name: 'Identity tests' })).writeKey
+})
+
+async function contact(id: string) {
+  const response = await api(`/api/contacts/${encodeURIComponent(id)}`)
+  return { status: response.status, body: (await response.json()) as Record<string, any> }
+}
+
+async function events(id: string) {
+  const response = await api(`/api/contacts/${encodeURIComponent(id)}/events?limit=1000`)
+  expect(response.status).toBe(200)
+  return ((await response.json()) as { items: Record<string, any>[] }).items
+}
+
+function batch(...messages: Record<string, unknown>[]) {
+  return send('/v1/batch', writeKey, { batch: messages })
+}
+
+describe('identify merges the anonymous contact into the identified one', () => {
+  it('moves earlier anonymous events into the user timeline and forwards later ones', async () => {
+    const anon = uid('anon')
+    const user = uid('user')
+    await batch(
+      { type: 'page', anonymousId: anon, name: 'Home', timestamp: '2026-11-01T10:00:00.000Z' },
+      {
+        type: 'track',
+        anonymousId: anon,
+        event: 'Added to Cart',
+        timestamp: '2026-11-01T10:01:00.000Z',
+      },
+    )
+    expect((await events(`anon:${anon}`)).length).toBe(2)
+
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      anonymousId: anon,
+      traits: { email: 'Ada@Example.com', plan: 'trial' },
+      timestamp: '2026-11-01T10:02:00.000Z',
+    })
+    await batch({
+      type: 'track',
+      anonymousId: anon,
+      event: 'Checkout Started',
+      timestamp: '2026-11-01T10:03:00.000Z',
+    })
+
+    const timeline = await events(user)
+    expect(timeline.map((e) => e.event ?? e.name ?? e.type)).toEqual([
+      'Checkout Started',
+      'identify',
+      'Added to Cart',
+      'Home',
+    ])
+    const profile = await contact(user)
+    expect(profile.status).toBe(200)
+    expect(profile.body).toMatchObject({
+      key: user,
+      userId: user,
+      anonymousIds: [anon],
+      traits: { email: 'Ada@Example.com', plan: 'trial' },
+      eventCount: 4,
+    })
+    expect(profile.body.identities).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'anonymousId', value: anon, status: 'merged' }),
+        expect.objectContaining({ kind: 'email', value: 'ada@example.com' }),
+      ]),
+    )
+    // Reading the anonymous id answers with the contact that absorbed it.
+    const viaAnon = await contact(`anon:${anon}`)
+    expect(viaAnon.body.key).toBe(user)
+    expect((await events(`anon:${anon}`)).length).toBe(4)
+  })
+
+  it('alias merges the previous anonymous id into the user', async () => {
+    const anon = uid('anon')
+    const user = uid('user')
+    await batch({ type: 'page', anonymousId: anon, name: 'Pricing' })
+    await send('/v1/alias', writeKey, { userId: user, previousId: anon })
+    expect((await events(user)).map((e) => e.type).sort()).toEqual(['alias', 'page'])
+  })
+
+  it('never lets a second identified contact absorb an anonymous id already merged', async () => {
+    const device = uid('shared-device')
+    const alice = uid('alice')
+    const bob = uid('bob')
+    await batch({ type: 'page', anonymousId: device, name: 'Shared' })
+    await send('/v1/identify', writeKey, {
+      userId: alice,
+      anonymousId: device,
+      traits: { name: 'Alice' },
+    })
+    await send('/v1/identify', writeKey, {
+      userId: bob,
+      anonymousId: device,
+      traits: { name: 'Bob' },
+    })
+
+    expect((await events(alice)).map((e) => e.name ?? e.type).sort()).toEqual([
+      'Shared',
+      'identify',
+    ])
+    expect((await events(bob)).map((e) => e.type)).toEqual(['identify'])
+    const bobProfile = await contact(bob)
+    expect(bobProfile.body.traits).toEqual({ name: 'Bob' })
+    expect(bobProfile.body.anonymousIds).toEqual([])
+    expect(bobProfile.body.identities).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'anonymousId', value: device, status: 'conflict' }),
+      ]),
+    )
+    // Later anonymous events from the device still reach the first owner, not Bob.
+    await batch({ type: 'track', anonymousId: device, event: 'Later' })
+    expect((await events(alice)).some((e) => e.event === 'Later')).toBe(true)
+    expect((await events(bob)).some((e) => e.event === 'Later')).toBe(false)
+  })
+
+  it('never merges on placeholder ids', async () => {
+    const anon = uid('anon')
+    const user = uid('user')
+    await batch({ type: 'page', anonymousId: anon, name: 'Landing' })
+    // userId "null" is a placeholder: the message stays with the anonymous contact.
+    await send('/v1/identify', writeKey, {
+      userId: 'null',
+      anonymousId: anon,
+      traits: { plan: 'free' },
+    })
+    const anonProfile = await contact(`anon:${anon}`)
+    expect(anonProfile.body).toMatchObject({
+      key: `anon:${anon}`,
+      userId: null,
+      traits: { plan: 'free' },
+    })
+    // anonymousId "undefined" is a placeholder: the user is stored alone, nothing merged.
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: 'undefined' })
+    const userProfile = await contact(user)
+    expect(userProfile.body.anonymousIds).toEqual([])
+    expect((await contact('anon:undefined')).status).toBe(404)
+    expect((await contact('null')).status).toBe(404)
+  })
+})
+
+describe('traits, counters and groups', () => {
+  it('merges traits by event time and keeps the history of changes', async () => {
+    const user = uid('user')
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      traits: { plan: 'trial', seats: 1 },
+      timestamp: '2026-10-01T00:00:00.000Z',
+    })
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      traits: { plan: 'pro' },
+      timestamp: '2026-10-05T00:00:00.000Z',
+    })
+    // A late, older identify (an offline queue flushing) must not overwrite the newer plan.
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      traits: { plan: 'basic', company: 'Acme' },
+      timestamp: '2026-10-03T00:00:00.000Z',
+    })
+    const { body } = await contact(user)
+    expect(body.traits).toEqual({ plan: 'pro', seats: 1, company: 'Acme' })
+    expect(
+      body.traitHistory.filter((h: any) => h.key === 'plan').map((h: any) => [h.from, h.to]),
+    ).toEqual([
+      ['trial', 'pro'],
+      [null, 'trial'],
+    ])
+  })
+
+  it('counts events by name with first and last seen, and records group membership', async () => {
+    const user = uid('user')
+    await batch(
+      { type: 'track', userId: user, event: 'Viewed', timestamp: '2026-09-01T00:00:00.000Z' },
+      { type: 'track', userId: user, event: 'Viewed', timestamp: '2026-09-03T00:00:00.000Z' },
+      { type: 'page', userId: user, timestamp: '2026-09-02T00:00:00.000Z' },
+      {
+        type: 'group',
+        userId: user,
+        groupId: 'acme',
+        traits: { plan: 'enterprise' },
+        timestamp: '2026-09-02T00:00:00.000Z',
+      },
+    )
+    const { body } = await contact(user)
+    expect(body.eventCount).toBe(4)
+    expect(body.firstSeen).toBe('2026-09-01T00:00:00.000Z')
+    expect(body.lastSeen).toBe('2026-09-03T00:00:00.000Z')
+    expect(body.counters).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'Viewed',
+          count: 2,
+          firstAt: '2026-09-01T00:00:00.000Z',
+          lastAt: '2026-09-03T00:00:00.000Z',
+        },
+        expect.objectContaining({ name: '$page', count: 1 }),
+      ]),
+    )
+    expect(body.groups).toEqual([
+      { groupId: 'acme', traits: { plan: 'enterprise' }, joinedAt: '2026-09-02T00:00:00.000Z' },
+    ])
+  })
+
+  it('pages through a timeline newest first with a cursor', async () => {
+    const user = uid('user')
+    await batch(
+      ...Array.from({ length: 7 }, (_, i) => ({
+        type: 'track',
+        userId: user,
+        event: `E${i}`,
+        timestamp: `2026-08-0${i + 1}T00:00:00.000Z`,
+      })),
+    )
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const response = await api(
+        `/api/contacts/${user}/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      )
+      const page = (await response.json()) as { items: { event: string }[]; cursor: string | null }
+      seen.push(...page.items.map((e) => e.event))
+      cursor = page.cursor
+    } while (cursor)
+    expect(seen).toEqual(['E6', 'E5', 'E4', 'E3', 'E2', 'E1', 'E0'])
+  })
+
+  it('answers 404 for a contact that never sent anything', async () => {
+    const missing = await contact(uid('ghost'))
+    expect(missing.status).toBe(404)
+    expect(missing.body).toMatchObject({ error: { code: 'not_found' } })
+    const timeline = await api(`/api/contacts/${uid('ghost')}/events`)
+    expect(timeline.status).toBe(404)
+  })
+})
