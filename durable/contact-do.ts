@@ -396,19 +396,22 @@ export class ContactDO extends DurableObject<Env> {
   /** Inserts one event and updates the contact's counters and traits; false for a duplicate. */
   private storeEvent(event: StoredEvent, body: string): boolean {
     const at = Date.parse(event.timestamp)
-    const inserted = this.sql.exec(
-      `INSERT OR IGNORE INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      event.id,
-      event.messageId,
-      event.type,
-      event.event ?? event.name ?? null,
-      at,
-      Date.parse(event.receivedAt),
-      event.enrichment.bot ? 1 : 0,
-      body,
-    ).rowsWritten
-    if (inserted === 0) return false
+    // RETURNING tells a stored row from an ignored duplicate; rowsWritten counts both.
+    const inserted = this.sql
+      .exec(
+        `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
+        event.id,
+        event.messageId,
+        event.type,
+        event.event ?? event.name ?? null,
+        at,
+        Date.parse(event.receivedAt),
+        event.enrichment.bot ? 1 : 0,
+        body,
+      )
+      .toArray()
+    if (inserted.length === 0) return false
     if (event.userId) this.linkIdentity('userId', event.userId, at)
     if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
     if (event.enrichment.bot) return true

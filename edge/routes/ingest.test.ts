@@ -1,6 +1,6 @@
 import { SELF } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { BASE, api, createSource, send, uid } from '../../test/support/api'
+import { BASE, api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
 
 const CHROME =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
@@ -238,6 +238,15 @@ describe('exactly-once storage by messageId', () => {
     await send('/v1/track', writeKey, message)
     const events = await timeline(user)
     expect(events).toHaveLength(2)
+    const profile = (await (await api(`/api/contacts/${user}`)).json()) as { eventCount: number }
+    expect(profile.eventCount).toBe(2)
+    await eventually(
+      async () =>
+        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 2,
+    )
+    // Give a wrongly re-queued duplicate time to show up before the final count.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)).toBe(2)
   })
 
   it('assigns a messageId when missing, stable for a retried timestamped message', async () => {
@@ -313,6 +322,32 @@ describe('enrichment', () => {
     expect(byBrowser.bot!.enrichment.ipHash).not.toBe(byBrowser.desktop!.enrichment.ipHash)
     const profile = (await (await api(`/api/contacts/${user}`)).json()) as { eventCount: number }
     expect(profile.eventCount).toBe(2)
+  })
+
+  it('reads the device from the request only when a browser sent it', async () => {
+    const user = uid()
+    await send(
+      '/v1/page',
+      writeKey,
+      { userId: user, name: 'server' },
+      { 'User-Agent': 'node', 'Sec-Fetch-Mode': 'cors' },
+    )
+    await send(
+      '/v1/page',
+      writeKey,
+      { userId: user, name: 'browser' },
+      { 'User-Agent': IPHONE, Origin: 'https://shop.example' },
+    )
+    await send(
+      '/v1/page',
+      writeKey,
+      { userId: user, name: 'crawler' },
+      { 'User-Agent': GOOGLEBOT, Origin: 'https://shop.example' },
+    )
+    const byName = Object.fromEntries((await timeline(user)).map((e) => [e.name, e.enrichment]))
+    expect(byName.server).toMatchObject({ device: 'other', bot: false })
+    expect(byName.browser).toMatchObject({ device: 'mobile', os: 'iOS', bot: false })
+    expect(byName.crawler).toMatchObject({ device: 'bot', bot: true })
   })
 
   it('records campaign, click ids and channel of the page', async () => {

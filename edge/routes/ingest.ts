@@ -185,10 +185,16 @@ async function enforceRateLimit(c: Context<IngestEnv>, source: Source) {
   }
 }
 
+/**
+ * A server-side SDK's own HTTP user agent says nothing about the person (and looks like a bot),
+ * so the request's user agent describes the device only when a browser sent the request.
+ */
 function clientInfo(c: Context<IngestEnv>) {
   const cf = c.req.raw.cf as { country?: string } | undefined
+  // Browsers send Origin on every POST; Sec-Fetch-* is no sign, Node's fetch sends it too.
+  const fromBrowser = Boolean(c.req.header('Origin'))
   return {
-    userAgent: c.req.header('User-Agent'),
+    userAgent: fromBrowser ? c.req.header('User-Agent') : undefined,
     ip: c.req.header('CF-Connecting-IP'),
     country: cf?.country,
   }

@@ -1,0 +1,202 @@
+/**
+ * Demo data for a local stack, sent through the public API exactly as real clients would: a
+ * source is created (or reused) over the management API, then visitors browse a small shop
+ * through /v1/batch over the last two weeks, arriving from search, ads, email and social,
+ * some signing up and buying.
+ */
+
+export interface SeedOptions {
+  url: string
+  adminKey: string
+  visitors?: number
+  days?: number
+  log?: (line: string) => void
+}
+
+export interface SeedResult {
+  source: { id: string; name: string; writeKey: string }
+  visitors: number
+  events: number
+  signups: number
+  orders: number
+}
+
+const SOURCE_NAME = 'Demo shop'
+const PRODUCTS = ['trail-shoes', 'rain-jacket', 'headlamp', 'trekking-poles', 'water-filter']
+const ARRIVALS = [
+  { weight: 30, referrer: 'https://www.google.com/', query: '' },
+  {
+    weight: 15,
+    referrer: 'https://www.google.com/',
+    query: '?utm_source=google&utm_medium=cpc&utm_campaign=autumn-sale&gclid=demo',
+  },
+  {
+    weight: 15,
+    referrer: '',
+    query: '?utm_source=newsletter&utm_medium=email&utm_campaign=weekly',
+  },
+  { weight: 12, referrer: 'https://www.facebook.com/', query: '' },
+  { weight: 8, referrer: 'https://news.ycombinator.com/', query: '' },
+  { weight: 20, referrer: '', query: '' },
+]
+const AGENTS = [
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+]
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Radia',
+  'Tim',
+]
+
+export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
+  const log = options.log ?? (() => {})
+  const visitors = options.visitors ?? 300
+  const days = options.days ?? 14
+  const source = await demoSource(options.url, options.adminKey)
+  const random = mulberry32(42)
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
+  const now = Date.now()
+  const origin = options.url
+  let events = 0
+  let signups = 0
+  let orders = 0
+  const started = Date.now()
+
+  for (let v = 0; v < visitors; v++) {
+    const anonymousId = `demo-anon-${v}`
+    const userAgent = pick(AGENTS)
+    const arrival = weighted(ARRIVALS, random)
+    let at = now - random() * days * 86_400_000
+    const messages: Record<string, unknown>[] = []
+    const context = (path: string, referrer: string) => ({
+      userAgent,
+      page: { url: `${origin}${path}`, path: path.split('?')[0], referrer },
+      locale: 'en-GB',
+    })
+    const page = (path: string, referrer: string, name: string) => {
+      messages.push({
+        type: 'page',
+        anonymousId,
+        name,
+        timestamp: new Date(at).toISOString(),
+        context: context(path, referrer),
+        messageId: `demo-${v}-${messages.length}`,
+      })
+      at += 15_000 + random() * 90_000
+    }
+    page(`/demo/${arrival.query}`, arrival.referrer, 'Home')
+    const product = pick(PRODUCTS)
+    if (random() < 0.7) page(`/demo/product.html?item=${product}`, `${origin}/demo/`, 'Product')
+    if (random() < 0.35) {
+      const userId = `demo-user-${v}`
+      const name = pick(FIRST_NAMES)
+      page('/demo/signup.html', `${origin}/demo/`, 'Sign up')
+      messages.push({
+        type: 'identify',
+        userId,
+        anonymousId,
+        traits: {
+          email: `${name.toLowerCase()}.${v}@example.com`,
+          name,
+          plan: random() < 0.3 ? 'pro' : 'free',
+        },
+        timestamp: new Date(at).toISOString(),
+        context: context('/demo/signup.html', ''),
+        messageId: `demo-${v}-${messages.length}`,
+      })
+      messages.push({
+        type: 'track',
+        userId,
+        anonymousId,
+        event: 'Signed Up',
+        timestamp: new Date(at).toISOString(),
+        context: context('/demo/signup.html', ''),
+        messageId: `demo-${v}-${messages.length}`,
+      })
+      signups++
+      if (random() < 0.5) {
+        at += 60_000
+        const revenue = Math.round(20 + random() * 180)
+        messages.push({
+          type: 'track',
+          userId,
+          anonymousId,
+          event: 'Order Completed',
+          properties: { revenue, currency: 'EUR', products: [{ id: product, price: revenue }] },
+          timestamp: new Date(at).toISOString(),
+          context: context('/demo/checkout.html', ''),
+          messageId: `demo-${v}-${messages.length}`,
+        })
+        orders++
+      }
+    }
+    await sendBatch(options.url, source.writeKey, messages)
+    events += messages.length
+    if ((v + 1) % 50 === 0 || v + 1 === visitors) {
+      log(
+        `  seeded ${v + 1}/${visitors} visitors, ${events} events (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      )
+    }
+  }
+  return { source, visitors, events, signups, orders }
+}
+
+async function demoSource(url: string, adminKey: string) {
+  const headers = { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' }
+  const list = await fetch(`${url}/api/sources`, { headers })
+  if (!list.ok) throw new Error(`listing sources failed: ${list.status} ${await list.text()}`)
+  const { items } = (await list.json()) as { items: SeedResult['source'][] }
+  const existing = items.find((s) => s.name === SOURCE_NAME)
+  if (existing) return existing
+  const created = await fetch(`${url}/api/sources`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: SOURCE_NAME, consentMode: 'opt-out' }),
+  })
+  if (created.status !== 201)
+    throw new Error(`creating the demo source failed: ${created.status} ${await created.text()}`)
+  return (await created.json()) as SeedResult['source']
+}
+
+async function sendBatch(url: string, writeKey: string, batch: Record<string, unknown>[]) {
+  const response = await fetch(`${url}/v1/batch`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${btoa(`${writeKey}:`)}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ batch }),
+  })
+  const body = (await response.json()) as { accepted?: number; rejected?: unknown[] }
+  if (!response.ok || body.rejected?.length) {
+    throw new Error(`seeding batch failed: ${response.status} ${JSON.stringify(body)}`)
+  }
+}
+
+function weighted<T extends { weight: number }>(items: T[], random: () => number): T {
+  const total = items.reduce((n, i) => n + i.weight, 0)
+  let roll = random() * total
+  for (const item of items) {
+    roll -= item.weight
+    if (roll <= 0) return item
+  }
+  return items[items.length - 1]!
+}
+
+/** A small seeded PRNG, so every fresh stack gets the same demo data. */
+function mulberry32(seed: number) {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

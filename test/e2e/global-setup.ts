@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { startLocalStack } from '../../scripts/local-stack.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stackUrl: string
+    adminKey: string
+  }
+}
+
+/** One local stack (wrangler dev on fresh state) for every end-to-end test file. */
+export default async function setup(project: TestProject) {
+  const persistTo = await mkdtemp(join(tmpdir(), 'cairn-e2e-'))
+  const stack = await startLocalStack({ port: await freePort(), persistTo })
+  project.provide('stackUrl', stack.url)
+  project.provide('adminKey', stack.adminKey)
+  return async () => {
+    await stack.stop()
+    await rm(persistTo, { recursive: true, force: true })
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
+    })
+  })
+}
