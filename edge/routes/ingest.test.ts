@@ -373,6 +373,29 @@ describe('enrichment', () => {
   })
 })
 
+describe('rate limits', () => {
+  it('answers 429 with Retry-After once a write key and address send too much', async () => {
+    const source = await createSource({ name: 'Flooded' })
+    const headers = { 'CF-Connecting-IP': '192.0.2.44' }
+    const statuses: number[] = []
+    for (let i = 0; i < 160; i++) {
+      const response = await send('/v1/track', source.writeKey, { userId: 'flood' }, headers)
+      statuses.push(response.status)
+      if (response.status === 429) {
+        expect(response.headers.get('Retry-After')).toBe('10')
+        expect(await response.json()).toMatchObject({ error: { code: 'rate_limited' } })
+        break
+      }
+      await response.body?.cancel()
+    }
+    expect(statuses.at(-1)).toBe(429)
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(100)
+    // Another address with the same key is not limited.
+    const other = await send('/v1/track', source.writeKey, { userId: 'calm', event: 'Fine' }, { 'CF-Connecting-IP': '192.0.2.45' })
+    expect(other.status).toBe(200)
+  })
+})
+
 describe('CORS', () => {
   it('answers only the origins a source allows', async () => {
     const source = await createSource({
