@@ -34,7 +34,11 @@ export default defineConfig({
         test: {
           name: 'e2e',
           environment: 'node',
-          include: ['test/e2e/**/*.test.ts'],
+          include: [
+            'test/e2e/**/*.test.ts',
+            'tracker/**/*.e2e.test.ts',
+            'console/**/*.e2e.test.ts',
+          ],
           globalSetup: ['./test/e2e/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

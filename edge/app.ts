@@ -2,10 +2,14 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { secureHeaders } from 'hono/secure-headers'
 import { ApiError, errorResponse, validationError } from './errors'
 import type { Env } from './env'
+import { authorize } from './middleware/auth'
+import { auditRoutes } from './routes/audit'
 import { contactRoutes } from './routes/contacts'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
+import { keyRoutes } from './routes/keys'
+import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
 
 /** Composes the Worker's HTTP surface; each route module owns its schemas and handlers. */
@@ -15,10 +19,19 @@ export function createApp() {
       if (!result.success) throw validationError(result.error.issues)
     },
   })
-  app.use('/api/*', secureHeaders())
+  app.use('/api/*', secureHeaders(), authorize())
   app.route('/', metaRoutes())
   app.route('/', ingestRoutes())
-  for (const routes of [sourceRoutes(), contactRoutes(), insightRoutes()]) app.route('/api', routes)
+  for (const routes of [
+    sessionRoutes(),
+    keyRoutes(),
+    sourceRoutes(),
+    contactRoutes(),
+    insightRoutes(),
+    auditRoutes(),
+  ]) {
+    app.route('/api', routes)
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'secretKey', {
     type: 'http',

@@ -1,15 +1,18 @@
 import type { D1Migration } from 'cloudflare:test'
+import type { AuditSequencer } from '../durable/audit-sequencer'
 import type { ContactDO } from '../durable/contact-do'
 import type { QueuedMessage } from './queue/messages'
 
 /** Bindings of the Worker, as declared in wrangler.toml. */
 export interface Env {
   CONTACTS: DurableObjectNamespace<ContactDO>
+  AUDIT: DurableObjectNamespace<AuditSequencer>
   DB: D1Database
   ARCHIVE: R2Bucket
   EVENTS: Queue<QueuedMessage>
   ASSETS: Fetcher
   INGEST_LIMITER?: RateLimit
+  LOGIN_LIMITER?: RateLimit
   CAIRN_ADMIN_KEY: string
   /** Keys the client-IP hash; rotate to unlink old hashes. Falls back to the admin key. */
   CAIRN_IP_SALT?: string

@@ -3,6 +3,7 @@ import type { Env } from './env'
 import { consumeDeadLetters, consumeEvents } from './queue/consumer'
 import { runScheduledMaintenance } from './maintenance'
 
+export { AuditSequencer } from '../durable/audit-sequencer'
 export { ContactDO } from '../durable/contact-do'
 
 const app = createApp()

@@ -1,3 +1,30 @@
+CREATE TABLE `api_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`role` text NOT NULL,
+	`key_hash` text NOT NULL,
+	`prefix` text NOT NULL,
+	`created_at` text NOT NULL,
+	`revoked_at` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE TABLE `audit_log` (
+	`seq` integer PRIMARY KEY NOT NULL,
+	`at` text NOT NULL,
+	`actor_key_id` text NOT NULL,
+	`actor_role` text NOT NULL,
+	`action` text NOT NULL,
+	`subject_hash` text,
+	`status` integer NOT NULL,
+	`detail` text,
+	`prev_hash` text NOT NULL,
+	`hash` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `audit_by_subject` ON `audit_log` (`subject_hash`,`seq`);--> statement-breakpoint
+CREATE INDEX `audit_by_actor` ON `audit_log` (`actor_key_id`,`seq`);--> statement-breakpoint
+CREATE INDEX `audit_by_time` ON `audit_log` (`at`);--> statement-breakpoint
 CREATE TABLE `contact_days` (
 	`day` text NOT NULL,
 	`contact_key` text NOT NULL,
@@ -76,6 +103,15 @@ CREATE TABLE `merges` (
 	`from_key` text PRIMARY KEY NOT NULL,
 	`into_key` text NOT NULL,
 	`merged_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `sessions` (
+	`token_hash` text PRIMARY KEY NOT NULL,
+	`key_id` text NOT NULL,
+	`role` text NOT NULL,
+	`csrf_token` text NOT NULL,
+	`created_at` text NOT NULL,
+	`expires_at` text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `sources` (

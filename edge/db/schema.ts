@@ -124,3 +124,50 @@ export const deadLetters = sqliteTable('dead_letters', {
   attempts: integer('attempts').notNull(),
   receivedAt: text('received_at').notNull(),
 })
+
+export const ROLES = ['admin', 'marketer', 'analyst', 'compliance'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Secret keys of the management API; only a SHA-256 of each key is kept. */
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role', { enum: ROLES }).notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  /** The first characters of the key, so a person can tell keys apart in a list. */
+  prefix: text('prefix').notNull(),
+  createdAt: text('created_at').notNull(),
+  revokedAt: text('revoked_at'),
+})
+
+/** Console sessions; the cookie holds a random token, the table its hash. */
+export const sessions = sqliteTable('sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  keyId: text('key_id').notNull(),
+  role: text('role', { enum: ROLES }).notNull(),
+  csrfToken: text('csrf_token').notNull(),
+  createdAt: text('created_at').notNull(),
+  expiresAt: text('expires_at').notNull(),
+})
+
+/** Hash-chained audit log, appended in order by the AuditSequencer Durable Object. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey(),
+    at: text('at').notNull(),
+    actorKeyId: text('actor_key_id').notNull(),
+    actorRole: text('actor_role').notNull(),
+    action: text('action').notNull(),
+    subjectHash: text('subject_hash'),
+    status: integer('status').notNull(),
+    detail: text('detail'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_by_subject').on(t.subjectHash, t.seq),
+    index('audit_by_actor').on(t.actorKeyId, t.seq),
+    index('audit_by_time').on(t.at),
+  ],
+)

@@ -1,55 +1,106 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
+import { allowed, matchRoute, PERSONAL_DATA_READS, type RouteKey } from '../access/permissions'
+import { principalFromKey, principalFromSession, type Principal } from '../access/principal'
+import { appendAudit, subjectHash } from '../audit/log'
 import { ApiError } from '../errors'
 import type { Env } from '../env'
 
-export type Role = 'admin' | 'marketer' | 'analyst' | 'compliance'
-
-export interface Principal {
-  keyId: string
-  role: Role
-}
+export const SESSION_COOKIE = 'cairn_session'
+export const CSRF_HEADER = 'X-CSRF-Token'
 
 declare module 'hono' {
   interface ContextVariableMap {
     principal: Principal
+    route: { key: RouteKey; params: string[] }
+    /** Set by a handler whose subject is not in the path (an erasure names it in the body). */
+    auditSubject: string
+    auditDetail: Record<string, unknown>
   }
 }
+
+/** `/api` routes anyone may call: logging in, and the API description. */
+const PUBLIC = new Set(['POST /api/session', 'GET /api/openapi.json'])
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * Management API authentication: `Authorization: Bearer <secret key>`. The bootstrap key from
- * the CAIRN_ADMIN_KEY secret is the admin. Keys with other roles arrive with issue #4.
+ * Authenticates every `/api` request (bearer key or console session), checks it against the
+ * permission table, and appends management actions and personal-data reads to the audit log
+ * before the response leaves. Routes missing from the table answer 404: nothing is reachable
+ * by accident.
  */
-export function requireKey({ roles }: { roles: readonly Role[] }): MiddlewareHandler<{
-  Bindings: Env
-}> {
-  return async function requireKeyMiddleware(c, next) {
-    const header = c.req.header('Authorization')
-    const token = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim()
-    if (!token)
-      throw new ApiError(401, 'missing_key', 'Send a secret key as "Authorization: Bearer <key>"')
-    const principal = await resolveKey(c.env, token)
-    if (!principal) throw new ApiError(401, 'invalid_key', 'Unknown or revoked key')
-    if (!roles.includes(principal.role)) {
-      throw new ApiError(403, 'forbidden', `The ${principal.role} role may not use this route`)
+export function authorize(): MiddlewareHandler<{ Bindings: Env }> {
+  return async function authorizeRequest(c, next) {
+    const method = c.req.method
+    if (PUBLIC.has(`${method} ${c.req.path}`) || method === 'OPTIONS') return next()
+    const route = matchRoute(method, c.req.path)
+    if (!route) throw new ApiError(404, 'not_found', `No route ${method} ${c.req.path}`)
+    const principal = await authenticate(c)
+    if (principal.via === 'session' && !SAFE_METHODS.has(method)) {
+      if (c.req.header(CSRF_HEADER) !== principal.csrfToken) {
+        throw new ApiError(403, 'csrf_failed', `Send the session's CSRF token in ${CSRF_HEADER}`)
+      }
+    }
+    if (!allowed(route.key, principal.role)) {
+      throw new ApiError(403, 'forbidden', `The ${principal.role} role may not use ${route.key}`)
     }
     c.set('principal', principal)
+    c.set('route', route)
     await next()
+    if (method !== 'GET' || PERSONAL_DATA_READS.has(route.key)) await audit(c, principal, route)
   }
 }
 
-async function resolveKey(env: Env, token: string): Promise<Principal | null> {
-  if (env.CAIRN_ADMIN_KEY && (await equalSecrets(token, env.CAIRN_ADMIN_KEY))) {
-    return { keyId: 'bootstrap', role: 'admin' }
+async function authenticate(c: Context<{ Bindings: Env }>): Promise<Principal> {
+  const bearer = c.req
+    .header('Authorization')
+    ?.match(/^Bearer\s+(.+)$/i)?.[1]
+    ?.trim()
+  if (bearer) {
+    const principal = await principalFromKey(c.env, bearer)
+    if (!principal) throw new ApiError(401, 'invalid_key', 'Unknown or revoked key')
+    return principal
   }
-  return null
+  const session = getCookie(c, SESSION_COOKIE)
+  if (session) {
+    const principal = await principalFromSession(c.env, session)
+    if (!principal)
+      throw new ApiError(401, 'session_expired', 'The session has ended; log in again')
+    return principal
+  }
+  throw new ApiError(
+    401,
+    'missing_key',
+    'Send a secret key as "Authorization: Bearer <key>" or log in',
+  )
 }
 
-/** Compares digests so the time taken says nothing about how much of the secret matched. */
-async function equalSecrets(a: string, b: string): Promise<boolean> {
-  const encoder = new TextEncoder()
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
+async function audit(
+  c: Context<{ Bindings: Env }>,
+  principal: Principal,
+  route: { key: RouteKey; params: string[] },
+) {
+  const subject = c.get('auditSubject') ?? subjectOf(route)
+  await appendAudit(c.env, [
+    {
+      actorKeyId: principal.keyId,
+      actorRole: principal.role,
+      action: route.key,
+      subjectHash: subject ? await subjectHash(subject) : null,
+      status: c.res.status,
+      detail: c.get('auditDetail') ?? null,
+    },
   ])
-  return crypto.subtle.timingSafeEqual(da, db)
+}
+
+/** Contact routes name their subject in the path. */
+function subjectOf(route: { key: RouteKey; params: string[] }): string | undefined {
+  if (
+    route.key.startsWith('GET /api/contacts/{id}') ||
+    route.key.startsWith('POST /api/contacts/{id}')
+  ) {
+    return route.params[0]
+  }
+  if (route.key === 'GET /api/privacy/export/{contactId}') return route.params[0]
+  return undefined
 }

@@ -6,7 +6,6 @@ import type { ContactProfile } from '../../durable/contact-do'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { requireKey } from '../middleware/auth'
 import { PageQuerySchema, authErrors, bearer, json, listOf, notFound } from './common'
 
 const ContactSummarySchema = z
@@ -106,9 +105,6 @@ const MAX_FORWARDS = 3
 
 export function contactRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
-  const readers = requireKey({ roles: ['admin', 'marketer', 'analyst', 'compliance'] })
-  app.use('/contacts', readers)
-  app.use('/contacts/*', readers)
 
   app.openapi(
     createRoute({

@@ -391,7 +391,12 @@ describe('rate limits', () => {
     expect(statuses.at(-1)).toBe(429)
     expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(100)
     // Another address with the same key is not limited.
-    const other = await send('/v1/track', source.writeKey, { userId: 'calm', event: 'Fine' }, { 'CF-Connecting-IP': '192.0.2.45' })
+    const other = await send(
+      '/v1/track',
+      source.writeKey,
+      { userId: 'calm', event: 'Fine' },
+      { 'CF-Connecting-IP': '192.0.2.45' },
+    )
     expect(other.status).toBe(200)
   })
 })

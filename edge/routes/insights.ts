@@ -3,7 +3,6 @@ import { sql } from 'drizzle-orm'
 import { queryAll } from '../db/raw'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { requireKey } from '../middleware/auth'
 import { authErrors, bearer, json } from './common'
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
@@ -62,7 +61,6 @@ const RANKED_METRICS = {
 
 export function insightRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
-  app.use('/insights/*', requireKey({ roles: ['admin', 'marketer', 'analyst'] }))
 
   app.openapi(
     createRoute({
