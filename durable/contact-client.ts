@@ -1,11 +1,8 @@
 import type { Env } from '../edge/env'
 import type { ContactDO } from './contact-do'
 
-type ContactMethods =
-  'ingest' | 'handOver' | 'completeHandOver' | 'profile' | 'timeline' | 'dataKeys'
-
 /** The ContactDO's RPC surface with its declared types (RPC stubs widen `unknown` fields). */
-export type ContactClient = Pick<ContactDO, ContactMethods>
+export type ContactClient = Omit<ContactDO, 'alarm'>
 
 /** The ContactDO of a canonical contact key (see edge/domain/identity.ts). */
 export function contactStub(env: Pick<Env, 'CONTACTS'>, key: string): ContactClient {

@@ -1,18 +1,55 @@
 import { DurableObject } from 'cloudflare:workers'
+import {
+  gpcDecision,
+  mayStoreIdentified,
+  type ConsentMode,
+  type ConsentState,
+} from '../edge/domain/consent'
 import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
 import type { Env } from '../edge/env'
+import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
-import type { ContactSnapshot, QueuedMessage } from '../edge/queue/messages'
+import { WITHHELD_CONTACT, type ContactSnapshot, type QueuedMessage } from '../edge/queue/messages'
+import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { contactStub } from './contact-client'
 import { migrateContactStorage } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
 import { sendOutbox } from './outbox'
+
+export interface IngestOptions {
+  consentMode: ConsentMode
+  /** The request carried `Sec-GPC: 1`. */
+  gpc: boolean
+}
 
 export interface IngestResult {
   /** The contact that finally stored the events (differs from the target after a merge). */
   contactKey: string
   stored: number
   duplicates: number
+  /** Counted without identifiers only: the person has not consented to analytics. */
+  withheld: number
+  /** Dropped: the person was erased and their identifiers are suppressed. */
+  suppressed: number
+}
+
+export interface ConsentView {
+  current: ConsentState
+  ledger: LedgerRow[]
+}
+
+/** What an erasure removed from this object, and the identifiers linked to it. */
+export interface ErasureReport {
+  key: string | null
+  mergedInto: string | null
+  identities: { kind: string; value: string }[]
+  removed: Record<string, number>
+}
+
+export interface ContactExport {
+  profile: ContactProfile
+  events: StoredEvent[]
+  consent: ConsentView
 }
 
 /** Everything an anonymous contact hands to the identified contact that absorbs it. */
@@ -29,6 +66,7 @@ export interface HandOver {
   groups: { group_id: string; traits: string; joined_at: number; updated_at: number }[]
   identities: { kind: string; value: string; status: string; linked_at: number }[]
   dataKeys: { key_id: string; raw: string; created_at: number }[]
+  consent: LedgerRow[]
 }
 
 export type HandOverResult = { merged: true; state: HandOver } | { merged: false; reason: string }
@@ -50,6 +88,7 @@ export interface ContactProfile {
   firstSeen: string | null
   lastSeen: string | null
   eventCount: number
+  consent: ConsentState
 }
 
 export type ProfileResult =
@@ -58,6 +97,20 @@ export type ProfileResult =
 /** How long after an ingest the alarm re-checks that the outbox reached the queue. */
 const OUTBOX_RETRY_MS = 30_000
 const ALL = '*'
+const DAY_MS = 86_400_000
+
+/** Tables holding a person's data: emptied by an erasure and by a completed hand-over. */
+const ERASED_TABLES = [
+  'events',
+  'counters',
+  'traits',
+  'trait_changes',
+  'groups',
+  'identities',
+  'data_keys',
+  'consent_ledger',
+  'outbox',
+]
 
 /**
  * One object per contact, named by its canonical key (see domain/identity.ts). It is the
@@ -67,6 +120,7 @@ const ALL = '*'
  */
 export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
+  private readonly ledger: ConsentLedger
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   private flushing = false
   private flushAgain = false
@@ -74,14 +128,35 @@ export class ContactDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
+    this.ledger = new ConsentLedger(this.sql)
     migrateContactStorage(this.sql)
   }
 
-  /** Stores events for this contact in one transaction; duplicates by messageId are skipped. */
-  async ingest(key: string, events: IncomingEvent[]): Promise<IngestResult> {
+  /**
+   * Stores events for this contact in one transaction; duplicates by messageId are skipped.
+   * Consent is enforced here, where the ledger lives: without the needed consent the events are
+   * counted in the rollups without any identifier and nothing about the person is kept.
+   */
+  async ingest(
+    key: string,
+    events: IncomingEvent[],
+    options: IngestOptions = { consentMode: 'opt-out', gpc: false },
+  ): Promise<IngestResult> {
+    const result = { contactKey: key, stored: 0, duplicates: 0, withheld: 0, suppressed: 0 }
+    if (this.meta('erased_at')) return { ...result, suppressed: events.length }
     const forward = this.meta('merged_into')
-    if (forward) return contactStub(this.env, forward).ingest(forward, events)
+    if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
     if (!isAnonymousKey(key)) await this.absorbAnonymousContacts(key, events)
+
+    let consent = this.ledger.current()
+    const gpc = options.gpc ? gpcDecision(consent) : null
+    if (!mayStoreIdentified(options.consentMode, consent)) {
+      this.ctx.storage.transactionSync(() => {
+        for (const event of events) this.enqueueWithheld(event)
+      })
+      this.shipOutbox()
+      return { ...result, withheld: events.length }
+    }
 
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
@@ -95,6 +170,16 @@ export class ContactDO extends DurableObject<Env> {
     let stored = 0
     this.ctx.storage.transactionSync(() => {
       this.setMeta('key', key)
+      if (gpc) {
+        this.ledger.append({ purposes: gpc, policyVersion: 'gpc', source: 'gpc', method: 'gpc' })
+        consent = this.ledger.current()
+        this.enqueue({
+          kind: 'consent',
+          contactKey: key,
+          state: consent,
+          at: new Date().toISOString(),
+        })
+      }
       for (const { event, body, sealed } of prepared) {
         if (!this.storeEvent(event, body)) continue
         stored++
@@ -115,12 +200,90 @@ export class ContactDO extends DurableObject<Env> {
       }
       if (stored > 0) this.enqueue(this.snapshot(key))
     })
-    if (stored > 0) {
+    if (stored > 0 || gpc) {
       // The alarm is the safety net should this object stop before the send below completes.
       await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
       this.shipOutbox()
     }
-    return { contactKey: key, stored, duplicates: events.length - stored }
+    return { ...result, stored, duplicates: events.length - stored }
+  }
+
+  /** Appends a consent decision to the ledger (`/v1/consent`, the API, an import). */
+  async recordConsent(
+    key: string,
+    record: ConsentRecord,
+  ): Promise<ConsentView & { contactKey: string }> {
+    if (this.meta('erased_at')) throw new Error('contact erased')
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
+    this.ctx.storage.transactionSync(() => {
+      this.setMeta('key', key)
+      this.ledger.append(record)
+      this.enqueue({
+        kind: 'consent',
+        contactKey: key,
+        state: this.ledger.current(),
+        at: new Date().toISOString(),
+      })
+    })
+    await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+    this.shipOutbox()
+    return { contactKey: key, ...(await this.consent()) }
+  }
+
+  async consent(): Promise<ConsentView & { mergedInto?: string }> {
+    const mergedInto = this.meta('merged_into')
+    if (mergedInto) return { current: this.ledger.current(), ledger: [], mergedInto }
+    return { current: this.ledger.current(), ledger: this.ledger.rows() }
+  }
+
+  /**
+   * Removes everything this object holds about the person (events, traits, consent, identities,
+   * data keys: the archive copies become unreadable) and its alarm, and leaves a tombstone
+   * without identifiers so that late or replayed events for this key are dropped.
+   */
+  async erase(): Promise<ErasureReport> {
+    const counts: Record<string, number> = {}
+    for (const table of ERASED_TABLES) {
+      counts[table] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n
+    }
+    const report: ErasureReport = {
+      key: this.meta('key') ?? null,
+      mergedInto: this.meta('merged_into') ?? null,
+      identities: this.sql
+        .exec<{ kind: string; value: string }>(
+          "SELECT kind, value FROM identities WHERE status != 'conflict'",
+        )
+        .toArray(),
+      removed: counts,
+    }
+    await this.ctx.storage.deleteAlarm()
+    await this.ctx.storage.deleteAll()
+    migrateContactStorage(this.sql)
+    this.setMeta('erased_at', new Date().toISOString())
+    this.sealingKey = undefined
+    return report
+  }
+
+  /** A compliance officer lifted the suppression: this key may collect data again. */
+  async liftSuppression(): Promise<boolean> {
+    const erased = this.meta('erased_at')
+    if (erased) this.sql.exec("DELETE FROM meta WHERE key = 'erased_at'")
+    return Boolean(erased)
+  }
+
+  /** Everything held about the person, for a data subject access request. */
+  async exportAll(): Promise<ContactExport | { mergedInto: string } | null> {
+    const result = await this.profile()
+    if (!result.found) return result.mergedInto ? { mergedInto: result.mergedInto } : null
+    return {
+      profile: result.profile,
+      events: this.sql
+        .exec<{ body: string }>('SELECT body FROM events ORDER BY timestamp, seq')
+        .toArray()
+        .map((row) => JSON.parse(row.body) as StoredEvent),
+      consent: await this.consent(),
+    }
   }
 
   /**
@@ -131,6 +294,7 @@ export class ContactDO extends DurableObject<Env> {
    * that fails before committing can ask again.
    */
   async handOver(into: string): Promise<HandOverResult> {
+    if (this.meta('erased_at')) return { merged: false, reason: 'erased' }
     const current = this.meta('merged_into')
     if (current && current !== into) {
       return { merged: false, reason: `already merged into another identified contact` }
@@ -160,6 +324,7 @@ export class ContactDO extends DurableObject<Env> {
       dataKeys: this.sql
         .exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys')
         .toArray(),
+      consent: this.ledger.rows(),
     }
     this.setMeta('merged_into', into)
     return { merged: true, state }
@@ -258,6 +423,7 @@ export class ContactDO extends DurableObject<Env> {
         firstSeen: all ? iso(all.first_at) : null,
         lastSeen: all ? iso(all.last_at) : null,
         eventCount: all?.count ?? 0,
+        consent: this.ledger.current(),
       },
     }
   }
@@ -296,12 +462,27 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Safety net: ships what a failed or interrupted send left in the outbox. */
+  /**
+   * The object's one alarm serves two schedules: shipping whatever the outbox still holds, and
+   * deleting timeline events past the raw-event retention. It re-arms for the earlier of the
+   * two. Both jobs are idempotent, since alarms are delivered at least once.
+   */
   override async alarm(): Promise<void> {
     try {
       await this.flushOutbox()
     } finally {
+      const retention = await readRetention(this.env.DB)
+      const expiry = Date.now() - retention.rawEventsDays * DAY_MS
+      this.sql.exec('DELETE FROM events WHERE timestamp < ?', expiry)
       const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
-      if (left > 0) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+      const oldest = this.sql
+        .exec<{ t: number | null }>('SELECT MIN(timestamp) AS t FROM events')
+        .one().t
+      const next = Math.min(
+        left > 0 ? Date.now() + OUTBOX_RETRY_MS : Infinity,
+        oldest !== null ? oldest + retention.rawEventsDays * DAY_MS : Infinity,
+      )
+      if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next)
     }
   }
 
@@ -331,6 +512,8 @@ export class ContactDO extends DurableObject<Env> {
     const result = await source.handOver(key)
     const now = Date.now()
     if (!result.merged) {
+      // An erased identifier is not linked again, not even as a conflict.
+      if (result.reason === 'erased') return
       this.sql.exec(
         `INSERT OR IGNORE INTO identities (kind, value, status, linked_at, detail) VALUES ('anonymousId', ?, 'conflict', ?, ?)`,
         anonymousId,
@@ -383,6 +566,7 @@ export class ContactDO extends DurableObject<Env> {
           fromKey,
         )
       }
+      this.ledger.import(state.consent)
       this.sql.exec(
         `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
         anonymousId,
@@ -541,6 +725,33 @@ export class ContactDO extends DurableObject<Env> {
       lastSeen: iso(all?.last_at ?? now),
       eventCount: all?.count ?? 0,
     }
+  }
+
+  /** An identifier-free copy of the event, so rollups still count it. */
+  private enqueueWithheld(event: IncomingEvent) {
+    const {
+      ipHash: _ipHash,
+      url: _url,
+      referrer: _referrer,
+      campaign: _campaign,
+      ...enrichment
+    } = event.enrichment
+    const id = crypto.randomUUID()
+    this.enqueue({
+      kind: 'event',
+      contactKey: WITHHELD_CONTACT,
+      event: {
+        id,
+        messageId: id,
+        type: event.type,
+        event: event.type === 'track' ? event.event : undefined,
+        context: {},
+        timestamp: event.timestamp,
+        receivedAt: event.receivedAt,
+        sourceId: event.sourceId,
+        enrichment,
+      },
+    })
   }
 
   private enqueue(message: QueuedMessage) {

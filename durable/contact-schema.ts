@@ -57,6 +57,17 @@ export const CONTACT_MIGRATIONS: string[] = [
      origin TEXT NOT NULL
    );
    CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);`,
+  `CREATE TABLE consent_ledger (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     purposes TEXT NOT NULL,
+     policy_version TEXT NOT NULL,
+     source TEXT NOT NULL,
+     method TEXT NOT NULL,
+     identity TEXT,
+     ip_hash TEXT,
+     user_agent_hash TEXT
+   );`,
 ]
 
 export function migrateContactStorage(sql: SqlStorage): void {

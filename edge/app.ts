@@ -4,10 +4,12 @@ import { ApiError, errorResponse, validationError } from './errors'
 import type { Env } from './env'
 import { authorize } from './middleware/auth'
 import { auditRoutes } from './routes/audit'
+import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
+import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
@@ -27,7 +29,9 @@ export function createApp() {
     keyRoutes(),
     sourceRoutes(),
     contactRoutes(),
+    consentRoutes(),
     insightRoutes(),
+    privacyRoutes(),
     auditRoutes(),
   ]) {
     app.route('/api', routes)

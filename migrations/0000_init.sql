@@ -25,6 +25,15 @@ CREATE TABLE `audit_log` (
 CREATE INDEX `audit_by_subject` ON `audit_log` (`subject_hash`,`seq`);--> statement-breakpoint
 CREATE INDEX `audit_by_actor` ON `audit_log` (`actor_key_id`,`seq`);--> statement-breakpoint
 CREATE INDEX `audit_by_time` ON `audit_log` (`at`);--> statement-breakpoint
+CREATE TABLE `contact_consent` (
+	`contact_key` text PRIMARY KEY NOT NULL,
+	`analytics` integer,
+	`marketing` integer,
+	`personalization` integer,
+	`advertising` integer,
+	`updated_at` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `contact_days` (
 	`day` text NOT NULL,
 	`contact_key` text NOT NULL,
@@ -62,6 +71,20 @@ CREATE TABLE `dead_letters` (
 	`received_at` text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `erasure_requests` (
+	`id` text PRIMARY KEY NOT NULL,
+	`identifier_kind` text NOT NULL,
+	`identifier` text,
+	`status` text NOT NULL,
+	`requested_by` text NOT NULL,
+	`reason` text NOT NULL,
+	`requested_at` text NOT NULL,
+	`completed_at` text,
+	`receipt` text,
+	`error` text
+);
+--> statement-breakpoint
+CREATE INDEX `erasures_by_time` ON `erasure_requests` (`requested_at`);--> statement-breakpoint
 CREATE TABLE `events` (
 	`id` text PRIMARY KEY NOT NULL,
 	`message_id` text NOT NULL,
@@ -114,6 +137,12 @@ CREATE TABLE `sessions` (
 	`expires_at` text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `settings` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL,
+	`updated_at` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `sources` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -124,4 +153,11 @@ CREATE TABLE `sources` (
 	`created_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `sources_write_key_unique` ON `sources` (`write_key`);
+CREATE UNIQUE INDEX `sources_write_key_unique` ON `sources` (`write_key`);--> statement-breakpoint
+CREATE TABLE `suppressions` (
+	`hash` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`contact_object_id` text,
+	`erasure_id` text NOT NULL,
+	`created_at` text NOT NULL
+);

@@ -171,3 +171,54 @@ export const auditLog = sqliteTable(
     index('audit_by_time').on(t.at),
   ],
 )
+
+/** Each contact's effective consent, projected from its ContactDO ledger for totals. */
+export const contactConsent = sqliteTable('contact_consent', {
+  contactKey: text('contact_key').primaryKey(),
+  analytics: integer('analytics', { mode: 'boolean' }),
+  marketing: integer('marketing', { mode: 'boolean' }),
+  personalization: integer('personalization', { mode: 'boolean' }),
+  advertising: integer('advertising', { mode: 'boolean' }),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** Hashed identifiers of erased people: their late or replayed events are dropped. */
+export const suppressions = sqliteTable('suppressions', {
+  hash: text('hash').primaryKey(),
+  kind: text('kind').notNull(),
+  /** The ContactDO holding the tombstone, by id (not name), to lift it without the identifier. */
+  contactObjectId: text('contact_object_id'),
+  erasureId: text('erasure_id').notNull(),
+  createdAt: text('created_at').notNull(),
+})
+
+export const erasureRequests = sqliteTable(
+  'erasure_requests',
+  {
+    id: text('id').primaryKey(),
+    identifierKind: text('identifier_kind', { enum: ['userId', 'anonymousId', 'email'] }).notNull(),
+    /** The identifier itself is kept only until the erasure completes. */
+    identifier: text('identifier'),
+    status: text('status', { enum: ['pending', 'running', 'completed', 'failed'] }).notNull(),
+    requestedBy: text('requested_by').notNull(),
+    reason: text('reason').notNull(),
+    requestedAt: text('requested_at').notNull(),
+    completedAt: text('completed_at'),
+    receipt: text('receipt', { mode: 'json' }).$type<ErasureReceipt>(),
+    error: text('error'),
+  },
+  (t) => [index('erasures_by_time').on(t.requestedAt)],
+)
+
+export interface ErasureReceipt {
+  contacts: number
+  identifiers: number
+  stores: { store: string; action: string; removed: Record<string, number>; at: string }[]
+}
+
+/** Deployment settings changed through the API (retention lifetimes). */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).notNull(),
+  updatedAt: text('updated_at').notNull(),
+})

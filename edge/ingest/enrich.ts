@@ -8,6 +8,8 @@ export interface ClientInfo {
   userAgent?: string
   ip?: string
   country?: string
+  /** The browser sent `Sec-GPC: 1` (Global Privacy Control). */
+  gpc?: boolean
 }
 
 type DeviceInfo = Pick<Enrichment, 'browser' | 'os' | 'device' | 'bot'>

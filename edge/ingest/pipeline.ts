@@ -25,6 +25,7 @@ export async function ingestMessages(
   client: ClientInfo,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
+  const options = { consentMode: source.consentMode, gpc: client.gpc ?? false }
   const ipKey = ipKeyFor(env)
   const hashes = new Map<string, Promise<string>>()
   const facts = {
@@ -57,7 +58,7 @@ export async function ingestMessages(
   })
   try {
     await Promise.all(
-      [...byContact].map(([key, events]) => contactStub(env, key).ingest(key, events)),
+      [...byContact].map(([key, events]) => contactStub(env, key).ingest(key, events, options)),
     )
   } catch (error) {
     console.error('contact storage failed', error)
@@ -69,6 +70,10 @@ export async function ingestMessages(
 }
 
 let ipKey: { salt: string; key: Promise<CryptoKey> } | undefined
+
+export async function hashClientIp(env: Env, ip: string): Promise<string> {
+  return hashIp(ip, await ipKeyFor(env))
+}
 
 function ipKeyFor(env: Env): Promise<CryptoKey> {
   const salt = env.CAIRN_IP_SALT || env.CAIRN_ADMIN_KEY

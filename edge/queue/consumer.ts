@@ -2,7 +2,17 @@ import { sql, type SQL } from 'drizzle-orm'
 import { runInTransaction } from '../db/raw'
 import type { Env } from '../env'
 import { writeArchive } from './archive'
-import type { ContactSnapshot, EventMessage, MergeMessage, QueuedMessage } from './messages'
+import { identifierHash, identifierOfKey } from '../privacy/identifiers'
+import { runErasure } from '../privacy/erasure'
+import {
+  WITHHELD_CONTACT,
+  type ConsentMessage,
+  type ContactSnapshot,
+  type EraseMessage,
+  type EventMessage,
+  type MergeMessage,
+  type QueuedMessage,
+} from './messages'
 
 /** D1 caps one value at 2 MB; JSON payloads for json_each stay well under it. */
 const MAX_JSON_PARAM_BYTES = 900 * 1024
@@ -16,8 +26,10 @@ const MAX_JSON_PARAM_BYTES = 900 * 1024
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: Message<QueuedMessage>[] = []
   for (const message of batch.messages) {
-    if (isQueuedMessage(message.body)) valid.push(message as Message<QueuedMessage>)
-    else message.retry()
+    if (!isQueuedMessage(message.body)) message.retry()
+    else if (message.body.kind === 'erase')
+      await runOne(message, () => runErasure(env, (message.body as EraseMessage).requestId))
+    else valid.push(message as Message<QueuedMessage>)
   }
   if (valid.length === 0) return
   try {
@@ -32,15 +44,17 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       valid[0]!.retry()
       return
     }
-    for (const message of valid) {
-      try {
-        await applyMessages(env, [message.body])
-        message.ack()
-      } catch (single) {
-        console.error('queue message failed', single)
-        message.retry()
-      }
-    }
+    for (const message of valid) await runOne(message, () => applyMessages(env, [message.body]))
+  }
+}
+
+async function runOne(message: Message<unknown>, work: () => Promise<void>) {
+  try {
+    await work()
+    message.ack()
+  } catch (error) {
+    console.error('queue message failed', error)
+    message.retry()
   }
 }
 
@@ -59,23 +73,63 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 }
 
 export async function applyMessages(env: Env, messages: QueuedMessage[]): Promise<void> {
-  const events = messages.filter((m): m is EventMessage => m.kind === 'event')
-  const merges = messages.filter((m): m is MergeMessage => m.kind === 'merge')
-  const snapshots = latestSnapshots(messages)
+  const suppressed = await suppressedContacts(env, messages)
+  const live = messages.filter(
+    (m) =>
+      !('contactKey' in m && suppressed.has(m.contactKey)) &&
+      !(m.kind === 'contact' && suppressed.has(m.key)),
+  )
+  const events = live.filter((m): m is EventMessage => m.kind === 'event')
+  const merges = live.filter((m): m is MergeMessage => m.kind === 'merge')
+  const consents = latestConsents(live)
+  const snapshots = latestSnapshots(live)
   const statements: SQL[] = [
     ...merges.flatMap(mergeStatements),
-    ...chunkJson(events.map(eventRow)).map(insertEvents),
+    ...chunkJson(await withSuppressionHash(events.map(eventRow))).map(insertEvents),
     ...rollupStatements(),
-    ...chunkJson(snapshots).map(upsertContacts),
-    ...chunkJson(snapshots.flatMap(identityRows)).map(upsertIdentities),
+    ...chunkJson(await withSuppressionHash(snapshots)).map(upsertContacts),
+    ...chunkJson(await withSuppressionHash(snapshots.flatMap(identityRows))).map(upsertIdentities),
+    ...chunkJson(await withSuppressionHash(consents.map(consentRow))).map(upsertConsent),
   ]
   await runInTransaction(env.DB, statements)
-  if (events.length > 0)
-    await writeArchive(
-      env.ARCHIVE,
-      events.map((m) => m.archive),
-    )
+  const archive = events.flatMap((m) => (m.archive ? [m.archive] : []))
+  if (archive.length > 0) await writeArchive(env.ARCHIVE, archive)
 }
+
+/**
+ * Contacts erased while their messages waited in the queue. Their rows are also filtered
+ * inside the D1 transaction (by suppressionHash), which closes the race with an erasure that
+ * commits between this read and the batch.
+ */
+async function suppressedContacts(env: Env, messages: QueuedMessage[]): Promise<Set<string>> {
+  const keys = new Set<string>()
+  for (const m of messages) {
+    if ('contactKey' in m && m.contactKey !== WITHHELD_CONTACT) keys.add(m.contactKey)
+    if (m.kind === 'contact') keys.add(m.key)
+  }
+  if (keys.size === 0) return new Set()
+  const byHash = new Map<string, string>()
+  for (const key of keys) byHash.set(await identifierHash(identifierOfKey(key)), key)
+  const rows = await env.DB.prepare(
+    'SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))',
+  )
+    .bind(JSON.stringify([...byHash.keys()]))
+    .all<{ hash: string }>()
+  return new Set(rows.results.map((row) => byHash.get(row.hash)!))
+}
+
+async function withSuppressionHash<T extends { contactKey?: string; key?: string }>(rows: T[]) {
+  return Promise.all(
+    rows.map(async (row) => {
+      const key = row.contactKey ?? row.key ?? ''
+      const suppressionHash =
+        key === WITHHELD_CONTACT ? '' : await identifierHash(identifierOfKey(key))
+      return { ...row, suppressionHash }
+    }),
+  )
+}
+
+const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)`
 
 function isQueuedMessage(body: unknown): body is QueuedMessage {
   if (!body || typeof body !== 'object') return false
@@ -84,16 +138,52 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
     case 'event':
       return (
         typeof message.contactKey === 'string' &&
-        typeof (message.event as { id?: unknown } | undefined)?.id === 'string' &&
-        typeof (message.archive as { id?: unknown } | undefined)?.id === 'string'
+        typeof (message.event as { id?: unknown } | undefined)?.id === 'string'
       )
     case 'contact':
       return typeof message.key === 'string' && typeof message.version === 'number'
     case 'merge':
       return typeof message.from === 'string' && typeof message.into === 'string'
+    case 'consent':
+      return typeof message.contactKey === 'string' && typeof message.state === 'object'
+    case 'erase':
+      return typeof message.requestId === 'string'
     default:
       return false
   }
+}
+
+function latestConsents(messages: QueuedMessage[]): ConsentMessage[] {
+  const latest = new Map<string, ConsentMessage>()
+  for (const message of messages) {
+    if (message.kind !== 'consent') continue
+    const seen = latest.get(message.contactKey)
+    if (!seen || seen.at <= message.at) latest.set(message.contactKey, message)
+  }
+  return [...latest.values()]
+}
+
+function consentRow(message: ConsentMessage) {
+  return { contactKey: message.contactKey, at: message.at, ...message.state }
+}
+
+function upsertConsent(json: string): SQL {
+  const flag = (purpose: string) =>
+    `CASE json_type(r.value, '$.${purpose}') WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE NULL END`
+  return sql.join([
+    sql.raw(`INSERT INTO contact_consent (contact_key, analytics, marketing, personalization,
+      advertising, updated_at)
+      SELECT coalesce(m.into_key, json_extract(r.value, '$.contactKey')), ${flag('analytics')},
+      ${flag('marketing')}, ${flag('personalization')}, ${flag('advertising')},
+      json_extract(r.value, '$.at') FROM json_each(`),
+    sql`${json}`,
+    sql.raw(`) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.contactKey')
+      WHERE ${NOT_SUPPRESSED}
+      ON CONFLICT (contact_key) DO UPDATE SET analytics = excluded.analytics,
+      marketing = excluded.marketing, personalization = excluded.personalization,
+      advertising = excluded.advertising, updated_at = excluded.updated_at
+      WHERE excluded.updated_at >= contact_consent.updated_at`),
+  ])
 }
 
 /** Only the newest snapshot of each contact in a batch is worth writing. */
@@ -188,6 +278,7 @@ function insertEvents(json: string): SQL {
   return sql.join([
     sql.raw(EVENT_INSERT),
     sql`${json}) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.contactKey')`,
+    sql.raw(` WHERE ${NOT_SUPPRESSED}`),
   ])
 }
 
@@ -240,7 +331,7 @@ function upsertContacts(json: string): SQL {
       json_extract(value, '$.lastSeen'), json_extract(value, '$.eventCount'),
       json_extract(value, '$.version'),
       (SELECT into_key FROM merges WHERE from_key = json_extract(value, '$.key'))
-    FROM json_each(${json}) WHERE true
+    FROM json_each(${json}) AS r WHERE ${sql.raw(NOT_SUPPRESSED)}
     ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
       anonymous_ids = excluded.anonymous_ids, traits = excluded.traits,
       first_seen = excluded.first_seen, last_seen = excluded.last_seen,
@@ -265,6 +356,6 @@ function upsertIdentities(json: string): SQL {
     SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.value'),
       coalesce(m.into_key, json_extract(r.value, '$.key'))
     FROM json_each(${json}) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.key')
-    WHERE true
+    WHERE ${sql.raw(NOT_SUPPRESSED)}
     ON CONFLICT (kind, value) DO UPDATE SET contact_key = excluded.contact_key`
 }

@@ -1,4 +1,8 @@
+import type { ConsentState } from '../domain/consent'
 import type { StoredEvent } from '../ingest/stored-event'
+
+/** Contact key of events counted without identifiers (no consent for analytics). */
+export const WITHHELD_CONTACT = '(withheld)'
 
 /**
  * Messages the ContactDO sends on the `events` queue. The consumer turns them into D1 rows and
@@ -22,7 +26,22 @@ export interface EventMessage {
   kind: 'event'
   contactKey: string
   event: StoredEvent
-  archive: ArchiveRecord
+  /** Absent for withheld events: nothing about the person is archived. */
+  archive?: ArchiveRecord
+}
+
+/** The contact's effective consent after a ledger change, projected to D1 for totals. */
+export interface ConsentMessage {
+  kind: 'consent'
+  contactKey: string
+  state: ConsentState
+  at: string
+}
+
+/** Runs an erasure request (see edge/privacy/erasure.ts); retried until it completes. */
+export interface EraseMessage {
+  kind: 'erase'
+  requestId: string
 }
 
 /** The latest profile summary of a contact, versioned so older snapshots never overwrite newer. */
@@ -47,4 +66,5 @@ export interface MergeMessage {
   at: string
 }
 
-export type QueuedMessage = EventMessage | ContactSnapshot | MergeMessage
+export type QueuedMessage =
+  EventMessage | ContactSnapshot | MergeMessage | ConsentMessage | EraseMessage

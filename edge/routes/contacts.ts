@@ -58,7 +58,9 @@ const ContactSchema = z
     firstSeen: z.string().nullable(),
     lastSeen: z.string().nullable(),
     eventCount: z.number().int(),
-    consent: z.null().openapi({ description: 'Consent state (issue #4)' }),
+    consent: z
+      .record(z.string(), z.boolean().nullable())
+      .openapi({ description: 'Effective consent per purpose (null: no decision recorded)' }),
     scores: z.record(z.string(), z.number()),
     segments: z.array(z.string()),
     journeys: z.array(z.unknown()),
@@ -186,7 +188,7 @@ export function contactRoutes() {
     }),
     async (c) => {
       const profile = await readProfile(c.env, c.req.valid('param').id)
-      return c.json({ ...profile, consent: null, scores: {}, segments: [], journeys: [] }, 200)
+      return c.json({ ...profile, scores: {}, segments: [], journeys: [] }, 200)
     },
   )
 

@@ -1,7 +1,11 @@
-import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
+import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { ApiError, ErrorSchema, errorResponse } from '../errors'
+import { contactStub } from '../../durable/contact-client'
+import { sha256Hex } from '../access/secrets'
+import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
+import { canonicalKey, usableId } from '../domain/identity'
+import { ApiError, ErrorSchema, errorResponse, validationError } from '../errors'
 import type { Env } from '../env'
 import {
   BatchSchema,
@@ -11,7 +15,7 @@ import {
   type MessageType,
 } from '../ingest/message-schema'
 import { MAX_BATCH_BYTES, type Envelope } from '../ingest/normalize'
-import { ingestMessages } from '../ingest/pipeline'
+import { hashClientIp, ingestMessages } from '../ingest/pipeline'
 import {
   originAllowed,
   originAllowedByAnySource,
@@ -37,6 +41,26 @@ const SINGLE_PATHS: Record<string, MessageType> = {
   '/v1/a': 'alias',
 }
 const BATCH_PATHS = ['/v1/batch', '/v1/b', '/beacon/v1/batch']
+const CONSENT_PATH = '/v1/consent'
+
+const PurposesSchema = z.object(
+  Object.fromEntries(PURPOSES.map((p) => [p, z.boolean().optional()])) as Record<
+    Purpose,
+    z.ZodOptional<z.ZodBoolean>
+  >,
+)
+
+export const ConsentBodySchema = z
+  .object({
+    userId: z.union([z.string().max(255), z.number()]).nullish(),
+    anonymousId: z.union([z.string().max(255), z.number()]).nullish(),
+    purposes: PurposesSchema.refine((p) => Object.keys(p).length > 0, 'name at least one purpose'),
+    policyVersion: z.string().trim().min(1).max(100),
+    source: z.string().trim().min(1).max(100).openapi({ example: 'cookie-banner' }),
+    method: z.enum(CONSENT_METHODS).default('banner'),
+    writeKey: z.string().optional(),
+  })
+  .openapi('ConsentDecision')
 
 /** Seconds a rate-limited client should wait; the limiter's window is 10 s. */
 const RETRY_AFTER_LIMITED = '10'
@@ -56,6 +80,8 @@ export function ingestRoutes() {
     app.options(path, preflight)
     app.post(path, limit, (c) => handleIngest(c, SINGLE_PATHS[path]))
   }
+  app.options(CONSENT_PATH, preflight)
+  app.post(CONSENT_PATH, limit, handleConsent)
   registerDocs(app)
   return app
 }
@@ -70,6 +96,36 @@ async function preflight(c: Context<IngestEnv>) {
     c.header('Vary', 'Origin')
   }
   return c.body(null, 204)
+}
+
+/**
+ * A consent decision from a banner or CMP, recorded in the person's ContactDO ledger with a
+ * hashed IP and user agent as evidence. Global Privacy Control overrides an advertising grant.
+ */
+async function handleConsent(c: Context<IngestEnv>) {
+  const body = await readJsonBody(c)
+  const source = await authenticate(c, body)
+  allowOrigin(c, source)
+  await enforceRateLimit(c, source)
+  const parsed = ConsentBodySchema.safeParse(body)
+  if (!parsed.success) throw validationError(parsed.error.issues, 'consent')
+  const input = parsed.data
+  const userId = usableId(input.userId)
+  const anonymousId = usableId(input.anonymousId)
+  const key = canonicalKey({ userId, anonymousId })
+  if (!key) throw new ApiError(400, 'missing_identity', 'Consent needs a userId or an anonymousId')
+  const client = clientInfo(c)
+  const purposes = client.gpc ? { ...input.purposes, advertising: false } : input.purposes
+  const result = await contactStub(c.env, key).recordConsent(key, {
+    purposes,
+    policyVersion: input.policyVersion,
+    source: input.source,
+    method: input.method,
+    identity: userId ?? anonymousId,
+    ipHash: client.ip ? await hashClientIp(c.env, client.ip) : null,
+    userAgentHash: client.userAgent ? await sha256Hex(client.userAgent) : null,
+  })
+  return c.json({ success: true as const, consent: result.current }, 200)
 }
 
 async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | undefined) {
@@ -197,6 +253,7 @@ function clientInfo(c: Context<IngestEnv>) {
     userAgent: fromBrowser ? c.req.header('User-Agent') : undefined,
     ip: c.req.header('CF-Connecting-IP'),
     country: cf?.country,
+    gpc: c.req.header('Sec-GPC') === '1',
   }
 }
 
@@ -249,6 +306,30 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       responses,
     })
   }
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: CONSENT_PATH,
+    tags: ['ingestion'],
+    summary: "Record a consent decision in the person's ledger",
+    security,
+    request: { body: { content: { 'application/json': { schema: ConsentBodySchema } } } },
+    responses: {
+      200: {
+        description: 'Recorded; the effective consent after it',
+        content: {
+          'application/json': {
+            schema: z.object({
+              success: z.literal(true),
+              consent: z.record(z.string(), z.boolean().nullable()),
+            }),
+          },
+        },
+      },
+      400: responses[400]!,
+      401: responses[401]!,
+      403: responses[403]!,
+    },
+  })
   for (const path of BATCH_PATHS) {
     app.openAPIRegistry.registerPath({
       method: 'post',
