@@ -115,6 +115,8 @@ async function handleConsent(c: Context<IngestEnv>) {
   const key = canonicalKey({ userId, anonymousId })
   if (!key) throw new ApiError(400, 'missing_identity', 'Consent needs a userId or an anonymousId')
   const client = clientInfo(c)
+  // The user agent is evidence of where the decision was made, whoever relayed it.
+  const userAgent = c.req.header('User-Agent')
   const purposes = client.gpc ? { ...input.purposes, advertising: false } : input.purposes
   const result = await contactStub(c.env, key).recordConsent(key, {
     purposes,
@@ -123,7 +125,7 @@ async function handleConsent(c: Context<IngestEnv>) {
     method: input.method,
     identity: userId ?? anonymousId,
     ipHash: client.ip ? await hashClientIp(c.env, client.ip) : null,
-    userAgentHash: client.userAgent ? await sha256Hex(client.userAgent) : null,
+    userAgentHash: userAgent ? await sha256Hex(userAgent) : null,
   })
   return c.json({ success: true as const, consent: result.current }, 200)
 }

@@ -33,8 +33,14 @@ const CreateSourceSchema = z
   })
   .openapi('CreateSource')
 
-const UpdateSourceSchema = CreateSourceSchema.partial()
-  .extend({ enabled: z.boolean().optional() })
+const UpdateSourceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    allowedOrigins: z.array(OriginSchema).max(100).optional(),
+    consentMode: z.enum(['opt-in', 'opt-out']).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'name at least one field to change')
   .openapi('UpdateSource')
 
 const IdParam = z.object({ id: z.string().min(1).max(100) })

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest'
+import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
+
+async function consentOf(id: string) {
+  const response = await api(`/api/contacts/${encodeURIComponent(id)}/consent`)
+  return {
+    status: response.status,
+    body: (await response.json()) as { current: Record<string, boolean | null>; ledger: any[] },
+  }
+}
+
+describe('consent enforcement', () => {
+  it('stores nothing identifying in an opt-in source before consent, and everything after', async () => {
+    const { writeKey } = await createSource({ name: 'Opt-in site', consentMode: 'opt-in' })
+    const visitor = uid('visitor')
+    const page = (name: string) => ({
+      type: 'page',
+      anonymousId: visitor,
+      name,
+      context: { page: { url: `https://eu.example/${name}` } },
+    })
+    const before = await send('/v1/batch', writeKey, {
+      batch: [page('before-1'), page('before-2')],
+    })
+    expect(await before.json()).toMatchObject({ accepted: 2 })
+    expect((await api(`/api/contacts/anon:${visitor}`)).status).toBe(404)
+    // Counted without identifiers: the rollups see two page views, no row names the visitor.
+    await eventually(
+      async () =>
+        (await d1Count(
+          "SELECT COUNT(*) AS n FROM events WHERE contact_key = '(withheld)' AND path = '/before-1'",
+        )) === 1,
+    )
+    expect(
+      await d1Count(
+        'SELECT COUNT(*) AS n FROM events WHERE anonymous_id = ? OR contact_key = ?',
+        visitor,
+        `anon:${visitor}`,
+      ),
+    ).toBe(0)
+
+    const granted = await send(
+      '/v1/consent',
+      writeKey,
+      {
+        anonymousId: visitor,
+        purposes: { analytics: true, marketing: false },
+        policyVersion: '2026-11',
+        source: 'cookie-banner',
+      },
+      { 'User-Agent': 'Mozilla/5.0 Test', 'CF-Connecting-IP': '192.0.2.10' },
+    )
+    expect(granted.status).toBe(200)
+    expect(await granted.json()).toMatchObject({
+      consent: { analytics: true, marketing: false, advertising: null },
+    })
+    await send('/v1/batch', writeKey, { batch: [page('after')] })
+    const events = (await (await api(`/api/contacts/anon:${visitor}/events`)).json()) as {
+      items: { name: string }[]
+    }
+    expect(events.items.map((e) => e.name)).toEqual(['after'])
+
+    const { body } = await consentOf(`anon:${visitor}`)
+    expect(body.ledger).toEqual([
+      expect.objectContaining({
+        purposes: { analytics: true, marketing: false },
+        policyVersion: '2026-11',
+        source: 'cookie-banner',
+        method: 'banner',
+        identity: visitor,
+        ipHash: expect.stringMatching(/^[0-9a-f]{32}$/),
+        userAgentHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      }),
+    ])
+    expect(JSON.stringify(body)).not.toContain('192.0.2.10')
+
+    await send('/v1/consent', writeKey, {
+      anonymousId: visitor,
+      purposes: { analytics: false },
+      policyVersion: '2026-11',
+      source: 'cookie-banner',
+    })
+    await send('/v1/batch', writeKey, { batch: [page('withdrawn')] })
+    const later = (await (await api(`/api/contacts/anon:${visitor}/events`)).json()) as {
+      items: { name: string }[]
+    }
+    expect(later.items.map((e) => e.name)).toEqual(['after'])
+  })
+
+  it('stores in an opt-out source until analytics is withdrawn', async () => {
+    const { writeKey } = await createSource({ name: 'Opt-out site', consentMode: 'opt-out' })
+    const user = uid('user')
+    await send('/v1/track', writeKey, { userId: user, event: 'First' })
+    await api(`/api/contacts/${user}/consent`, {
+      method: 'POST',
+      json: { purposes: { analytics: false }, policyVersion: 'v3', source: 'support-desk' },
+    })
+    await send('/v1/track', writeKey, { userId: user, event: 'Second' })
+    const events = (await (await api(`/api/contacts/${user}/events`)).json()) as {
+      items: { event: string }[]
+    }
+    expect(events.items.map((e) => e.event)).toEqual(['First'])
+    const { body } = await consentOf(user)
+    expect(body.current.analytics).toBe(false)
+    expect(body.ledger[0]).toMatchObject({ method: 'api', source: 'support-desk' })
+  })
+
+  it('records Global Privacy Control as an advertising denial, once', async () => {
+    const { writeKey } = await createSource({ name: 'GPC site' })
+    const user = uid('user')
+    for (let i = 0; i < 3; i++)
+      await send('/v1/track', writeKey, { userId: user, event: `E${i}` }, { 'Sec-GPC': '1' })
+    const { body } = await consentOf(user)
+    expect(body.current).toEqual({
+      analytics: null,
+      marketing: null,
+      personalization: null,
+      advertising: false,
+    })
+    expect(body.ledger).toEqual([
+      expect.objectContaining({ purposes: { advertising: false }, source: 'gpc', method: 'gpc' }),
+    ])
+    // A banner grant of advertising from a GPC browser is recorded as denied.
+    const response = await send(
+      '/v1/consent',
+      writeKey,
+      {
+        userId: user,
+        purposes: { advertising: true, analytics: true },
+        policyVersion: 'v1',
+        source: 'banner',
+      },
+      { 'Sec-GPC': '1' },
+    )
+    expect(await response.json()).toMatchObject({
+      consent: { advertising: false, analytics: true },
+    })
+  })
+
+  it('applies a withdrawal made under any linked identity to the person', async () => {
+    const { writeKey } = await createSource({ name: 'Linked site' })
+    const anon = uid('anon')
+    const user = uid('user')
+    await send('/v1/track', writeKey, { anonymousId: anon, event: 'Browsing' })
+    await send('/v1/consent', writeKey, {
+      anonymousId: anon,
+      purposes: { marketing: true },
+      policyVersion: 'v1',
+      source: 'banner',
+    })
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: anon })
+    expect((await consentOf(user)).body.current.marketing).toBe(true)
+    // The old device withdraws; the withdrawal lands on the merged contact.
+    await send('/v1/consent', writeKey, {
+      anonymousId: anon,
+      purposes: { marketing: false },
+      policyVersion: 'v1',
+      source: 'banner',
+    })
+    const { body } = await consentOf(user)
+    expect(body.current.marketing).toBe(false)
+    expect(body.ledger).toHaveLength(2)
+    await eventually(
+      async () =>
+        (await d1Count(
+          'SELECT COUNT(*) AS n FROM contact_consent WHERE contact_key = ? AND marketing = 0',
+          user,
+        )) === 1,
+    )
+    const totals = (await (await api('/api/consent/totals')).json()) as {
+      purposes: Record<string, { denied: number }>
+    }
+    expect(totals.purposes.marketing!.denied).toBeGreaterThanOrEqual(1)
+  })
+
+  it('rejects a malformed consent decision with the error shape', async () => {
+    const { writeKey } = await createSource({ name: 'Bad consent' })
+    const response = await send('/v1/consent', writeKey, {
+      anonymousId: uid(),
+      purposes: { analytics: 'yes' },
+      source: 'banner',
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('purposes.analytics') },
+    })
+  })
+})
