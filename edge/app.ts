@@ -3,6 +3,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { ApiError, errorResponse, validationError } from './errors'
 import type { Env } from './env'
 import { authorize } from './middleware/auth'
+import { jsonLimits } from './middleware/json-limits'
 import { auditRoutes } from './routes/audit'
 import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
@@ -14,6 +15,9 @@ import { keyRoutes } from './routes/keys'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
 
+/** Management requests are small; path uploads to /api/attribution/analyze are the largest. */
+const MAX_API_BODY_BYTES = 6 * 1024 * 1024
+
 /** Composes the Worker's HTTP surface; each route module owns its schemas and handlers. */
 export function createApp() {
   const app = new OpenAPIHono<{ Bindings: Env }>({
@@ -21,7 +25,7 @@ export function createApp() {
       if (!result.success) throw validationError(result.error.issues)
     },
   })
-  app.use('/api/*', secureHeaders(), authorize())
+  app.use('/api/*', secureHeaders(), jsonLimits({ maxBytes: MAX_API_BODY_BYTES }), authorize())
   app.route('/', metaRoutes())
   app.route('/', ingestRoutes())
   for (const routes of [

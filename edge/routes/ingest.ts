@@ -15,6 +15,7 @@ import {
   type MessageType,
 } from '../ingest/message-schema'
 import { MAX_BATCH_BYTES, type Envelope } from '../ingest/normalize'
+import { assertJsonDepth } from '../middleware/json-limits'
 import { hashClientIp, ingestMessages } from '../ingest/pipeline'
 import {
   originAllowed,
@@ -174,6 +175,7 @@ async function readJsonBody(c: Context<IngestEnv>): Promise<Record<string, unkno
   } else {
     text = await c.req.text()
   }
+  assertJsonDepth(text)
   let body: unknown
   try {
     body = JSON.parse(text)
