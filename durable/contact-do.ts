@@ -6,11 +6,14 @@ import {
   type ConsentState,
 } from '../edge/domain/consent'
 import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
+import type { LastActivity } from '../edge/domain/touches'
 import type { Env } from '../edge/env'
 import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
 import { WITHHELD_CONTACT, type ContactSnapshot, type QueuedMessage } from '../edge/queue/messages'
+import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
+import { ContactTouches, type TouchRow } from './contact-attribution'
 import { contactStub } from './contact-client'
 import { migrateContactStorage } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
@@ -20,6 +23,8 @@ export interface IngestOptions {
   consentMode: ConsentMode
   /** The request carried `Sec-GPC: 1`. */
   gpc: boolean
+  /** Conversion definitions and fitted weights for crediting conversions as they happen. */
+  attribution: ContactAttribution
 }
 
 export interface IngestResult {
@@ -67,6 +72,8 @@ export interface HandOver {
   identities: { kind: string; value: string; status: string; linked_at: number }[]
   dataKeys: { key_id: string; raw: string; created_at: number }[]
   consent: LedgerRow[]
+  touches: TouchRow[]
+  lastActivity: LastActivity | null
 }
 
 export type HandOverResult = { merged: true; state: HandOver } | { merged: false; reason: string }
@@ -109,8 +116,12 @@ const ERASED_TABLES = [
   'identities',
   'data_keys',
   'consent_ledger',
+  'touches',
   'outbox',
 ]
+
+/** An absorbed contact's touches are kept up to this bound; ingest trims to the configured one. */
+const MAX_IMPORTED_TOUCHES = 1_000
 
 /**
  * One object per contact, named by its canonical key (see domain/identity.ts). It is the
@@ -121,6 +132,7 @@ const ERASED_TABLES = [
 export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private readonly ledger: ConsentLedger
+  private readonly touchesOf: ContactTouches
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   private flushing = false
   private flushAgain = false
@@ -129,6 +141,7 @@ export class ContactDO extends DurableObject<Env> {
     super(ctx, env)
     this.sql = ctx.storage.sql
     this.ledger = new ConsentLedger(this.sql)
+    this.touchesOf = new ContactTouches(this.sql)
     migrateContactStorage(this.sql)
   }
 
@@ -140,7 +153,7 @@ export class ContactDO extends DurableObject<Env> {
   async ingest(
     key: string,
     events: IncomingEvent[],
-    options: IngestOptions = { consentMode: 'opt-out', gpc: false },
+    options: IngestOptions,
   ): Promise<IngestResult> {
     const result = { contactKey: key, stored: 0, duplicates: 0, withheld: 0, suppressed: 0 }
     if (this.meta('erased_at')) return { ...result, suppressed: events.length }
@@ -183,6 +196,10 @@ export class ContactDO extends DurableObject<Env> {
       for (const { event, body, sealed } of prepared) {
         if (!this.storeEvent(event, body)) continue
         stored++
+        if (!event.enrichment.bot) {
+          for (const message of this.touchesOf.observe(key, event, options.attribution))
+            this.enqueue(message)
+        }
         this.enqueue({
           kind: 'event',
           contactKey: key,
@@ -325,6 +342,8 @@ export class ContactDO extends DurableObject<Env> {
         .exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys')
         .toArray(),
       consent: this.ledger.rows(),
+      touches: this.touchesOf.rows(),
+      lastActivity: this.touchesOf.lastActivity(),
     }
     this.setMeta('merged_into', into)
     return { merged: true, state }
@@ -334,17 +353,9 @@ export class ContactDO extends DurableObject<Env> {
   async completeHandOver(into: string): Promise<void> {
     if (this.meta('merged_into') !== into) return
     this.ctx.storage.transactionSync(() => {
-      for (const table of [
-        'events',
-        'counters',
-        'traits',
-        'trait_changes',
-        'groups',
-        'identities',
-        'data_keys',
-      ]) {
-        this.sql.exec(`DELETE FROM ${table}`)
-      }
+      // The outbox stays: what it has not shipped yet still belongs in D1 and the archive.
+      for (const table of ERASED_TABLES)
+        if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
     })
     this.sealingKey = undefined
   }
@@ -567,6 +578,7 @@ export class ContactDO extends DurableObject<Env> {
         )
       }
       this.ledger.import(state.consent)
+      this.touchesOf.import(state.touches, state.lastActivity, MAX_IMPORTED_TOUCHES)
       this.sql.exec(
         `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
         anonymousId,

@@ -68,6 +68,16 @@ export const CONTACT_MIGRATIONS: string[] = [
      ip_hash TEXT,
      user_agent_hash TEXT
    );`,
+  `CREATE TABLE touches (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     at INTEGER NOT NULL,
+     channel TEXT NOT NULL,
+     campaign TEXT,
+     source TEXT,
+     medium TEXT
+   );
+   CREATE INDEX touches_by_time ON touches (at);`,
 ]
 
 export function migrateContactStorage(sql: SqlStorage): void {

@@ -4,6 +4,7 @@ import { ApiError, errorResponse, validationError } from './errors'
 import type { Env } from './env'
 import { authorize } from './middleware/auth'
 import { jsonLimits } from './middleware/json-limits'
+import { attributionRoutes } from './routes/attribution'
 import { auditRoutes } from './routes/audit'
 import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
@@ -35,6 +36,7 @@ export function createApp() {
     contactRoutes(),
     consentRoutes(),
     insightRoutes(),
+    attributionRoutes(),
     privacyRoutes(),
     auditRoutes(),
   ]) {

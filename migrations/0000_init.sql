@@ -9,6 +9,29 @@ CREATE TABLE `api_keys` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE TABLE `attribution_credits` (
+	`conversion_id` text NOT NULL,
+	`model` text NOT NULL,
+	`channel` text NOT NULL,
+	`day` text NOT NULL,
+	`conversions` real NOT NULL,
+	`value` real NOT NULL,
+	PRIMARY KEY(`conversion_id`, `model`, `channel`)
+);
+--> statement-breakpoint
+CREATE INDEX `credits_by_model_day` ON `attribution_credits` (`model`,`day`);--> statement-breakpoint
+CREATE TABLE `attribution_fits` (
+	`id` text PRIMARY KEY NOT NULL,
+	`fitted_at` text NOT NULL,
+	`from_day` text NOT NULL,
+	`to_day` text NOT NULL,
+	`paths` integer NOT NULL,
+	`duration_ms` integer NOT NULL,
+	`removal_effects` text NOT NULL,
+	`value_removal_effects` text NOT NULL,
+	`intervals` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `audit_log` (
 	`seq` integer PRIMARY KEY NOT NULL,
 	`at` text NOT NULL,
@@ -55,6 +78,29 @@ CREATE TABLE `contacts` (
 --> statement-breakpoint
 CREATE INDEX `contacts_by_last_seen` ON `contacts` (`last_seen`,`key`);--> statement-breakpoint
 CREATE INDEX `contacts_by_email` ON `contacts` (`email`);--> statement-breakpoint
+CREATE TABLE `conversion_definitions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`event_name` text NOT NULL,
+	`filter` text NOT NULL,
+	`value_property` text,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `conversions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`contact_key` text,
+	`definition_id` text NOT NULL,
+	`name` text NOT NULL,
+	`at` text NOT NULL,
+	`day` text NOT NULL,
+	`value` real NOT NULL,
+	`deterministic` integer NOT NULL,
+	`path` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `conversions_by_day` ON `conversions` (`day`);--> statement-breakpoint
+CREATE INDEX `conversions_by_contact` ON `conversions` (`contact_key`);--> statement-breakpoint
 CREATE TABLE `daily_rollups` (
 	`day` text NOT NULL,
 	`metric` text NOT NULL,
@@ -161,3 +207,14 @@ CREATE TABLE `suppressions` (
 	`erasure_id` text NOT NULL,
 	`created_at` text NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `touches` (
+	`id` text PRIMARY KEY NOT NULL,
+	`contact_key` text NOT NULL,
+	`at` text NOT NULL,
+	`channel` text NOT NULL,
+	`campaign` text
+);
+--> statement-breakpoint
+CREATE INDEX `touches_by_contact` ON `touches` (`contact_key`,`at`);--> statement-breakpoint
+CREATE INDEX `touches_by_time` ON `touches` (`at`);

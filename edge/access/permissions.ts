@@ -37,6 +37,18 @@ export const PERMISSIONS = {
   'GET /api/audit': COMPLIANCE,
   'GET /api/audit/verify': COMPLIANCE,
   'GET /api/insights/overview': ANALYTICS,
+  'GET /api/insights/live': ANALYTICS,
+  'GET /api/attribution': ANALYTICS,
+  'GET /api/attribution/compare': ANALYTICS,
+  'POST /api/attribution/analyze': ANALYTICS,
+  'POST /api/attribution/refit': MARKETING,
+  'GET /api/attribution/conversions': ANALYTICS,
+  'POST /api/attribution/conversions': MARKETING,
+  'DELETE /api/attribution/conversions/{id}': MARKETING,
+  'GET /api/attribution/channels': ANALYTICS,
+  'PUT /api/attribution/channels': ADMIN,
+  'GET /api/attribution/settings': ANALYTICS,
+  'PUT /api/attribution/settings': ADMIN,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -47,6 +59,7 @@ export const PERSONAL_DATA_READS: ReadonlySet<RouteKey> = new Set<RouteKey>([
   'GET /api/contacts/{id}/events',
   'GET /api/contacts/{id}/consent',
   'GET /api/privacy/export/{contactId}',
+  'GET /api/insights/live',
 ])
 
 const MATCHERS = Object.keys(PERMISSIONS).map((key) => {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /**
  * D1 holds what must be queried across contacts. It is fed in batches by the queue consumer;
@@ -221,4 +221,82 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).notNull(),
   updatedAt: text('updated_at').notNull(),
+})
+
+export const conversionDefinitions = sqliteTable('conversion_definitions', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  eventName: text('event_name').notNull(),
+  filter: text('filter', { mode: 'json' })
+    .$type<Record<string, string | number | boolean>>()
+    .notNull(),
+  valueProperty: text('value_property'),
+  createdAt: text('created_at').notNull(),
+})
+
+/** Session entries per contact, for building the journeys the data-driven models fit on. */
+export const touches = sqliteTable(
+  'touches',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    at: text('at').notNull(),
+    channel: text('channel').notNull(),
+    campaign: text('campaign'),
+  },
+  (t) => [index('touches_by_contact').on(t.contactKey, t.at), index('touches_by_time').on(t.at)],
+)
+
+/**
+ * Conversions with their touch path. An erasure clears `contact_key` and keeps the rest: the
+ * path is channel names and the credits are aggregates without identifiers.
+ */
+export const conversions = sqliteTable(
+  'conversions',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key'),
+    definitionId: text('definition_id').notNull(),
+    name: text('name').notNull(),
+    at: text('at').notNull(),
+    day: text('day').notNull(),
+    value: real('value').notNull(),
+    deterministic: integer('deterministic', { mode: 'boolean' }).notNull(),
+    path: text('path', { mode: 'json' }).$type<string[]>().notNull(),
+  },
+  (t) => [index('conversions_by_day').on(t.day), index('conversions_by_contact').on(t.contactKey)],
+)
+
+/** Each conversion's credit per model and channel, computed in the ContactDO when it happened. */
+export const attributionCredits = sqliteTable(
+  'attribution_credits',
+  {
+    conversionId: text('conversion_id').notNull(),
+    model: text('model').notNull(),
+    channel: text('channel').notNull(),
+    day: text('day').notNull(),
+    conversions: real('conversions').notNull(),
+    value: real('value').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversionId, t.model, t.channel] }),
+    index('credits_by_model_day').on(t.model, t.day),
+  ],
+)
+
+/** Data-driven model fits over all journeys; the newest one credits new conversions. */
+export const attributionFits = sqliteTable('attribution_fits', {
+  id: text('id').primaryKey(),
+  fittedAt: text('fitted_at').notNull(),
+  from: text('from_day').notNull(),
+  to: text('to_day').notNull(),
+  paths: integer('paths').notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  removalEffects: text('removal_effects', { mode: 'json' })
+    .$type<Record<string, number>>()
+    .notNull(),
+  valueRemovalEffects: text('value_removal_effects', { mode: 'json' })
+    .$type<Record<string, number>>()
+    .notNull(),
+  intervals: text('intervals', { mode: 'json' }).$type<unknown>().notNull(),
 })

@@ -1,6 +1,12 @@
 import { isbot } from 'isbot'
 import UAParser from 'ua-parser-js'
-import { CLICK_ID_PARAMS, classifyChannel, domainOf } from '../domain/channel'
+import {
+  CLICK_ID_PARAMS,
+  DEFAULT_CHANNEL_RULES,
+  classifyChannel,
+  domainOf,
+  type ChannelRule,
+} from '../domain/channel'
 import type { Enrichment } from './stored-event'
 
 /** What the request itself tells about the client, computed once per request. */
@@ -68,11 +74,14 @@ interface PageFields {
 }
 
 /** Page, campaign and channel facts of one message (Segment puts them in context and properties). */
-export function describePage(message: {
-  type: string
-  properties?: Record<string, unknown>
-  context: Record<string, unknown>
-}): Pick<
+export function describePage(
+  message: {
+    type: string
+    properties?: Record<string, unknown>
+    context: Record<string, unknown>
+  },
+  rules: readonly ChannelRule[] = DEFAULT_CHANNEL_RULES,
+): Pick<
   Enrichment,
   'url' | 'path' | 'referrer' | 'referrerDomain' | 'landing' | 'channel' | 'campaign' | 'clickIds'
 > {
@@ -85,14 +94,21 @@ export function describePage(message: {
   const campaign = campaignOf(message.context.campaign, parsed)
   const clickIds = CLICK_ID_PARAMS.filter((name) => campaign[name])
   const referrerDomain = domainOf(referrer)
-  const channel = classifyChannel({
-    utmSource: campaign.source,
-    utmMedium: campaign.medium,
-    utmCampaign: campaign.name,
-    clickIds,
-    referrerDomain,
-    pageDomain: parsed?.hostname,
-  })
+  // An event with no page, referrer or campaign (a server-side call) has no channel at all.
+  const fromPage = Boolean(url || referrer || Object.keys(campaign).length > 0 || page.path)
+  const channel = !fromPage
+    ? undefined
+    : classifyChannel(
+        {
+          utmSource: campaign.source,
+          utmMedium: campaign.medium,
+          utmCampaign: campaign.name,
+          clickIds,
+          referrerDomain,
+          pageDomain: parsed?.hostname,
+        },
+        rules,
+      )
   const pageDomain = parsed?.hostname.replace(/^www\./, '')
   return {
     url,

@@ -1,3 +1,4 @@
+import type { ChannelRule } from '../domain/channel'
 import { correctTimestamp } from '../domain/clock'
 import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
 import { describeIssues } from '../errors'
@@ -22,6 +23,7 @@ export interface RequestFacts {
   /** Keyed hash of an IP, memoised per request (server SDKs forward end users' IPs per message). */
   hashIp: (ip: string) => Promise<string>
   parseDevice: ReturnType<typeof deviceParser>
+  channelRules: readonly ChannelRule[]
 }
 
 export type Normalized =
@@ -98,7 +100,10 @@ export async function normalizeMessage(
       ...facts.parseDevice(userAgent),
       country: facts.client.country,
       ipHash: ip ? await facts.hashIp(ip) : undefined,
-      ...describePage({ type: message.type, properties: propertiesOf(message), context }),
+      ...describePage(
+        { type: message.type, properties: propertiesOf(message), context },
+        facts.channelRules,
+      ),
     },
   }
   return { ok: true, key, event }

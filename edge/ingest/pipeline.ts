@@ -1,4 +1,5 @@
 import { contactStub } from '../../durable/contact-client'
+import { attributionConfig } from '../attribution/config'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { deviceParser, hashIp, importIpKey, type ClientInfo } from './enrich'
@@ -25,13 +26,15 @@ export async function ingestMessages(
   client: ClientInfo,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
-  const options = { consentMode: source.consentMode, gpc: client.gpc ?? false }
+  const { channelRules, ...attribution } = await attributionConfig(env)
+  const options = { consentMode: source.consentMode, gpc: client.gpc ?? false, attribution }
   const ipKey = ipKeyFor(env)
   const hashes = new Map<string, Promise<string>>()
   const facts = {
     sourceId: source.id,
     receivedAt: new Date(),
     client,
+    channelRules,
     parseDevice: deviceParser(),
     hashIp: (ip: string) => {
       let hash = hashes.get(ip)

@@ -38,6 +38,10 @@ describe('consent enforcement', () => {
         `anon:${visitor}`,
       ),
     ).toBe(0)
+    // Withheld events count as page views but never as a visitor.
+    expect(
+      await d1Count("SELECT COUNT(*) AS n FROM contact_days WHERE contact_key = '(withheld)'"),
+    ).toBe(0)
 
     const granted = await send(
       '/v1/consent',

@@ -32,7 +32,9 @@ async function dumpD1(): Promise<string> {
   ).all<{ name: string }>()
   const parts: string[] = []
   for (const { name } of tables.results) {
-    parts.push(JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results))
+    parts.push(
+      `${name}: ${JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results)}`,
+    )
   }
   return parts.join('\n')
 }
@@ -58,7 +60,12 @@ describe('erasure', () => {
           name: 'Phone landing',
           context: { page: { url: 'https://shop.example/?utm_source=ads' } },
         },
-        { type: 'page', anonymousId: laptop, name: 'Laptop landing' },
+        {
+          type: 'page',
+          anonymousId: laptop,
+          name: 'Laptop landing',
+          context: { page: { url: 'https://shop.example/' } },
+        },
         {
           type: 'track',
           userId: neighbour,
@@ -120,6 +127,8 @@ describe('erasure', () => {
     expect(stores.ContactDO!.events).toBe(5)
     expect(stores['R2 archive']!.dataKeys).toBe(3)
     expect(stores.D1!.events).toBe(5)
+    expect(stores.ContactDO!.touches).toBe(2)
+    expect(stores.D1!.touches).toBe(2)
     expect(stores['R2 exports']!.objects).toBe(1)
 
     // D1: no identifier of the person anywhere.

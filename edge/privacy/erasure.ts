@@ -170,6 +170,11 @@ async function erase(env: Env, identifier: Identifier, erasureId: string): Promi
       'merges',
       sql`DELETE FROM merges WHERE from_key IN ${inList(keyList)} OR into_key IN ${inList(keyList)}`,
     ],
+    ['touches', sql`DELETE FROM touches WHERE contact_key IN ${inList(keyList)}`],
+    [
+      'conversions (unlinked; their credits stay, without identifiers)',
+      sql`UPDATE conversions SET contact_key = NULL WHERE contact_key IN ${inList(keyList)}`,
+    ],
   ]
   const results = await env.DB.batch(statements.map(([, statement]) => prepare(env.DB, statement)))
   stores.push({

@@ -8,6 +8,7 @@ import {
   WITHHELD_CONTACT,
   type ConsentMessage,
   type ContactSnapshot,
+  type ConversionMessage,
   type EraseMessage,
   type EventMessage,
   type MergeMessage,
@@ -90,6 +91,11 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
     ...chunkJson(await withSuppressionHash(snapshots)).map(upsertContacts),
     ...chunkJson(await withSuppressionHash(snapshots.flatMap(identityRows))).map(upsertIdentities),
     ...chunkJson(await withSuppressionHash(consents.map(consentRow))).map(upsertConsent),
+    ...chunkJson(await withSuppressionHash(live.filter(isKind('touch')))).map(insertTouches),
+    ...chunkJson(
+      await withSuppressionHash(live.filter(isKind('conversion')).map(conversionRow)),
+    ).map(insertConversions),
+    ...chunkJson(live.filter(isKind('conversion')).flatMap(creditRows)).map(insertCredits),
   ]
   await runInTransaction(env.DB, statements)
   const archive = events.flatMap((m) => (m.archive ? [m.archive] : []))
@@ -131,6 +137,92 @@ async function withSuppressionHash<T extends { contactKey?: string; key?: string
 
 const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)`
 
+function isKind<K extends QueuedMessage['kind']>(kind: K) {
+  return (message: QueuedMessage): message is Extract<QueuedMessage, { kind: K }> =>
+    message.kind === kind
+}
+
+/** Rows keyed by a contact land on the contact that absorbed it, if it was merged. */
+function insertKeyed(table: string, columns: Record<string, string>, json: string): SQL {
+  const names = Object.keys(columns)
+  const values = Object.values(columns).map((expression) =>
+    expression === 'contactKey'
+      ? `coalesce(m.into_key, json_extract(r.value, '$.contactKey'))`
+      : expression.startsWith('=')
+        ? expression.slice(1)
+        : `json_extract(r.value, '$.${expression}')`,
+  )
+  return sql.join([
+    sql.raw(
+      `INSERT OR IGNORE INTO ${table} (${names.join(', ')}) SELECT ${values.join(', ')} FROM json_each(`,
+    ),
+    sql`${json}`,
+    sql.raw(`) AS r LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.contactKey')
+      WHERE ${NOT_SUPPRESSED}`),
+  ])
+}
+
+function insertTouches(json: string): SQL {
+  return insertKeyed(
+    'touches',
+    { id: 'id', contact_key: 'contactKey', at: 'at', channel: 'channel', campaign: 'campaign' },
+    json,
+  )
+}
+
+function conversionRow(message: ConversionMessage) {
+  const { credits: _credits, kind: _kind, ...row } = message
+  return {
+    ...row,
+    day: message.at.slice(0, 10),
+    deterministic: message.deterministic ? 1 : 0,
+    path: JSON.stringify(message.path),
+  }
+}
+
+function insertConversions(json: string): SQL {
+  return insertKeyed(
+    'conversions',
+    {
+      id: 'id',
+      contact_key: 'contactKey',
+      definition_id: 'definitionId',
+      name: 'name',
+      at: 'at',
+      day: 'day',
+      value: 'value',
+      deterministic: 'deterministic',
+      path: 'path',
+    },
+    json,
+  )
+}
+
+/** Credits carry no identifier: the conversion id, day, model and channel. */
+function creditRows(message: ConversionMessage) {
+  const day = message.at.slice(0, 10)
+  return Object.entries(message.credits).flatMap(([model, channels]) =>
+    Object.entries(channels)
+      .filter(([, credit]) => credit.conversions !== 0 || credit.value !== 0)
+      .map(([channel, credit]) => ({
+        conversionId: message.id,
+        model,
+        channel,
+        day,
+        conversions: credit.conversions,
+        value: credit.value,
+      })),
+  )
+}
+
+function insertCredits(json: string): SQL {
+  return sql`INSERT OR IGNORE INTO attribution_credits (conversion_id, model, channel, day, conversions, value)
+    SELECT json_extract(value, '$.conversionId'), json_extract(value, '$.model'),
+      json_extract(value, '$.channel'), json_extract(value, '$.day'),
+      json_extract(value, '$.conversions'), json_extract(value, '$.value')
+    FROM json_each(${json})`
+}
+
 function isQueuedMessage(body: unknown): body is QueuedMessage {
   if (!body || typeof body !== 'object') return false
   const message = body as Partial<QueuedMessage> & Record<string, unknown>
@@ -148,6 +240,10 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
       return typeof message.contactKey === 'string' && typeof message.state === 'object'
     case 'erase':
       return typeof message.requestId === 'string'
+    case 'touch':
+      return typeof message.contactKey === 'string' && typeof message.channel === 'string'
+    case 'conversion':
+      return typeof message.contactKey === 'string' && typeof message.credits === 'object'
     default:
       return false
   }
@@ -303,7 +399,8 @@ function rollupStatements(): SQL[] {
     rollup('device', 'device', "AND type = 'page'"),
     rollup('browser', 'browser', "AND type = 'page' AND browser IS NOT NULL"),
     sql.raw(
-      `INSERT OR IGNORE INTO contact_days (day, contact_key) SELECT DISTINCT day, contact_key ${pending}`,
+      `INSERT OR IGNORE INTO contact_days (day, contact_key)
+        SELECT DISTINCT day, contact_key ${pending} AND contact_key != '${WITHHELD_CONTACT}'`,
     ),
     sql.raw('UPDATE events SET rolled_up = 1 WHERE rolled_up = 0'),
   ]
@@ -318,6 +415,8 @@ function mergeStatements(merge: MergeMessage): SQL[] {
       SELECT day, ${into} FROM contact_days WHERE contact_key = ${from}`,
     sql`DELETE FROM contact_days WHERE contact_key = ${from}`,
     sql`UPDATE identities SET contact_key = ${into} WHERE contact_key = ${from}`,
+    sql`UPDATE touches SET contact_key = ${into} WHERE contact_key = ${from}`,
+    sql`UPDATE conversions SET contact_key = ${into} WHERE contact_key = ${from}`,
     sql`UPDATE contacts SET merged_into = ${into} WHERE key = ${from}`,
   ]
 }

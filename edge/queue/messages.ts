@@ -38,6 +38,30 @@ export interface ConsentMessage {
   at: string
 }
 
+/** A session entry of the contact (see domain/touches.ts). */
+export interface TouchMessage {
+  kind: 'touch'
+  id: string
+  contactKey: string
+  at: string
+  channel: string
+  campaign?: string
+}
+
+/** A conversion credited under every model the moment it was ingested. */
+export interface ConversionMessage {
+  kind: 'conversion'
+  id: string
+  contactKey: string
+  definitionId: string
+  name: string
+  at: string
+  value: number
+  deterministic: boolean
+  path: string[]
+  credits: Record<string, Record<string, { conversions: number; value: number }>>
+}
+
 /** Runs an erasure request (see edge/privacy/erasure.ts); retried until it completes. */
 export interface EraseMessage {
   kind: 'erase'
@@ -67,4 +91,10 @@ export interface MergeMessage {
 }
 
 export type QueuedMessage =
-  EventMessage | ContactSnapshot | MergeMessage | ConsentMessage | EraseMessage
+  | EventMessage
+  | ContactSnapshot
+  | MergeMessage
+  | ConsentMessage
+  | TouchMessage
+  | ConversionMessage
+  | EraseMessage

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { sql } from 'drizzle-orm'
+import { streamSSE } from 'hono/streaming'
 import { queryAll } from '../db/raw'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
@@ -144,5 +145,78 @@ export function insightRoutes() {
       )
     },
   )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/insights/live',
+      tags: ['insights'],
+      summary: 'The live event stream as server-sent events (event `event`, JSON data)',
+      request: {
+        query: z.object({
+          since: z
+            .string()
+            .max(40)
+            .optional()
+            .openapi({ description: 'receivedAt to resume after' }),
+        }),
+        headers: z.object({ 'last-event-id': z.string().max(100).optional() }),
+      },
+      responses: {
+        200: {
+          description: 'text/event-stream of events as they reach D1',
+          content: { 'text/event-stream': { schema: z.string() } },
+        },
+        ...authErrors,
+      },
+    }),
+    (c) => {
+      const resume = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since
+      return streamSSE(c, async (stream) => {
+        let cursor = resume ?? new Date(Date.now() - LIVE_BACKFILL_MS).toISOString()
+        let lastId = ''
+        const deadline = Date.now() + LIVE_STREAM_MS
+        while (!stream.aborted && Date.now() < deadline) {
+          const rows = await c.env.DB.prepare(
+            `SELECT id, contact_key, type, event, path, channel, country, device, timestamp, received_at
+             FROM events WHERE received_at >= ? AND bot = 0 ORDER BY received_at, id LIMIT 200`,
+          )
+            .bind(cursor)
+            .all<{ id: string; received_at: string } & Record<string, unknown>>()
+          for (const row of rows.results) {
+            if (row.received_at === cursor && row.id <= lastId) continue
+            await stream.writeSSE({
+              event: 'event',
+              id: row.received_at,
+              data: JSON.stringify(liveEvent(row)),
+            })
+            cursor = row.received_at
+            lastId = row.id
+          }
+          if (rows.results.length === 0) await stream.writeSSE({ event: 'ping', data: '{}' })
+          await stream.sleep(LIVE_POLL_MS)
+        }
+      })
+    },
+  )
   return app
+}
+
+/** How often the stream looks for new events, and how long one connection lasts. */
+const LIVE_POLL_MS = 1_000
+const LIVE_STREAM_MS = 5 * 60_000
+const LIVE_BACKFILL_MS = 60_000
+
+function liveEvent(row: Record<string, unknown>) {
+  return {
+    id: row.id,
+    contactKey: row.contact_key,
+    type: row.type,
+    event: row.event,
+    path: row.path,
+    channel: row.channel,
+    country: row.country,
+    device: row.device,
+    timestamp: row.timestamp,
+    receivedAt: row.received_at,
+  }
 }

@@ -38,6 +38,20 @@ export function isDeterministicPath(touches: readonly Touch[]): boolean {
 export function confidenceScore(
   conversions: Iterable<{ value: number; touches: readonly Touch[] }>,
 ): ConfidenceScore {
+  const flagged: { value: number; deterministic: boolean }[] = []
+  for (const conversion of conversions) {
+    flagged.push({
+      value: conversion.value,
+      deterministic: isDeterministicPath(conversion.touches),
+    })
+  }
+  return scoreConfidence(flagged)
+}
+
+/** The score from conversions already judged deterministic or not (as stored with credits). */
+export function scoreConfidence(
+  conversions: Iterable<{ value: number; deterministic: boolean }>,
+): ConfidenceScore {
   const result: ConfidenceScore = {
     score: null,
     basis: 'value',
@@ -47,10 +61,9 @@ export function confidenceScore(
     deterministicValue: 0,
   }
   for (const conversion of conversions) {
-    const sure = isDeterministicPath(conversion.touches)
     result.conversions++
     result.value += conversion.value
-    if (sure) {
+    if (conversion.deterministic) {
       result.deterministicConversions++
       result.deterministicValue += conversion.value
     }

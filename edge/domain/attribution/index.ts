@@ -8,6 +8,7 @@ export {
 export {
   bootstrapShares,
   confidenceScore,
+  scoreConfidence,
   isDeterministicPath,
   type BootstrapIntervals,
   type BootstrapOptions,

@@ -1,0 +1,166 @@
+import type { ContactAttribution as AttributionOptions } from '../edge/attribution/config'
+import {
+  creditConversionAllModels,
+  isDeterministicPath,
+  touchesForConversion,
+  type Touch,
+} from '../edge/domain/attribution'
+import { matchConversion } from '../edge/domain/conversions'
+import { campaignKey, touchOf, type LastActivity } from '../edge/domain/touches'
+import type { StoredEvent } from '../edge/ingest/stored-event'
+import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
+
+export type TouchRow = {
+  id: string
+  at: number
+  channel: string
+  campaign: string | null
+  source: string | null
+  medium: string | null
+}
+
+/**
+ * The contact's touches (session entries) and real-time crediting of its conversions, kept in
+ * the ContactDO's SQLite (tables touches and meta). Every touch here is tied to the contact by
+ * a first-party id or an identify link, so every touch is deterministic.
+ */
+export class ContactTouches {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Records a touch and credits a conversion if the event is either; returns what to ship. */
+  observe(
+    contactKey: string,
+    event: StoredEvent,
+    options: AttributionOptions,
+  ): (TouchMessage | ConversionMessage)[] {
+    const at = Date.parse(event.timestamp)
+    const shipped: (TouchMessage | ConversionMessage)[] = []
+    const last = this.lastActivity()
+    const sessionId =
+      typeof event.context.sessionId === 'string' ? event.context.sessionId : undefined
+    const touch = touchOf(
+      {
+        at,
+        sessionId,
+        channel: event.enrichment.channel,
+        landing: event.enrichment.landing,
+        campaign: event.enrichment.campaign,
+      },
+      last,
+    )
+    if (!last || at >= last.at) {
+      this.setMeta('last_event_at', String(at))
+      if (sessionId) this.setMeta('last_session', sessionId)
+    }
+    if (touch) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO touches (id, at, channel, campaign, source, medium) VALUES (?, ?, ?, ?, ?, ?)`,
+        event.id,
+        touch.at,
+        touch.channel,
+        touch.campaign ?? null,
+        touch.source ?? null,
+        touch.medium ?? null,
+      )
+      const key = campaignKey(event.enrichment.campaign)
+      if (key) this.setMeta('last_campaign', key)
+      this.trim(options.maxTouches)
+      shipped.push({
+        kind: 'touch',
+        id: event.id,
+        contactKey,
+        at: event.timestamp,
+        channel: touch.channel,
+        campaign: touch.campaign,
+      })
+    }
+
+    const conversion = matchConversion(event, options.conversions)
+    if (conversion) {
+      const touches = touchesForConversion(this.touches(), at, {
+        lookbackDays: options.lookbackDays,
+        maxTouches: options.maxTouches,
+      })
+      const credits = creditConversionAllModels(
+        { at, value: conversion.value, touches },
+        options.fitted ?? { removalEffects: {} },
+        { halfLifeDays: options.halfLifeDays },
+      )
+      shipped.push({
+        kind: 'conversion',
+        id: event.id,
+        contactKey,
+        definitionId: conversion.definition.id,
+        name: conversion.definition.name,
+        at: event.timestamp,
+        value: conversion.value,
+        deterministic: isDeterministicPath(touches),
+        path: touches.map((t) => t.channel),
+        credits,
+      })
+    }
+    return shipped
+  }
+
+  touches(): Touch[] {
+    return this.rows().map((row) => ({ channel: row.channel, at: row.at, deterministic: true }))
+  }
+
+  rows(): TouchRow[] {
+    return this.sql
+      .exec<TouchRow>(
+        'SELECT id, at, channel, campaign, source, medium FROM touches ORDER BY at, seq',
+      )
+      .toArray()
+  }
+
+  /** Where the contact's current session stands, so a merge does not start a new visit. */
+  lastActivity(): LastActivity | null {
+    const at = this.meta('last_event_at')
+    if (at === undefined) return null
+    return {
+      at: Number(at),
+      sessionId: this.meta('last_session'),
+      campaignKey: this.meta('last_campaign'),
+    }
+  }
+
+  /** Touches of an absorbed anonymous contact keep their ids and times; its session goes on. */
+  import(rows: TouchRow[], last: LastActivity | null, maxTouches: number) {
+    const mine = this.lastActivity()
+    if (last && (!mine || last.at > mine.at)) {
+      this.setMeta('last_event_at', String(last.at))
+      if (last.sessionId) this.setMeta('last_session', last.sessionId)
+      if (last.campaignKey) this.setMeta('last_campaign', last.campaignKey)
+    }
+    for (const row of rows) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO touches (id, at, channel, campaign, source, medium) VALUES (?, ?, ?, ?, ?, ?)`,
+        row.id,
+        row.at,
+        row.channel,
+        row.campaign,
+        row.source,
+        row.medium,
+      )
+    }
+    this.trim(maxTouches)
+  }
+
+  private trim(maxTouches: number) {
+    this.sql.exec(
+      'DELETE FROM touches WHERE seq NOT IN (SELECT seq FROM touches ORDER BY at DESC, seq DESC LIMIT ?)',
+      maxTouches,
+    )
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql
+      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
+      .toArray()[0]?.value
+  }
+
+  private setMeta(key: string, value: string) {
+    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+  }
+}

@@ -1,0 +1,78 @@
+import { drizzle } from 'drizzle-orm/d1'
+import { desc, inArray } from 'drizzle-orm'
+import { attributionFits, conversionDefinitions, settings } from '../db/schema'
+import type { FittedWeights } from '../domain/attribution'
+import { DEFAULT_CHANNEL_RULES, type ChannelRule } from '../domain/channel'
+import type { ConversionDefinition } from '../domain/conversions'
+import type { Env } from '../env'
+
+export interface AttributionSettings {
+  /** Touches older than this before a conversion get no credit. */
+  lookbackDays: number
+  /** Time-decay half-life. */
+  halfLifeDays: number
+  /** Touches kept per contact (the oldest go first). */
+  maxTouches: number
+}
+
+export const DEFAULT_ATTRIBUTION: AttributionSettings = {
+  lookbackDays: 90,
+  halfLifeDays: 7,
+  maxTouches: 100,
+}
+
+/** What ingestion needs to classify channels and credit conversions in real time. */
+export interface AttributionConfig extends AttributionSettings {
+  conversions: ConversionDefinition[]
+  fitted: FittedWeights | null
+  channelRules: ChannelRule[]
+}
+
+/** What the ContactDO receives with each ingest. */
+export type ContactAttribution = Omit<AttributionConfig, 'channelRules'>
+
+export const SETTINGS_KEYS = { attribution: 'attribution', channelRules: 'channel_rules' } as const
+
+/**
+ * Read on every ingest request, changed rarely: cached per isolate for a few seconds. A change
+ * reaches every isolate within CACHE_MS; the isolate that made it forgets at once.
+ */
+const CACHE_MS = 5_000
+let cached: { config: Promise<AttributionConfig>; until: number } | undefined
+
+export function attributionConfig(env: Pick<Env, 'DB'>): Promise<AttributionConfig> {
+  const now = Date.now()
+  if (!cached || cached.until <= now) {
+    const config = loadConfig(env.DB)
+    cached = { config, until: now + CACHE_MS }
+    config.catch(() => (cached = undefined))
+  }
+  return cached.config
+}
+
+export function forgetAttributionConfig() {
+  cached = undefined
+}
+
+async function loadConfig(db: D1Database): Promise<AttributionConfig> {
+  const orm = drizzle(db)
+  const [definitions, settingRows, [fit]] = await Promise.all([
+    orm.select().from(conversionDefinitions),
+    orm
+      .select()
+      .from(settings)
+      .where(inArray(settings.key, Object.values(SETTINGS_KEYS))),
+    orm.select().from(attributionFits).orderBy(desc(attributionFits.fittedAt)).limit(1),
+  ])
+  const byKey = Object.fromEntries(settingRows.map((row) => [row.key, row.value]))
+  return {
+    ...DEFAULT_ATTRIBUTION,
+    ...(byKey[SETTINGS_KEYS.attribution] as Partial<AttributionSettings> | undefined),
+    channelRules:
+      (byKey[SETTINGS_KEYS.channelRules] as ChannelRule[] | undefined) ?? DEFAULT_CHANNEL_RULES,
+    conversions: definitions.map(({ createdAt: _createdAt, ...definition }) => definition),
+    fitted: fit
+      ? { removalEffects: fit.removalEffects, valueRemovalEffects: fit.valueRemovalEffects }
+      : null,
+  }
+}
