@@ -32,6 +32,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'node',
+          environment: 'node',
+          include: ['tracker/**/*.node.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           environment: 'node',
           include: [

@@ -8,6 +8,7 @@ import { attributionRoutes } from './routes/attribution'
 import { auditRoutes } from './routes/audit'
 import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
+import { demoRoutes } from './routes/demo'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
@@ -29,6 +30,7 @@ export function createApp() {
   app.use('/api/*', secureHeaders(), jsonLimits({ maxBytes: MAX_API_BODY_BYTES }), authorize())
   app.route('/', metaRoutes())
   app.route('/', ingestRoutes())
+  app.route('/', demoRoutes())
   for (const routes of [
     sessionRoutes(),
     keyRoutes(),

@@ -1,3 +1,5 @@
+import { DEMO_SOURCE_NAME } from '../edge/routes/demo.ts'
+
 /**
  * Demo data for a local stack, sent through the public API exactly as real clients would: a
  * source is created (or reused) over the management API, then visitors browse a small shop
@@ -21,8 +23,8 @@ export interface SeedResult {
   orders: number
 }
 
-const SOURCE_NAME = 'Demo shop'
-const PRODUCTS = ['trail-shoes', 'rain-jacket', 'headlamp', 'trekking-poles', 'water-filter']
+const SOURCE_NAME = DEMO_SOURCE_NAME
+const PRODUCTS = ['boots', 'jacket']
 const ARRIVALS = [
   { weight: 30, referrer: 'https://www.google.com/', query: '' },
   {
@@ -96,7 +98,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     }
     page(`/demo/${arrival.query}`, arrival.referrer, 'Home')
     const product = pick(PRODUCTS)
-    if (random() < 0.7) page(`/demo/product.html?item=${product}`, `${origin}/demo/`, 'Product')
+    if (random() < 0.7) page(`/demo/product-${product}.html`, `${origin}/demo/`, 'Product')
     if (random() < 0.35) {
       const userId = `demo-user-${v}`
       const name = pick(FIRST_NAMES)

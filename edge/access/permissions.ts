@@ -1,4 +1,4 @@
-import type { Role } from '../db/schema'
+import type { Role } from './roles'
 
 /**
  * Who may use which management route: the one table every `/api` request is checked against.

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { ROLES, type Role } from '../access/roles'
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /**
@@ -125,8 +126,7 @@ export const deadLetters = sqliteTable('dead_letters', {
   receivedAt: text('received_at').notNull(),
 })
 
-export const ROLES = ['admin', 'marketer', 'analyst', 'compliance'] as const
-export type Role = (typeof ROLES)[number]
+export { ROLES, type Role }
 
 /** Secret keys of the management API; only a SHA-256 of each key is kept. */
 export const apiKeys = sqliteTable('api_keys', {

@@ -16,6 +16,23 @@ export interface ClientInfo {
   country?: string
   /** The browser sent `Sec-GPC: 1` (Global Privacy Control). */
   gpc?: boolean
+  /** From the browser's request, for trackers that leave them out to stay small. */
+  timezone?: string
+  locale?: string
+}
+
+/**
+ * Segment's context.campaign names utm_campaign `name` and drops the `utm_` prefix; small
+ * trackers send the raw parameter names. Both arrive as Segment's names; click ids keep theirs.
+ */
+export function segmentCampaign(value: unknown): Record<string, unknown> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined
+  const campaign: Record<string, unknown> = {}
+  for (const [key, raw] of Object.entries(value)) {
+    const renamed = key === 'utm_campaign' ? 'name' : key.startsWith('utm_') ? key.slice(4) : key
+    if (!(renamed in campaign) || key === renamed) campaign[renamed] = raw
+  }
+  return campaign
 }
 
 type DeviceInfo = Pick<Enrichment, 'browser' | 'os' | 'device' | 'bot'>

@@ -2,7 +2,7 @@ import type { ChannelRule } from '../domain/channel'
 import { correctTimestamp } from '../domain/clock'
 import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
 import { describeIssues } from '../errors'
-import { describePage, type ClientInfo, type deviceParser } from './enrich'
+import { describePage, segmentCampaign, type ClientInfo, type deviceParser } from './enrich'
 import { MessageSchema, type MessageType, type Rejection } from './message-schema'
 import type { IncomingEvent } from './stored-event'
 
@@ -71,7 +71,11 @@ export async function normalizeMessage(
     )
   }
 
-  const context = { ...envelope.context, ...message.context }
+  const context: Record<string, unknown> = { ...envelope.context, ...message.context }
+  const campaign = segmentCampaign(context.campaign)
+  if (campaign) context.campaign = campaign
+  context.timezone ??= facts.client.timezone
+  context.locale ??= facts.client.locale
   const ip = typeof context.ip === 'string' ? context.ip : facts.client.ip
   delete context.ip
   const userAgent =

@@ -177,6 +177,26 @@ describe('consent enforcement', () => {
     expect(totals.purposes.marketing!.denied).toBeGreaterThanOrEqual(1)
   })
 
+  it('records a repeated decision once and accepts a refusal made before any id', async () => {
+    const { writeKey } = await createSource({ name: 'CMP site' })
+    const visitor = uid('visitor')
+    const decision = {
+      anonymousId: visitor,
+      purposes: { analytics: true, marketing: false },
+      writeKey,
+    }
+    for (let i = 0; i < 3; i++) expect((await send('/v1/consent', null, decision)).status).toBe(200)
+    const { body } = await consentOf(`anon:${visitor}`)
+    expect(body.ledger).toEqual([
+      expect.objectContaining({ policyVersion: 'unversioned', source: 'tracker' }),
+    ])
+    await send('/v1/consent', null, { ...decision, policyVersion: 'v2' })
+    expect((await consentOf(`anon:${visitor}`)).body.ledger).toHaveLength(2)
+    const anonymousRefusal = await send('/v1/consent', writeKey, { purposes: { analytics: false } })
+    expect(anonymousRefusal.status).toBe(200)
+    expect(await anonymousRefusal.json()).toEqual({ success: true, consent: null })
+  })
+
   it('rejects a malformed consent decision with the error shape', async () => {
     const { writeKey } = await createSource({ name: 'Bad consent' })
     const response = await send('/v1/consent', writeKey, {

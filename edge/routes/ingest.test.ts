@@ -401,6 +401,49 @@ describe('rate limits', () => {
   })
 })
 
+describe('what small trackers leave to the edge', () => {
+  it('maps raw utm_ names in context.campaign to Segment names and fills timezone and locale', async () => {
+    const user = uid()
+    await send(
+      '/v1/page',
+      writeKey,
+      {
+        userId: user,
+        context: {
+          campaign: {
+            utm_source: 'news',
+            utm_campaign: 'spring',
+            utm_medium: 'email',
+            gclid: 'G-1',
+          },
+        },
+      },
+      { Origin: 'https://shop.example', 'Accept-Language': 'de-CH,de;q=0.9,en;q=0.8' },
+    )
+    const [event] = await timeline(user)
+    expect(event!.context.campaign).toEqual({
+      source: 'news',
+      name: 'spring',
+      medium: 'email',
+      gclid: 'G-1',
+    })
+    expect(event!.context.locale).toBe('de-CH')
+    expect(event!.enrichment.channel).toBe('paid_search')
+  })
+
+  it('lets browsers read every answer, errors and Retry-After included', async () => {
+    const unknown = await send(
+      '/v1/batch',
+      'wk_unknown',
+      { batch: [] },
+      { Origin: 'https://shop.example' },
+    )
+    expect(unknown.status).toBe(401)
+    expect(unknown.headers.get('Access-Control-Allow-Origin')).toBe('https://shop.example')
+    expect(unknown.headers.get('Access-Control-Expose-Headers')).toContain('Retry-After')
+  })
+})
+
 describe('CORS', () => {
   it('answers only the origins a source allows', async () => {
     const source = await createSource({

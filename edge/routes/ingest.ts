@@ -1,5 +1,5 @@
 import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi'
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { contactStub } from '../../durable/contact-client'
 import { sha256Hex } from '../access/secrets'
@@ -24,7 +24,7 @@ import {
   type Source,
 } from '../ingest/sources'
 
-type IngestEnv = { Bindings: Env }
+type IngestEnv = { Bindings: Env; Variables: { originRefused: boolean } }
 
 /** Segment's full paths, analytics.js's short browser paths, and RudderStack's beacon path. */
 const SINGLE_PATHS: Record<string, MessageType> = {
@@ -56,8 +56,14 @@ export const ConsentBodySchema = z
     userId: z.union([z.string().max(255), z.number()]).nullish(),
     anonymousId: z.union([z.string().max(255), z.number()]).nullish(),
     purposes: PurposesSchema.refine((p) => Object.keys(p).length > 0, 'name at least one purpose'),
-    policyVersion: z.string().trim().min(1).max(100),
-    source: z.string().trim().min(1).max(100).openapi({ example: 'cookie-banner' }),
+    policyVersion: z.string().trim().min(1).max(100).default('unversioned'),
+    source: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .default('tracker')
+      .openapi({ example: 'cookie-banner' }),
     method: z.enum(CONSENT_METHODS).default('banner'),
     writeKey: z.string().optional(),
   })
@@ -68,6 +74,7 @@ const RETRY_AFTER_LIMITED = '10'
 
 export function ingestRoutes() {
   const app = new OpenAPIHono<IngestEnv>()
+  app.use('*', readableByBrowsers)
   const limit = bodyLimit({
     maxSize: MAX_BATCH_BYTES,
     onError: (c) =>
@@ -85,6 +92,22 @@ export function ingestRoutes() {
   app.post(CONSENT_PATH, limit, handleConsent)
   registerDocs(app)
   return app
+}
+
+/**
+ * A browser can read an answer (and its Retry-After) only with CORS headers, so every answer
+ * to an origin carries them, errors included; only an origin the source refuses gets none.
+ */
+const readableByBrowsers: MiddlewareHandler<IngestEnv> = async function readableByBrowsers(
+  c,
+  next,
+) {
+  await next()
+  const origin = c.req.header('Origin')
+  if (!origin || c.get('originRefused')) return
+  c.res.headers.set('Access-Control-Allow-Origin', origin)
+  c.res.headers.set('Access-Control-Expose-Headers', 'Retry-After')
+  c.res.headers.append('Vary', 'Origin')
 }
 
 async function preflight(c: Context<IngestEnv>) {
@@ -114,7 +137,8 @@ async function handleConsent(c: Context<IngestEnv>) {
   const userId = usableId(input.userId)
   const anonymousId = usableId(input.anonymousId)
   const key = canonicalKey({ userId, anonymousId })
-  if (!key) throw new ApiError(400, 'missing_identity', 'Consent needs a userId or an anonymousId')
+  // A refusal before any id exists (opt-in banners) concerns nobody Cairn knows: nothing to record.
+  if (!key) return c.json({ success: true as const, consent: null }, 200)
   const client = clientInfo(c)
   // The user agent is evidence of where the decision was made, whoever relayed it.
   const userAgent = c.req.header('User-Agent')
@@ -224,10 +248,9 @@ function allowOrigin(c: Context<IngestEnv>, source: Source) {
   const origin = c.req.header('Origin')
   if (!origin) return
   if (!originAllowed(source, origin)) {
+    c.set('originRefused', true)
     throw new ApiError(403, 'origin_not_allowed', `Origin ${origin} is not allowed for this source`)
   }
-  c.header('Access-Control-Allow-Origin', origin)
-  c.header('Vary', 'Origin')
 }
 
 async function enforceRateLimit(c: Context<IngestEnv>, source: Source) {
@@ -250,11 +273,15 @@ async function enforceRateLimit(c: Context<IngestEnv>, source: Source) {
  * so the request's user agent describes the device only when a browser sent the request.
  */
 function clientInfo(c: Context<IngestEnv>) {
-  const cf = c.req.raw.cf as { country?: string } | undefined
+  const cf = c.req.raw.cf as { country?: string; timezone?: string } | undefined
   // Browsers send Origin on every POST; Sec-Fetch-* is no sign, Node's fetch sends it too.
   const fromBrowser = Boolean(c.req.header('Origin'))
   return {
     userAgent: fromBrowser ? c.req.header('User-Agent') : undefined,
+    timezone: fromBrowser ? cf?.timezone : undefined,
+    locale: fromBrowser
+      ? c.req.header('Accept-Language')?.split(/[,;]/)[0]?.trim() || undefined
+      : undefined,
     ip: c.req.header('CF-Connecting-IP'),
     country: cf?.country,
     gpc: c.req.header('Sec-GPC') === '1',
@@ -324,7 +351,7 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
           'application/json': {
             schema: z.object({
               success: z.literal(true),
-              consent: z.record(z.string(), z.boolean().nullable()),
+              consent: z.record(z.string(), z.boolean().nullable()).nullable(),
             }),
           },
         },
