@@ -1,12 +1,7 @@
 import { render } from 'preact'
+import { App } from './app'
+import { session } from './models/session'
+import './styles.css'
 
-function App() {
-  return (
-    <main>
-      <h1>Cairn</h1>
-      <p>The console arrives with issue #6. The API is at /api (see /api/openapi.json).</p>
-    </main>
-  )
-}
-
+void session.restore()
 render(<App />, document.getElementById('app')!)

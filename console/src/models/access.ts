@@ -1,0 +1,58 @@
+import { allowed, type RouteKey } from '../../../edge/access/permissions'
+import type { Role } from '../../../edge/access/roles'
+
+export { ROLES, type Role } from '../../../edge/access/roles'
+
+/**
+ * What each role may open in the console: each area needs one route of the server's
+ * permission table (edge/access/permissions.ts), so the two cannot drift apart. The server
+ * decides; this only hides what would answer 403.
+ */
+
+export type Area =
+  | 'overview'
+  | 'contacts'
+  | 'attribution'
+  | 'compliance'
+  | 'settings'
+  | 'sources'
+  | 'editSources'
+  | 'keys'
+  | 'retention'
+  | 'editRetention'
+  | 'privacy'
+
+const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
+  overview: 'GET /api/insights/overview',
+  contacts: 'GET /api/contacts',
+  attribution: 'GET /api/attribution/compare',
+  compliance: 'GET /api/audit',
+  privacy: 'POST /api/privacy/erasure',
+  sources: 'GET /api/sources',
+  editSources: 'POST /api/sources',
+  keys: 'GET /api/keys',
+  retention: 'GET /api/privacy/retention',
+  editRetention: 'PUT /api/privacy/retention',
+}
+
+/** Settings gathers sources, keys and retention: open to whoever may see one of them. */
+const SETTINGS_PARTS = ['sources', 'keys', 'retention'] as const
+
+export function may(role: Role | undefined, area: Area): boolean {
+  if (role === undefined) return false
+  if (area === 'settings') return SETTINGS_PARTS.some((part) => allowed(AREAS[part], role))
+  return allowed(AREAS[area], role)
+}
+
+export const SCREENS = [
+  { area: 'overview', path: '/overview', label: 'Overview' },
+  { area: 'contacts', path: '/contacts', label: 'Contacts' },
+  { area: 'attribution', path: '/attribution', label: 'Attribution' },
+  { area: 'compliance', path: '/compliance', label: 'Compliance' },
+  { area: 'settings', path: '/settings', label: 'Settings' },
+] as const satisfies readonly { area: Area; path: string; label: string }[]
+
+/** Where a role lands after logging in. */
+export function homeOf(role: Role): string {
+  return SCREENS.find((screen) => may(role, screen.area))?.path ?? '/contacts'
+}

@@ -1,0 +1,229 @@
+import { computed, createModel, signal } from '@preact/signals'
+import { api, segment, type ApiList } from './api'
+import { request } from './request'
+
+export interface ContactSummary {
+  key: string
+  userId: string | null
+  email: string | null
+  anonymousIds: string[]
+  traits: Record<string, unknown>
+  firstSeen: string
+  lastSeen: string
+  eventCount: number
+}
+
+export interface Contact {
+  key: string
+  userId: string | null
+  anonymousIds: string[]
+  traits: Record<string, unknown>
+  traitHistory: { key: string; from: unknown; to: unknown; at: string; messageId: string | null }[]
+  identities: { kind: string; value: string; status: string; linkedAt: string; detail?: string }[]
+  groups: { groupId: string; traits: Record<string, unknown>; joinedAt: string }[]
+  counters: { name: string; count: number; firstAt: string; lastAt: string }[]
+  firstSeen: string | null
+  lastSeen: string | null
+  eventCount: number
+  consent: Record<string, boolean | null>
+  scores: Record<string, number>
+  segments: string[]
+  journeys: unknown[]
+  /** Attribution touches, once the profile carries them. */
+  touches?: Touch[]
+}
+
+export interface Enrichment {
+  browser?: string
+  os?: string
+  device?: string
+  bot?: boolean
+  country?: string
+  url?: string
+  path?: string
+  referrer?: string
+  referrerDomain?: string
+  landing?: boolean
+  channel?: string
+  campaign?: Record<string, string>
+  clickIds?: string[]
+}
+
+export interface TimelineEvent {
+  id: string
+  messageId: string
+  type: string
+  event?: string
+  name?: string
+  userId?: string
+  anonymousId?: string
+  timestamp: string
+  receivedAt: string
+  properties?: Record<string, unknown>
+  traits?: Record<string, unknown>
+  context: Record<string, unknown>
+  enrichment: Enrichment
+}
+
+/** A visit's entry through a channel: from the profile (ContactDO rows) or the timeline. */
+export interface Touch {
+  /** ISO time, or epoch milliseconds as the ContactDO stores it. */
+  at: string | number
+  channel: string
+  campaign?: string | Record<string, string> | null
+  source?: string | null
+  medium?: string | null
+  referrerDomain?: string
+  clickIds?: string[]
+  path?: string
+}
+
+export const PURPOSES = ['analytics', 'marketing', 'personalization', 'advertising'] as const
+export type Purpose = (typeof PURPOSES)[number]
+
+export interface ConsentRecord {
+  current: Record<Purpose, boolean | null>
+  ledger: {
+    at: string
+    purposes: Partial<Record<Purpose, boolean>>
+    policyVersion: string
+    source: string
+    method: string
+    identity?: string | null
+    ipHash?: string | null
+  }[]
+}
+
+const SEARCH_PAGE = 50
+
+/** The contact list: a search and its pages. */
+export const ContactSearchModel = createModel(() => {
+  const query = signal<string | undefined>(undefined, { name: 'contacts.query' })
+  const results = request<ContactSummary[]>('contacts.results')
+  const cursor = signal<string | null>(null, { name: 'contacts.cursor' })
+  const more = request<ContactSummary[]>('contacts.more')
+
+  return {
+    query,
+    results,
+    cursor,
+    more,
+    async search(q: string) {
+      if (q === query.peek() && results.data.peek()) return
+      query.value = q
+      cursor.value = null
+      more.reset()
+      await results.run(
+        async () => {
+          const page = await api<ApiList<ContactSummary>>('/contacts', {
+            query: { q, limit: SEARCH_PAGE },
+          })
+          cursor.value = page.cursor
+          return page.items
+        },
+        { keepData: false },
+      )
+    },
+    async loadMore() {
+      const after = cursor.peek()
+      if (!after || more.loading.peek()) return
+      const page = await more.run(async () => {
+        const next = await api<ApiList<ContactSummary>>('/contacts', {
+          query: { q: query.peek(), limit: SEARCH_PAGE, cursor: after },
+        })
+        cursor.value = next.cursor
+        return next.items
+      })
+      if (page) results.set([...(results.data.peek() ?? []), ...page])
+    },
+    /** Forget the last search so the next visit reads fresh results (after an erasure, say). */
+    invalidate() {
+      query.value = undefined
+      results.reset()
+    },
+  }
+})
+
+export const contactSearch = new ContactSearchModel()
+
+/** Events per page of the timeline; pages are fetched as the reader scrolls toward them. */
+export const TIMELINE_PAGE = 1000
+
+/**
+ * One contact's timeline, newest first, fetched page by page with the API's cursor. The list
+ * can reach 100k events: the view renders only the rows in sight.
+ */
+export function createTimeline(contactId: string) {
+  const events = signal<TimelineEvent[]>([], { name: 'timeline.events' })
+  const cursor = signal<string | null>(null, { name: 'timeline.cursor' })
+  const page = request<number>('timeline.page')
+  const done = signal(false, { name: 'timeline.done' })
+  const started = signal(false, { name: 'timeline.started' })
+
+  async function loadMore() {
+    if (done.peek() || page.loading.peek()) return
+    started.value = true
+    await page.run(async () => {
+      const next = await api<ApiList<TimelineEvent>>(`/contacts/${segment(contactId)}/events`, {
+        query: { limit: TIMELINE_PAGE, cursor: cursor.peek() },
+      })
+      events.value = events.peek().concat(next.items)
+      cursor.value = next.cursor
+      if (!next.cursor) done.value = true
+      return next.items.length
+    })
+  }
+
+  return { events, cursor, page, done, started, loadMore }
+}
+
+export type Timeline = ReturnType<typeof createTimeline>
+
+/** Touches: events that arrived through a marketing channel (a visit's landing page). */
+export function touchesOf(events: readonly TimelineEvent[]): Touch[] {
+  const touches: Touch[] = []
+  for (const event of events) {
+    const e = event.enrichment
+    if (!e?.channel || e.landing === false) continue
+    touches.push({
+      at: event.timestamp,
+      channel: e.channel,
+      campaign: e.campaign,
+      referrerDomain: e.referrerDomain,
+      clickIds: e.clickIds,
+      path: e.path,
+    })
+  }
+  return touches
+}
+
+/** One contact: profile, consent ledger and timeline, each loaded when first shown. */
+export const ContactModel = createModel((contactId: string) => {
+  const profile = request<Contact>('contact.profile')
+  const consent = request<ConsentRecord>('contact.consent')
+  const timeline = createTimeline(contactId)
+  const id = signal(contactId, { name: 'contact.id' })
+
+  return {
+    id,
+    profile,
+    consent,
+    timeline,
+    touches: computed(() => profile.data.value?.touches ?? touchesOf(timeline.events.value), {
+      name: 'contact.touches',
+    }),
+    touchesFromProfile: computed(() => Array.isArray(profile.data.value?.touches), {
+      name: 'contact.touchesFromProfile',
+    }),
+    loadProfile() {
+      return profile.run(() => api<Contact>(`/contacts/${segment(contactId)}`))
+    },
+    loadConsent() {
+      if (consent.data.peek() || consent.loading.peek()) return
+      return consent.run(() => api<ConsentRecord>(`/contacts/${segment(contactId)}/consent`))
+    },
+    loadTimeline: timeline.loadMore,
+  }
+})
+
+export type ContactModel = InstanceType<typeof ContactModel>
