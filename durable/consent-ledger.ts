@@ -3,6 +3,7 @@ import {
   type ConsentMethod,
   type ConsentState,
   type LedgerEntry,
+  type Purpose,
   type Purposes,
 } from '../edge/domain/consent'
 
@@ -78,6 +79,20 @@ export class ConsentLedger {
         ipHash: row.ip_hash,
         userAgentHash: row.user_agent_hash,
       }))
+  }
+
+  /**
+   * CMPs and trackers resend the same decision on every page load; the ledger records changes
+   * (a purpose decided differently, or a new policy version), not repetitions.
+   */
+  repeats(record: ConsentRecord): boolean {
+    const rows = this.rows()
+    const latest = rows[rows.length - 1]
+    if (!latest || latest.policyVersion !== record.policyVersion) return false
+    const current = effectiveConsent(rows)
+    return Object.entries(record.purposes).every(
+      ([purpose, granted]) => current[purpose as Purpose] === granted,
+    )
   }
 
   current(): ConsentState {

@@ -96,6 +96,14 @@ export interface ContactProfile {
   lastSeen: string | null
   eventCount: number
   consent: ConsentState
+  /** Session entries that attribution credits, oldest first. */
+  touches: {
+    at: string
+    channel: string
+    campaign: string | null
+    source: string | null
+    medium: string | null
+  }[]
 }
 
 export type ProfileResult =
@@ -233,6 +241,7 @@ export class ContactDO extends DurableObject<Env> {
     if (this.meta('erased_at')) throw new Error('contact erased')
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
+    if (this.ledger.repeats(record)) return { contactKey: key, ...(await this.consent()) }
     this.ctx.storage.transactionSync(() => {
       this.setMeta('key', key)
       this.ledger.append(record)
@@ -435,6 +444,9 @@ export class ContactDO extends DurableObject<Env> {
         lastSeen: all ? iso(all.last_at) : null,
         eventCount: all?.count ?? 0,
         consent: this.ledger.current(),
+        touches: this.touchesOf
+          .rows()
+          .map(({ id: _id, at, ...touch }) => ({ at: iso(at), ...touch })),
       },
     }
   }

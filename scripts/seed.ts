@@ -65,6 +65,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const visitors = options.visitors ?? 300
   const days = options.days ?? 14
   const source = await demoSource(options.url, options.adminKey)
+  await purchaseConversion(options.url, options.adminKey)
   const random = mulberry32(42)
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
   const now = Date.now()
@@ -168,6 +169,30 @@ async function demoSource(url: string, adminKey: string) {
   if (created.status !== 201)
     throw new Error(`creating the demo source failed: ${created.status} ${await created.text()}`)
   return (await created.json()) as SeedResult['source']
+}
+
+/** Orders are the demo's conversion, defined before any event so each is credited live. */
+async function purchaseConversion(url: string, adminKey: string) {
+  const headers = { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' }
+  const list = await fetch(`${url}/api/attribution/conversions`, { headers })
+  const { items } = (await list.json()) as { items: { eventName: string }[] }
+  if (items.some((d) => d.eventName === 'Order Completed')) return
+  const created = await fetch(`${url}/api/attribution/conversions`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'Purchase', eventName: 'Order Completed' }),
+  })
+  if (created.status !== 201)
+    throw new Error(`defining the purchase conversion failed: ${created.status}`)
+}
+
+/** Fits the data-driven models on the seeded journeys, so every attribution view has numbers. */
+export async function refitAttribution(url: string, adminKey: string) {
+  const response = await fetch(`${url}/api/attribution/refit`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminKey}` },
+  })
+  if (!response.ok) throw new Error(`refitting attribution failed: ${response.status}`)
 }
 
 async function sendBatch(url: string, writeKey: string, batch: Record<string, unknown>[]) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { seedDemo } from './seed.ts'
+import { refitAttribution, seedDemo } from './seed.ts'
 import { generateKey, startLocalStack } from './local-stack.ts'
 
 /**
@@ -28,6 +28,9 @@ process.on('SIGTERM', () => void stack.stop().then(() => process.exit(0)))
 
 step('Seeding demo data through the public API')
 const seeded = await seedDemo({ url: stack.url, adminKey, log: (line) => console.log(line) })
+// The queue delivers at once; a moment lets the last conversions reach D1 before the fit.
+await new Promise((resolve) => setTimeout(resolve, 1_500))
+await refitAttribution(stack.url, adminKey)
 
 console.log(`
 Cairn is running.

@@ -255,7 +255,13 @@ describe('insights overview', () => {
       const body = (await (await api(`/api/insights/overview?from=${day}&to=${day}`)).json()) as any
       return body.totals.events === 5 ? body : undefined
     })
-    expect(overview.totals).toEqual({ events: 5, pageviews: 4, visitors: 3 })
+    expect(overview.totals).toEqual({
+      events: 5,
+      pageviews: 4,
+      visitors: 3,
+      conversions: 0,
+      revenue: 0,
+    })
     expect(overview.days).toEqual([{ day, events: 5, pageviews: 4, visitors: 3 }])
     expect(overview.topPages).toEqual([
       { name: '/', count: 2 },

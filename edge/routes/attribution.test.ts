@@ -99,6 +99,18 @@ describe('real-time attribution end to end', () => {
       expect(value, model).toBeCloseTo(120, 9)
     }
 
+    const profile = (await (await api(`/api/contacts/${user}`)).json()) as {
+      touches: { channel: string; campaign: string | null }[]
+    }
+    expect(profile.touches.map((t) => [t.channel, t.campaign])).toEqual([
+      ['email', 'weekly'],
+      ['organic_search', null],
+    ])
+    const overview = (await (await api('/api/insights/overview')).json()) as {
+      totals: { conversions: number; revenue: number }
+    }
+    expect(overview.totals).toMatchObject({ conversions: 1, revenue: 120 })
+
     const refit = await api('/api/attribution/refit', { method: 'POST' })
     expect(refit.status).toBe(200)
     expect(

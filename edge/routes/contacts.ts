@@ -61,6 +61,15 @@ const ContactSchema = z
     consent: z
       .record(z.string(), z.boolean().nullable())
       .openapi({ description: 'Effective consent per purpose (null: no decision recorded)' }),
+    touches: z.array(
+      z.object({
+        at: z.string(),
+        channel: z.string(),
+        campaign: z.string().nullable(),
+        source: z.string().nullable(),
+        medium: z.string().nullable(),
+      }),
+    ),
     scores: z.record(z.string(), z.number()),
     segments: z.array(z.string()),
     journeys: z.array(z.unknown()),

@@ -24,6 +24,8 @@ const OverviewSchema = z
       events: z.number().int(),
       pageviews: z.number().int(),
       visitors: z.number().int(),
+      conversions: z.number().int(),
+      revenue: z.number().openapi({ description: 'value of the conversions' }),
     }),
     days: z.array(
       z.object({
@@ -81,12 +83,13 @@ export function insightRoutes() {
       if ((Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_DAYS) {
         throw new ApiError(400, 'invalid_range', `A period spans at most ${MAX_DAYS} days`)
       }
-      const [daily, visitors, totalVisitors, dead, ...ranked] = await queryAll<
+      const [daily, visitors, totalVisitors, dead, converted, ...ranked] = await queryAll<
         [
           { day: string; metric: string; count: number },
           { day: string; visitors: number },
           { visitors: number },
           { n: number },
+          { conversions: number; revenue: number | null },
           ...{ name: string; count: number }[],
         ]
       >(c.env.DB, [
@@ -100,6 +103,8 @@ export function insightRoutes() {
           SELECT COUNT(DISTINCT contact_key) AS visitors FROM contact_days
           WHERE day BETWEEN ${from} AND ${to}`,
         sql`SELECT COUNT(*) AS n FROM dead_letters`,
+        sql`SELECT COUNT(*) AS conversions, SUM(value) AS revenue FROM conversions
+          WHERE day BETWEEN ${from} AND ${to}`,
         ...Object.values(RANKED_METRICS).map(
           (metric) => sql`
             SELECT dimension AS name, SUM(count) AS count FROM daily_rollups
@@ -136,6 +141,8 @@ export function insightRoutes() {
             events: sum('events'),
             pageviews: sum('pageviews'),
             visitors: totalVisitors[0]?.visitors ?? 0,
+            conversions: converted[0]?.conversions ?? 0,
+            revenue: converted[0]?.revenue ?? 0,
           },
           days: series,
           ...rankedByName,
