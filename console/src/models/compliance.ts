@@ -2,6 +2,7 @@ import { createModel, effect, signal } from '@preact/signals'
 import { api, apiDownload, ApiError, asApiError, segment, type ApiList } from './api'
 import type { Contact, ContactSummary, Purpose } from './contacts'
 import { request } from './request'
+import type { AuditRow } from '../../../edge/domain/audit-chain'
 
 export type ErasureStatus = 'pending' | 'running' | 'completed' | 'failed'
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email'
@@ -34,18 +35,8 @@ export interface ConsentTotals {
   purposes: Record<Purpose, { granted: number; denied: number; unknown?: number }>
 }
 
-export interface AuditEntry {
-  seq: number
-  at: string
-  actorKeyId: string
-  actorRole: string
-  action: string
-  subjectHash: string | null
-  status: number
-  detail: Record<string, unknown> | null
-  prevHash: string
-  hash: string
-}
+/** Rows of the audit log as the API returns them (the chain's own row type). */
+export type AuditEntry = AuditRow
 
 export interface AuditFilters {
   subject?: string
