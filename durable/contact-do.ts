@@ -142,6 +142,8 @@ export class ContactDO extends DurableObject<Env> {
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
+  /** When the armed alarm fires, as far as this instance knows (it set it). */
+  private alarmAt?: number
   private flushing = false
   private flushAgain = false
 
@@ -227,7 +229,7 @@ export class ContactDO extends DurableObject<Env> {
     })
     if (stored > 0 || gpc) {
       // The alarm is the safety net should this object stop before the send below completes.
-      await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+      await this.armSafetyAlarm()
       this.shipOutbox()
     }
     return { ...result, stored, duplicates: events.length - stored }
@@ -252,7 +254,7 @@ export class ContactDO extends DurableObject<Env> {
         at: new Date().toISOString(),
       })
     })
-    await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS)
+    await this.armSafetyAlarm()
     this.shipOutbox()
     return { contactKey: key, ...(await this.consent()) }
   }
@@ -284,6 +286,7 @@ export class ContactDO extends DurableObject<Env> {
       removed: counts,
     }
     await this.ctx.storage.deleteAlarm()
+    this.alarmAt = undefined
     await this.ctx.storage.deleteAll()
     migrateContactStorage(this.sql)
     this.setMeta('erased_at', new Date().toISOString())
@@ -486,27 +489,47 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Safety net: ships what a failed or interrupted send left in the outbox. */
   /**
-   * The object's one alarm serves two schedules: shipping whatever the outbox still holds, and
-   * deleting timeline events past the raw-event retention. It re-arms for the earlier of the
-   * two. Both jobs are idempotent, since alarms are delivered at least once.
+   * The object's one alarm serves two schedules: shipping whatever the outbox still holds (the
+   * safety net for a send interrupted after its commit), and pruning timeline events past the
+   * raw-event retention once a day while the contact has events. It re-arms for the earlier of
+   * the two. Both jobs are idempotent, since alarms are delivered at least once.
    */
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined
     try {
       await this.flushOutbox()
     } finally {
-      const retention = await readRetention(this.env.DB)
-      const expiry = Date.now() - retention.rawEventsDays * DAY_MS
-      this.sql.exec('DELETE FROM events WHERE timestamp < ?', expiry)
+      const now = Date.now()
+      if (Number(this.meta('prune_due_at') ?? 0) <= now) await this.pruneExpiredEvents(now)
       const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
-      const oldest = this.sql
-        .exec<{ t: number | null }>('SELECT MIN(timestamp) AS t FROM events')
-        .one().t
-      const next = Math.min(
-        left > 0 ? Date.now() + OUTBOX_RETRY_MS : Infinity,
-        oldest !== null ? oldest + retention.rawEventsDays * DAY_MS : Infinity,
-      )
-      if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next)
+      const prune = this.meta('prune_due_at')
+      const next = left > 0 ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
+      if (next !== undefined) await this.armAlarm(next)
     }
+  }
+
+  private async pruneExpiredEvents(now: number) {
+    const retention = await readRetention(this.env.DB)
+    this.sql.exec('DELETE FROM events WHERE timestamp < ?', now - retention.rawEventsDays * DAY_MS)
+    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
+    if (left > 0) this.setMeta('prune_due_at', String(now + DAY_MS))
+    else this.sql.exec("DELETE FROM meta WHERE key = 'prune_due_at'")
+  }
+
+  /**
+   * Makes sure an alarm fires within OUTBOX_RETRY_MS; cheap when one already will, so a busy
+   * contact arms it once per window rather than once per event.
+   */
+  private async armSafetyAlarm() {
+    const due = Date.now() + OUTBOX_RETRY_MS
+    if (this.alarmAt !== undefined && this.alarmAt <= due) return
+    if (!this.meta('prune_due_at')) this.setMeta('prune_due_at', String(Date.now() + DAY_MS))
+    await this.armAlarm(due)
+  }
+
+  private async armAlarm(at: number) {
+    await this.ctx.storage.setAlarm(at)
+    this.alarmAt = at
   }
 
   private async absorbAnonymousContacts(key: string, events: IncomingEvent[]): Promise<void> {
@@ -796,7 +819,7 @@ export class ContactDO extends DurableObject<Env> {
     try {
       do {
         this.flushAgain = false
-        await sendOutbox(this.sql, this.env.EVENTS)
+        await sendOutbox(this.sql, { events: this.env.EVENTS, conversions: this.env.CONVERSIONS })
       } while (this.flushAgain)
     } finally {
       this.flushing = false

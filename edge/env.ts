@@ -10,6 +10,7 @@ export interface Env {
   DB: D1Database
   ARCHIVE: R2Bucket
   EVENTS: Queue<QueuedMessage>
+  CONVERSIONS: Queue<QueuedMessage>
   ASSETS: Fetcher
   INGEST_LIMITER?: RateLimit
   LOGIN_LIMITER?: RateLimit

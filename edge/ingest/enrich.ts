@@ -38,20 +38,21 @@ export function segmentCampaign(value: unknown): Record<string, unknown> | undef
 type DeviceInfo = Pick<Enrichment, 'browser' | 'os' | 'device' | 'bot'>
 
 /**
- * Parses a user agent once per request and string: a batch of 20 events from one browser
- * carries the same user agent 20 times.
+ * User-agent parsing is regex-heavy and traffic repeats a few thousand agents, so results are
+ * kept per isolate (bounded; cleared when full).
  */
-export function deviceParser() {
-  const seen = new Map<string, DeviceInfo>()
-  return function parseDevice(userAgent: string | undefined): DeviceInfo {
-    if (!userAgent) return { device: 'other', bot: false }
-    let info = seen.get(userAgent)
-    if (!info) {
-      info = describeDevice(userAgent)
-      seen.set(userAgent, info)
-    }
-    return info
+const DEVICE_CACHE_SIZE = 5_000
+const devices = new Map<string, DeviceInfo>()
+
+export function parseDevice(userAgent: string | undefined): DeviceInfo {
+  if (!userAgent) return { device: 'other', bot: false }
+  let info = devices.get(userAgent)
+  if (!info) {
+    info = describeDevice(userAgent)
+    if (devices.size >= DEVICE_CACHE_SIZE) devices.clear()
+    devices.set(userAgent, info)
   }
+  return info
 }
 
 function describeDevice(userAgent: string): DeviceInfo {

@@ -2,7 +2,7 @@ import type { ChannelRule } from '../domain/channel'
 import { correctTimestamp } from '../domain/clock'
 import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
 import { describeIssues } from '../errors'
-import { describePage, segmentCampaign, type ClientInfo, type deviceParser } from './enrich'
+import { describePage, parseDevice, segmentCampaign, type ClientInfo } from './enrich'
 import { MessageSchema, type MessageType, type Rejection } from './message-schema'
 import type { IncomingEvent } from './stored-event'
 
@@ -22,7 +22,6 @@ export interface RequestFacts {
   client: ClientInfo
   /** Keyed hash of an IP, memoised per request (server SDKs forward end users' IPs per message). */
   hashIp: (ip: string) => Promise<string>
-  parseDevice: ReturnType<typeof deviceParser>
   channelRules: readonly ChannelRule[]
 }
 
@@ -101,7 +100,7 @@ export async function normalizeMessage(
     receivedAt: facts.receivedAt.toISOString(),
     sourceId: facts.sourceId,
     enrichment: {
-      ...facts.parseDevice(userAgent),
+      ...parseDevice(userAgent),
       country: facts.client.country,
       ipHash: ip ? await facts.hashIp(ip) : undefined,
       ...describePage(

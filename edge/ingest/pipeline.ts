@@ -2,7 +2,7 @@ import { contactStub } from '../../durable/contact-client'
 import { attributionConfig } from '../attribution/config'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { deviceParser, hashIp, importIpKey, type ClientInfo } from './enrich'
+import { hashIp, importIpKey, type ClientInfo } from './enrich'
 import type { MessageType, Rejection } from './message-schema'
 import { normalizeMessage, type Envelope } from './normalize'
 import type { Source } from './sources'
@@ -35,7 +35,6 @@ export async function ingestMessages(
     receivedAt: new Date(),
     client,
     channelRules,
-    parseDevice: deviceParser(),
     hashIp: (ip: string) => {
       let hash = hashes.get(ip)
       if (!hash) {

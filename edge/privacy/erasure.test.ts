@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { contactStub } from '../../durable/contact-client'
 import { importDataKey, openText } from '../../durable/data-key'
@@ -327,6 +327,10 @@ describe('retention', () => {
     ).toBe(rollupsBefore)
 
     const stub = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    // The object prunes once a day; move its next prune to now, as if the day had passed.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'prune_due_at'")
+    })
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     const events = (await (await api(`/api/contacts/${user}/events`)).json()) as {
       items: { name: string }[]

@@ -87,7 +87,7 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
   const statements: SQL[] = [
     ...merges.flatMap(mergeStatements),
     ...chunkJson(await withSuppressionHash(events.map(eventRow))).map(insertEvents),
-    ...rollupStatements(),
+    ...(events.length > 0 ? rollupStatements() : []),
     ...chunkJson(await withSuppressionHash(snapshots)).map(upsertContacts),
     ...chunkJson(await withSuppressionHash(snapshots.flatMap(identityRows))).map(upsertIdentities),
     ...chunkJson(await withSuppressionHash(consents.map(consentRow))).map(upsertConsent),
@@ -115,7 +115,7 @@ async function suppressedContacts(env: Env, messages: QueuedMessage[]): Promise<
   }
   if (keys.size === 0) return new Set()
   const byHash = new Map<string, string>()
-  for (const key of keys) byHash.set(await identifierHash(identifierOfKey(key)), key)
+  for (const key of keys) byHash.set(await suppressionHashOf(key), key)
   const rows = await env.DB.prepare(
     'SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))',
   )
@@ -128,11 +128,24 @@ async function withSuppressionHash<T extends { contactKey?: string; key?: string
   return Promise.all(
     rows.map(async (row) => {
       const key = row.contactKey ?? row.key ?? ''
-      const suppressionHash =
-        key === WITHHELD_CONTACT ? '' : await identifierHash(identifierOfKey(key))
-      return { ...row, suppressionHash }
+      return {
+        ...row,
+        suppressionHash: key === WITHHELD_CONTACT ? '' : await suppressionHashOf(key),
+      }
     }),
   )
+}
+
+/** A batch names the same few contacts many times over; hash each key once per isolate. */
+const keyHashes = new Map<string, Promise<string>>()
+function suppressionHashOf(key: string): Promise<string> {
+  let hash = keyHashes.get(key)
+  if (!hash) {
+    if (keyHashes.size >= 10_000) keyHashes.clear()
+    hash = identifierHash(identifierOfKey(key))
+    keyHashes.set(key, hash)
+  }
+  return hash
 }
 
 const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)`
