@@ -15,7 +15,7 @@ import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { ContactTouches, type TouchRow } from './contact-attribution'
 import { contactStub } from './contact-client'
-import { migrateContactStorage } from './contact-schema'
+import { FULL_SCHEMA, migrateContactStorage, schemaVersion } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
 import { sendOutbox } from './outbox'
 
@@ -112,6 +112,18 @@ export type ProfileResult =
 /** How long after an ingest the alarm re-checks that the outbox reached the queue. */
 const OUTBOX_RETRY_MS = 30_000
 const ALL = '*'
+
+const EMPTY_HAND_OVER: HandOver = {
+  events: [],
+  traits: [],
+  traitChanges: [],
+  groups: [],
+  identities: [],
+  dataKeys: [],
+  consent: [],
+  touches: [],
+  lastActivity: null,
+}
 const DAY_MS = 86_400_000
 
 /** Tables holding a person's data: emptied by an erasure and by a completed hand-over. */
@@ -142,6 +154,8 @@ export class ContactDO extends DurableObject<Env> {
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
+  /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
+  private schema: number
   /** When the armed alarm fires, as far as this instance knows (it set it). */
   private alarmAt?: number
   private flushing = false
@@ -152,7 +166,7 @@ export class ContactDO extends DurableObject<Env> {
     this.sql = ctx.storage.sql
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql)
-    migrateContactStorage(this.sql)
+    this.schema = schemaVersion(this.sql)
   }
 
   /**
@@ -169,6 +183,7 @@ export class ContactDO extends DurableObject<Env> {
     if (this.meta('erased_at')) return { ...result, suppressed: events.length }
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
+    this.ensureSchema()
     if (!isAnonymousKey(key)) await this.absorbAnonymousContacts(key, events)
 
     let consent = this.ledger.current()
@@ -240,6 +255,7 @@ export class ContactDO extends DurableObject<Env> {
     key: string,
     record: ConsentRecord,
   ): Promise<ConsentView & { contactKey: string }> {
+    this.ensureSchema()
     if (this.meta('erased_at')) throw new Error('contact erased')
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
@@ -260,6 +276,7 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   async consent(): Promise<ConsentView & { mergedInto?: string }> {
+    this.ensureSchema()
     const mergedInto = this.meta('merged_into')
     if (mergedInto) return { current: this.ledger.current(), ledger: [], mergedInto }
     return { current: this.ledger.current(), ledger: this.ledger.rows() }
@@ -271,6 +288,7 @@ export class ContactDO extends DurableObject<Env> {
    * without identifiers so that late or replayed events for this key are dropped.
    */
   async erase(): Promise<ErasureReport> {
+    this.ensureSchema()
     const counts: Record<string, number> = {}
     for (const table of ERASED_TABLES) {
       counts[table] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n
@@ -288,7 +306,7 @@ export class ContactDO extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm()
     this.alarmAt = undefined
     await this.ctx.storage.deleteAll()
-    migrateContactStorage(this.sql)
+    this.schema = migrateContactStorage(this.sql, 0)
     this.setMeta('erased_at', new Date().toISOString())
     this.sealingKey = undefined
     return report
@@ -296,6 +314,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** A compliance officer lifted the suppression: this key may collect data again. */
   async liftSuppression(): Promise<boolean> {
+    this.ensureSchema()
     const erased = this.meta('erased_at')
     if (erased) this.sql.exec("DELETE FROM meta WHERE key = 'erased_at'")
     return Boolean(erased)
@@ -327,6 +346,12 @@ export class ContactDO extends DurableObject<Env> {
     const current = this.meta('merged_into')
     if (current && current !== into) {
       return { merged: false, reason: `already merged into another identified contact` }
+    }
+    if (this.schema < FULL_SCHEMA) {
+      // Nothing was ever stored here: leave only the forward pointer.
+      this.schema = migrateContactStorage(this.sql, this.schema, 1)
+      this.setMeta('merged_into', into)
+      return { merged: true, state: EMPTY_HAND_OVER }
     }
     const state: HandOver = {
       events: this.sql
@@ -363,6 +388,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
   async completeHandOver(into: string): Promise<void> {
+    this.ensureSchema()
     if (this.meta('merged_into') !== into) return
     this.ctx.storage.transactionSync(() => {
       // The outbox stays: what it has not shipped yet still belongs in D1 and the archive.
@@ -373,6 +399,7 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   async profile(): Promise<ProfileResult> {
+    this.ensureSchema()
     const mergedInto = this.meta('merged_into')
     if (mergedInto) return { found: false, mergedInto }
     const key = this.meta('key')
@@ -459,6 +486,7 @@ export class ContactDO extends DurableObject<Env> {
     limit: number
     cursor?: string | null
   }): Promise<TimelinePage & { mergedInto?: string }> {
+    this.ensureSchema()
     const mergedInto = this.meta('merged_into')
     if (mergedInto) return { items: [], cursor: null, mergedInto }
     const [timestamp, seq] = decodeCursor(options.cursor)
@@ -481,6 +509,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Raw data keys of this contact (its own and those of contacts it absorbed). */
   async dataKeys(): Promise<{ keyId: string; raw: string }[]> {
+    this.ensureSchema()
     return this.sql
       .exec<{ key_id: string; raw: string }>('SELECT key_id, raw FROM data_keys')
       .toArray()
@@ -495,6 +524,7 @@ export class ContactDO extends DurableObject<Env> {
    * the two. Both jobs are idempotent, since alarms are delivered at least once.
    */
   override async alarm(): Promise<void> {
+    this.ensureSchema()
     this.alarmAt = undefined
     try {
       await this.flushOutbox()
@@ -848,9 +878,14 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   private meta(key: string): string | undefined {
+    if (this.schema === 0) return undefined
     return this.sql
       .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
       .toArray()[0]?.value
+  }
+
+  private ensureSchema() {
+    this.schema = migrateContactStorage(this.sql, this.schema)
   }
 
   private setMeta(key: string, value: string) {

@@ -1,12 +1,14 @@
 /**
- * The ContactDO's own SQLite schema, applied in order when an object starts. Each entry runs
- * once per object; append new entries, never edit shipped ones.
+ * The ContactDO's own SQLite schema, applied in order. Each entry runs once per object; append
+ * new entries, never edit shipped ones. The first is only the meta table: an anonymous contact
+ * that is merged away before it stored anything needs no more than its forward pointer, and
+ * creating a full schema costs more than the rest of an ingest.
  */
 export const CONTACT_MIGRATIONS: string[] = [
-  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-   CREATE TABLE events (
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE events (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     id TEXT NOT NULL UNIQUE,
+     id TEXT NOT NULL,
      message_id TEXT NOT NULL UNIQUE,
      type TEXT NOT NULL,
      name TEXT,
@@ -56,8 +58,8 @@ export const CONTACT_MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      origin TEXT NOT NULL
    );
-   CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);`,
-  `CREATE TABLE consent_ledger (
+   CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+   CREATE TABLE consent_ledger (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      at TEXT NOT NULL,
      purposes TEXT NOT NULL,
@@ -67,8 +69,8 @@ export const CONTACT_MIGRATIONS: string[] = [
      identity TEXT,
      ip_hash TEXT,
      user_agent_hash TEXT
-   );`,
-  `CREATE TABLE touches (
+   );
+   CREATE TABLE touches (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL UNIQUE,
      at INTEGER NOT NULL,
@@ -76,17 +78,28 @@ export const CONTACT_MIGRATIONS: string[] = [
      campaign TEXT,
      source TEXT,
      medium TEXT
-   );
-   CREATE INDEX touches_by_time ON touches (at);`,
+   );`,
 ]
 
-export function migrateContactStorage(sql: SqlStorage): void {
-  sql.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
-  const row = sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]
-  const current = row?.version ?? 0
-  for (let i = current; i < CONTACT_MIGRATIONS.length; i++) sql.exec(CONTACT_MIGRATIONS[i]!)
-  if (!row) sql.exec('INSERT INTO schema_version (version) VALUES (?)', CONTACT_MIGRATIONS.length)
-  else if (current !== CONTACT_MIGRATIONS.length) {
-    sql.exec('UPDATE schema_version SET version = ?', CONTACT_MIGRATIONS.length)
-  }
+export const FULL_SCHEMA = CONTACT_MIGRATIONS.length
+const VERSION_KEY = 'schema_version'
+
+/** The object's schema version: 0 for a new object. */
+export function schemaVersion(sql: SqlStorage): number {
+  const hasMeta = sql
+    .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    .toArray().length
+  if (!hasMeta) return 0
+  const row = sql
+    .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', VERSION_KEY)
+    .toArray()[0]
+  return row ? Number(row.value) : 1
+}
+
+/** Applies the migrations after `from` up to `to`; returns the new version. */
+export function migrateContactStorage(sql: SqlStorage, from: number, to = FULL_SCHEMA): number {
+  if (from >= to) return from
+  for (let i = from; i < to; i++) sql.exec(CONTACT_MIGRATIONS[i]!)
+  sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', VERSION_KEY, String(to))
+  return to
 }
