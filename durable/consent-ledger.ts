@@ -28,7 +28,14 @@ export interface ConsentRecord {
 
 /** The ContactDO's append-only consent ledger (table consent_ledger). */
 export class ConsentLedger {
+  /** The effective state, read on every ingest: computed once per change, not per read. */
+  private state?: ConsentState
+
   constructor(private readonly sql: SqlStorage) {}
+
+  forget() {
+    this.state = undefined
+  }
 
   append(record: ConsentRecord): LedgerRow {
     const row: LedgerRow = {
@@ -53,6 +60,7 @@ export class ConsentLedger {
       row.ipHash,
       row.userAgentHash,
     )
+    this.state = undefined
     return row
   }
 
@@ -96,7 +104,8 @@ export class ConsentLedger {
   }
 
   current(): ConsentState {
-    return effectiveConsent(this.rows())
+    this.state ??= effectiveConsent(this.rows())
+    return this.state
   }
 
   /** Rows handed over by an absorbed contact keep their own times and provenance. */

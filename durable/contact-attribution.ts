@@ -9,6 +9,7 @@ import { matchConversion } from '../edge/domain/conversions'
 import { campaignKey, touchOf, type LastActivity } from '../edge/domain/touches'
 import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
+import type { ContactMeta } from './contact-meta'
 
 export type TouchRow = {
   id: string
@@ -25,7 +26,10 @@ export type TouchRow = {
  * a first-party id or an identify link, so every touch is deterministic.
  */
 export class ContactTouches {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly metaValues: ContactMeta,
+  ) {}
 
   /** Records a touch and credits a conversion if the event is either; returns what to ship. */
   observe(
@@ -155,12 +159,10 @@ export class ContactTouches {
   }
 
   private meta(key: string): string | undefined {
-    return this.sql
-      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
-      .toArray()[0]?.value
+    return this.metaValues.get(key)
   }
 
   private setMeta(key: string, value: string) {
-    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+    this.metaValues.set(key, value)
   }
 }

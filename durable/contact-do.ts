@@ -14,6 +14,7 @@ import { WITHHELD_CONTACT, type ContactSnapshot, type QueuedMessage } from '../e
 import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { ContactTouches, type TouchRow } from './contact-attribution'
+import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
 import { FULL_SCHEMA, migrateContactStorage, schemaVersion } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
@@ -151,6 +152,7 @@ const MAX_IMPORTED_TOUCHES = 1_000
  */
 export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
+  private readonly metaValues: ContactMeta
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
@@ -164,8 +166,9 @@ export class ContactDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
+    this.metaValues = new ContactMeta(this.sql, () => this.schema > 0)
     this.ledger = new ConsentLedger(this.sql)
-    this.touchesOf = new ContactTouches(this.sql)
+    this.touchesOf = new ContactTouches(this.sql, this.metaValues)
     this.schema = schemaVersion(this.sql)
   }
 
@@ -189,7 +192,7 @@ export class ContactDO extends DurableObject<Env> {
     let consent = this.ledger.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
     if (!mayStoreIdentified(options.consentMode, consent)) {
-      this.ctx.storage.transactionSync(() => {
+      this.transaction(() => {
         for (const event of events) this.enqueueWithheld(event)
       })
       this.shipOutbox()
@@ -206,7 +209,7 @@ export class ContactDO extends DurableObject<Env> {
     )
 
     let stored = 0
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.setMeta('key', key)
       if (gpc) {
         this.ledger.append({ purposes: gpc, policyVersion: 'gpc', source: 'gpc', method: 'gpc' })
@@ -260,7 +263,7 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
     if (this.ledger.repeats(record)) return { contactKey: key, ...(await this.consent()) }
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.setMeta('key', key)
       this.ledger.append(record)
       this.enqueue({
@@ -306,6 +309,8 @@ export class ContactDO extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm()
     this.alarmAt = undefined
     await this.ctx.storage.deleteAll()
+    this.metaValues.forget()
+    this.ledger.forget()
     this.schema = migrateContactStorage(this.sql, 0)
     this.setMeta('erased_at', new Date().toISOString())
     this.sealingKey = undefined
@@ -316,7 +321,7 @@ export class ContactDO extends DurableObject<Env> {
   async liftSuppression(): Promise<boolean> {
     this.ensureSchema()
     const erased = this.meta('erased_at')
-    if (erased) this.sql.exec("DELETE FROM meta WHERE key = 'erased_at'")
+    if (erased) this.metaValues.delete('erased_at')
     return Boolean(erased)
   }
 
@@ -390,11 +395,13 @@ export class ContactDO extends DurableObject<Env> {
   async completeHandOver(into: string): Promise<void> {
     this.ensureSchema()
     if (this.meta('merged_into') !== into) return
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       // The outbox stays: what it has not shipped yet still belongs in D1 and the archive.
-      for (const table of ERASED_TABLES)
+      for (const table of ERASED_TABLES) {
         if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
+      }
     })
+    this.ledger.forget()
     this.sealingKey = undefined
   }
 
@@ -543,7 +550,7 @@ export class ContactDO extends DurableObject<Env> {
     this.sql.exec('DELETE FROM events WHERE timestamp < ?', now - retention.rawEventsDays * DAY_MS)
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
     if (left > 0) this.setMeta('prune_due_at', String(now + DAY_MS))
-    else this.sql.exec("DELETE FROM meta WHERE key = 'prune_due_at'")
+    else this.metaValues.delete('prune_due_at')
   }
 
   /**
@@ -599,7 +606,7 @@ export class ContactDO extends DurableObject<Env> {
       return
     }
     const { state } = result
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       for (const row of state.events) this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
       for (const trait of state.traits) {
         this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
@@ -878,10 +885,18 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   private meta(key: string): string | undefined {
-    if (this.schema === 0) return undefined
-    return this.sql
-      .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
-      .toArray()[0]?.value
+    return this.metaValues.get(key)
+  }
+
+  /** One SQLite transaction; on a rollback the in-memory copies are dropped with it. */
+  private transaction<T>(work: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(work)
+    } catch (error) {
+      this.metaValues.forget()
+      this.ledger.forget()
+      throw error
+    }
   }
 
   private ensureSchema() {
@@ -889,7 +904,7 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   private setMeta(key: string, value: string) {
-    this.sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', key, value)
+    this.metaValues.set(key, value)
   }
 }
 

@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { contactStub } from '../../durable/contact-client'
 import { importDataKey, openText } from '../../durable/data-key'
@@ -331,6 +331,7 @@ describe('retention', () => {
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'prune_due_at'")
     })
+    await evictDurableObject(stub)
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     const events = (await (await api(`/api/contacts/${user}/events`)).json()) as {
       items: { name: string }[]
