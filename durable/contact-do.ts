@@ -278,10 +278,9 @@ export class ContactDO extends DurableObject<Env> {
     return { contactKey: key, ...(await this.consent()) }
   }
 
-  async consent(): Promise<ConsentView & { mergedInto?: string }> {
+  /** Callers resolve merges first (contact-client.ts resolveContact). */
+  async consent(): Promise<ConsentView> {
     this.ensureSchema()
-    const mergedInto = this.meta('merged_into')
-    if (mergedInto) return { current: this.ledger.current(), ledger: [], mergedInto }
     return { current: this.ledger.current(), ledger: this.ledger.rows() }
   }
 
@@ -326,9 +325,9 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Everything held about the person, for a data subject access request. */
-  async exportAll(): Promise<ContactExport | { mergedInto: string } | null> {
+  async exportAll(): Promise<ContactExport | null> {
     const result = await this.profile()
-    if (!result.found) return result.mergedInto ? { mergedInto: result.mergedInto } : null
+    if (!result.found) return null
     return {
       profile: result.profile,
       events: this.sql
@@ -403,6 +402,13 @@ export class ContactDO extends DurableObject<Env> {
     })
     this.ledger.forget()
     this.sealingKey = undefined
+  }
+
+  /** Whether this object holds a contact, or where its contact moved. */
+  async locate(): Promise<{ found: boolean; mergedInto?: string }> {
+    const mergedInto = this.meta('merged_into')
+    if (mergedInto) return { found: false, mergedInto }
+    return { found: this.meta('key') !== undefined }
   }
 
   async profile(): Promise<ProfileResult> {
@@ -489,13 +495,8 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Newest first by event time; the cursor is opaque to callers. */
-  async timeline(options: {
-    limit: number
-    cursor?: string | null
-  }): Promise<TimelinePage & { mergedInto?: string }> {
+  async timeline(options: { limit: number; cursor?: string | null }): Promise<TimelinePage> {
     this.ensureSchema()
-    const mergedInto = this.meta('merged_into')
-    if (mergedInto) return { items: [], cursor: null, mergedInto }
     const [timestamp, seq] = decodeCursor(options.cursor)
     const rows = this.sql
       .exec<{ seq: number; timestamp: number; body: string }>(

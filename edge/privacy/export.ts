@@ -1,14 +1,10 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { asc, eq } from 'drizzle-orm'
-import { contactStub } from '../../durable/contact-client'
-import type { ContactExport } from '../../durable/contact-do'
+import { contactStub, existingContact } from '../../durable/contact-client'
 import { subjectHash } from '../audit/log'
 import { auditLog } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-
-/** Merged anonymous contacts forward to the contact that absorbed them. */
-const MAX_FORWARDS = 3
 
 /** Exports of one person live under one prefix, so erasure and retention find them. */
 export async function exportPrefix(contactKey: string): Promise<string> {
@@ -21,14 +17,8 @@ export async function exportPrefix(contactKey: string): Promise<string> {
  * kept in R2 for the export retention period, so it is covered by erasure and retention.
  */
 export async function exportContact(env: Env, contactId: string) {
-  let key = contactId
-  let data: ContactExport | null = null
-  for (let hop = 0; hop <= MAX_FORWARDS && !data; hop++) {
-    const result = await contactStub(env, key).exportAll()
-    if (!result) break
-    if ('mergedInto' in result) key = result.mergedInto
-    else data = result
-  }
+  const key = await existingContact(env, contactId)
+  const data = await contactStub(env, key).exportAll()
   if (!data) throw new ApiError(404, 'not_found', `No contact ${contactId}`)
   const subjects = new Set([contactId, key, ...data.profile.anonymousIds.map((id) => `anon:${id}`)])
   const audit = []

@@ -1,9 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { contactStub } from '../../durable/contact-client'
-import type { ConsentView } from '../../durable/contact-do'
+import { contactStub, existingContact } from '../../durable/contact-client'
 import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
 import type { Env } from '../env'
-import { ApiError } from '../errors'
 import { authErrors, json, notFound } from './common'
 
 const Decision = z.boolean().nullable()
@@ -67,7 +65,6 @@ const TotalsSchema = z
   .openapi('ConsentTotals')
 
 const ContactParam = z.object({ id: z.string().min(1).max(300) })
-const MAX_FORWARDS = 3
 
 export function consentRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
@@ -82,16 +79,9 @@ export function consentRoutes() {
       responses: { 200: json(ConsentSchema, 'Ledger, oldest first'), ...authErrors, ...notFound },
     }),
     async (c) => {
-      let key = c.req.valid('param').id
-      for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
-        const view: ConsentView & { mergedInto?: string } = await contactStub(c.env, key).consent()
-        if (!view.mergedInto) {
-          if (view.ledger.length === 0 && !(await contactStub(c.env, key).profile()).found) break
-          return c.json({ current: view.current, ledger: view.ledger }, 200)
-        }
-        key = view.mergedInto
-      }
-      throw new ApiError(404, 'not_found', `No contact ${c.req.valid('param').id}`)
+      const key = await existingContact(c.env, c.req.valid('param').id)
+      const view = await contactStub(c.env, key).consent()
+      return c.json({ current: view.current, ledger: view.ledger }, 200)
     },
   )
 

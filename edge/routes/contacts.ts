@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, desc, eq, like, lt, or, sql } from 'drizzle-orm'
-import { contactStub } from '../../durable/contact-client'
+import { contactStub, existingContact } from '../../durable/contact-client'
 import type { ContactProfile } from '../../durable/contact-do'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
@@ -111,9 +111,6 @@ const ListQuery = PageQuerySchema.extend({
     .openapi({ description: 'segment id (segments arrive later)' }),
 })
 
-/** Merged anonymous contacts forward: reading one shows the contact that absorbed it. */
-const MAX_FORWARDS = 3
-
 export function contactRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
 
@@ -215,31 +212,19 @@ export function contactRoutes() {
       },
     }),
     async (c) => {
-      let key = c.req.valid('param').id
+      const key = await existingContact(c.env, c.req.valid('param').id)
       const { limit, cursor } = c.req.valid('query')
-      for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
-        const page = await contactStub(c.env, key).timeline({ limit, cursor })
-        if (!page.mergedInto) {
-          if (page.items.length === 0 && !cursor) await readProfile(c.env, key)
-          return c.json({ items: page.items, cursor: page.cursor }, 200)
-        }
-        key = page.mergedInto
-      }
-      throw new ApiError(404, 'not_found', 'Contact not found')
+      const page = await contactStub(c.env, key).timeline({ limit, cursor })
+      return c.json({ items: page.items, cursor: page.cursor }, 200)
     },
   )
   return app
 }
 
 async function readProfile(env: Env, id: string): Promise<ContactProfile> {
-  let key = id
-  for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
-    const result = await contactStub(env, key).profile()
-    if (result.found) return result.profile
-    if (!result.mergedInto) break
-    key = result.mergedInto
-  }
-  throw new ApiError(404, 'not_found', `No contact ${id}`)
+  const result = await contactStub(env, await existingContact(env, id)).profile()
+  if (!result.found) throw new ApiError(404, 'not_found', `No contact ${id}`)
+  return result.profile
 }
 
 function encodeCursor(row: { lastSeen: string; key: string }) {
