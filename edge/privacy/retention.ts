@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import { eq } from 'drizzle-orm'
-import { settings } from '../db/schema'
+import { readSetting, writeSetting } from '../db/settings'
 import type { Env } from '../env'
 import { requestErasure } from './erasure'
 import { identifierOfKey } from './identifiers'
@@ -26,17 +25,11 @@ const DAY_MS = 86_400_000
 const ERASURES_PER_RUN = 200
 
 export async function readRetention(db: D1Database): Promise<Retention> {
-  const [row] = await drizzle(db).select().from(settings).where(eq(settings.key, KEY))
-  return { ...DEFAULT_RETENTION, ...(row?.value as Partial<Retention> | undefined) }
+  return { ...DEFAULT_RETENTION, ...(await readSetting<Partial<Retention>>(db, KEY)) }
 }
 
-export async function writeRetention(db: D1Database, retention: Retention): Promise<Retention> {
-  const updatedAt = new Date().toISOString()
-  await drizzle(db)
-    .insert(settings)
-    .values({ key: KEY, value: retention, updatedAt })
-    .onConflictDoUpdate({ target: settings.key, set: { value: retention, updatedAt } })
-  return retention
+export function writeRetention(db: D1Database, retention: Retention): Promise<Retention> {
+  return writeSetting(db, KEY, retention)
 }
 
 export function cutoff(now: Date, days: number): string {

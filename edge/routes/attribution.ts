@@ -4,7 +4,8 @@ import { desc, eq } from 'drizzle-orm'
 import { randomToken } from '../access/secrets'
 import { SETTINGS_KEYS, attributionConfig, forgetAttributionConfig } from '../attribution/config'
 import { refitAttribution } from '../attribution/refit'
-import { attributionFits, conversionDefinitions, settings } from '../db/schema'
+import { attributionFits, conversionDefinitions } from '../db/schema'
+import { writeSetting } from '../db/settings'
 import {
   analyzePaths,
   scoreConfidence,
@@ -500,11 +501,7 @@ function fitSummary(fit: { fittedAt: string; paths: number; from: string; to: st
 }
 
 async function saveSetting(db: D1Database, key: string, value: unknown) {
-  const updatedAt = new Date().toISOString()
-  await drizzle(db)
-    .insert(settings)
-    .values({ key, value, updatedAt })
-    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt } })
+  await writeSetting(db, key, value)
   forgetAttributionConfig()
 }
 
