@@ -1,0 +1,110 @@
+import { cpus } from 'node:os'
+import type { BenchConfig } from './config.ts'
+import { cpuSnapshot, cpuUsage, waitForQuiet, type CpuUsage } from './load/cpu.ts'
+import { LatencyRecorder, type LatencySummary } from './load/latency.ts'
+import { progress } from './progress.ts'
+import type { CairnTarget } from './runtime.ts'
+
+/** Small helpers for sections that drive Cairn's HTTP API one request at a time. */
+
+export interface Answer<T = unknown> {
+  status: number
+  text: string
+  body: T
+  ms: number
+}
+
+/** One request; `auth` picks the bootstrap admin key (management API) or the write key (ingestion). */
+export async function call<T = unknown>(
+  target: CairnTarget,
+  method: string,
+  path: string,
+  options: { auth?: 'admin' | 'write' | 'none'; body?: unknown } = {},
+): Promise<Answer<T>> {
+  const auth = options.auth ?? 'admin'
+  const headers: Record<string, string> = {}
+  if (auth === 'admin') headers.authorization = `Bearer ${target.adminKey}`
+  if (auth === 'write')
+    headers.authorization = `Basic ${Buffer.from(`${target.writeKey}:`).toString('base64')}`
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const started = performance.now()
+  const response = await fetch(`${target.url}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  })
+  const text = await response.text()
+  const ms = performance.now() - started
+  let body: unknown = undefined
+  try {
+    body = text ? JSON.parse(text) : undefined
+  } catch {
+    body = undefined
+  }
+  return { status: response.status, text, body: body as T, ms }
+}
+
+/** Like `call`, but anything but `expected` is an error that quotes the Worker's answer. */
+export async function expectStatus<T = unknown>(
+  expected: number,
+  target: CairnTarget,
+  method: string,
+  path: string,
+  options: { auth?: 'admin' | 'write' | 'none'; body?: unknown } = {},
+): Promise<Answer<T>> {
+  const answer = await call<T>(target, method, path, options)
+  if (answer.status !== expected) {
+    throw new Error(
+      `${method} ${path} answered ${answer.status} (expected ${expected}): ${answer.text.slice(0, 600)}`,
+    )
+  }
+  return answer
+}
+
+/** Ingestion answers 200 with per-message verdicts; every message must be accepted. */
+export async function ingest(target: CairnTarget, path: string, body: unknown, messages: number) {
+  const answer = await expectStatus<{ accepted: number; rejected: unknown[] }>(
+    200,
+    target,
+    'POST',
+    path,
+    { auth: 'write', body },
+  )
+  if (answer.body.accepted !== messages) {
+    throw new Error(
+      `POST ${path}: ${answer.body.accepted} of ${messages} messages accepted: ${answer.text.slice(0, 600)}`,
+    )
+  }
+  return answer
+}
+
+export function summarize(samples: number[]): LatencySummary {
+  const recorder = new LatencyRecorder()
+  for (const sample of samples) recorder.record(sample)
+  return recorder.summary()
+}
+
+/** Before a measured phase: wait (bounded) for other processes on this shared machine to idle. */
+export async function quietBefore(config: BenchConfig, phase: string): Promise<void> {
+  if (config.quietWait <= 0) return
+  let reported = -5
+  await waitForQuiet(config.quietWait, 0.25, (other, waited) => {
+    if (waited - reported < 5) return
+    reported = waited
+    progress(
+      phase,
+      `waiting for other processes to go idle (${other.toFixed(2)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
+    )
+  })
+}
+
+/** Runs `work` and reports the CPU used meanwhile by workerd, this process and the rest. */
+export async function withCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: CpuUsage }> {
+  const before = cpuSnapshot()
+  const result = await work()
+  return { result, cpu: cpuUsage(before, cpuSnapshot(), cpus().length) }
+}
+
+export function cores(n: number | null | undefined): string {
+  return n === null || n === undefined ? '-' : n.toFixed(2)
+}

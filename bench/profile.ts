@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs'
+import { SourceMap } from 'node:module'
+import { sleep, withTimeout } from './progress.ts'
+
+/**
+ * A V8 CPU profile of a worker's isolate inside workerd, taken over the inspector protocol
+ * (miniflare's `inspectorPort`), and summarised by original source file through the bundle's
+ * source map. The Worker's fetch handler, its Durable Objects and its queue consumer share the
+ * isolate, so one profile shows where a request's CPU goes, end to end.
+ */
+
+interface CallFrame {
+  functionName: string
+  url: string
+  lineNumber: number
+  columnNumber: number
+}
+
+interface ProfileNode {
+  id: number
+  callFrame: CallFrame
+  children?: number[]
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+  startTime: number
+  endTime: number
+}
+
+export interface ProfileSummary {
+  /** Wall time profiled and the share the isolate was busy, ms. */
+  wallMs: number
+  busyMs: number
+  /** Self time by original source (package or Cairn file), ms, largest first. */
+  selfBySource: { source: string; ms: number }[]
+  /** Inclusive time of Cairn's own functions (each counted once per sample), ms. */
+  inclusiveByFunction: { fn: string; ms: number }[]
+  /** Self time by function, all sources. */
+  selfByFunction: { fn: string; ms: number }[]
+}
+
+/** Connects to the isolate named `targetId` and profiles it while `during` runs. */
+export async function profileIsolate<T>(
+  inspectorPort: number,
+  targetId: string,
+  during: () => Promise<T>,
+): Promise<{ profile: CpuProfile; result: T }> {
+  const socket = new WebSocket(`ws://127.0.0.1:${inspectorPort}/${targetId}`)
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.addEventListener('open', () => resolve())
+      socket.addEventListener('error', () => reject(new Error('inspector connection failed')))
+    }),
+    10_000,
+    'inspector connection',
+  )
+  let nextId = 0
+  const pending = new Map<number, (value: unknown) => void>()
+  socket.addEventListener('message', (event: { data: unknown }) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown }
+    if (message.id !== undefined) pending.get(message.id)?.(message.result)
+  })
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    withTimeout(
+      new Promise<unknown>((resolve) => {
+        const id = ++nextId
+        pending.set(id, resolve)
+        socket.send(JSON.stringify({ id, method, params }))
+      }),
+      60_000,
+      `inspector ${method}`,
+    )
+  try {
+    await call('Profiler.enable')
+    await call('Profiler.setSamplingInterval', { interval: 250 })
+    await call('Profiler.start')
+    const result = await during()
+    const { profile } = (await call('Profiler.stop')) as { profile: CpuProfile }
+    return { profile, result }
+  } finally {
+    socket.close()
+    await sleep(50)
+  }
+}
+
+export function summariseProfile(profile: CpuProfile, bundlePath?: string): ProfileSummary {
+  const map = bundlePath ? loadSourceMap(bundlePath) : undefined
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id)
+
+  const located = new Map<number, { source: string; fn: string; own: boolean }>()
+  const locate = (node: ProfileNode) => {
+    let hit = located.get(node.id)
+    if (hit) return hit
+    const frame = node.callFrame
+    let source = frame.url ? frame.url.replace(/^file:\/\//, '') : frame.functionName || '(native)'
+    let line = frame.lineNumber
+    if (map && frame.url.endsWith(bundlePath!)) {
+      const entry = map.findEntry(frame.lineNumber, frame.columnNumber) as {
+        originalSource?: string
+        originalLine?: number
+      }
+      if (entry.originalSource) {
+        source = shortSource(entry.originalSource)
+        line = entry.originalLine ?? line
+      }
+    }
+    const own = !source.includes('node_modules') && /(^|\/)(edge|durable)\//.test(source)
+    hit = {
+      source,
+      fn: `${frame.functionName || '(anonymous)'} ${source.split('/').slice(-2).join('/')}:${line + 1}`,
+      own,
+    }
+    located.set(node.id, hit)
+    return hit
+  }
+
+  const selfBySource = new Map<string, number>()
+  const selfByFunction = new Map<string, number>()
+  const inclusive = new Map<string, number>()
+  let wall = 0
+  let idle = 0
+  for (let i = 0; i < profile.samples.length; i++) {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000
+    wall += ms
+    const node = byId.get(profile.samples[i]!)
+    if (!node) continue
+    const name = node.callFrame.functionName
+    if (name === '(idle)') {
+      idle += ms
+      continue
+    }
+    const here = locate(node)
+    const group = name.startsWith('(') ? name : packageOf(here.source)
+    selfBySource.set(group, (selfBySource.get(group) ?? 0) + ms)
+    selfByFunction.set(here.fn, (selfByFunction.get(here.fn) ?? 0) + ms)
+    const seen = new Set<string>()
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const at = locate(byId.get(id)!)
+      if (at.own && !seen.has(at.fn)) {
+        seen.add(at.fn)
+        inclusive.set(at.fn, (inclusive.get(at.fn) ?? 0) + ms)
+      }
+    }
+  }
+  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
+  return {
+    wallMs: wall,
+    busyMs: wall - idle,
+    selfBySource: top(selfBySource, 20).map(([source, ms]) => ({ source, ms })),
+    inclusiveByFunction: top(inclusive, 30).map(([fn, ms]) => ({ fn, ms })),
+    selfByFunction: top(selfByFunction, 30).map(([fn, ms]) => ({ fn, ms })),
+  }
+}
+
+function loadSourceMap(bundlePath: string): SourceMap | undefined {
+  try {
+    return new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')))
+  } catch {
+    return undefined
+  }
+}
+
+function shortSource(source: string): string {
+  const modules = source.lastIndexOf('node_modules/')
+  if (modules >= 0) return source.slice(modules)
+  return source.replace(/^(\.\.\/)+/, '').replace(/^.*\/work\/main\//, '')
+}
+
+function packageOf(source: string): string {
+  const match = source.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
+  return match ? match[1]! : source
+}

@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { Readable } from 'node:stream'
+import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
+import { unstable_readConfig } from 'wrangler'
+import { CAIRN_SCRIPT, CEILING_SCRIPTS, OUT_DIR } from './build.ts'
+import type { TargetName } from './config.ts'
+import { withTimeout } from './progress.ts'
+
+/**
+ * Every target runs under the stable miniflare@4 API from this Node process (workerd is its
+ * child), never through `wrangler dev`, whose Node proxy would cap all of them alike. One
+ * target at a time: the machine has two cores, one for workerd and one for the load.
+ */
+export interface Target {
+  name: TargetName
+  url: string
+  port: number
+  mf: Miniflare
+  /** What workerd printed (console output of the workers, runtime warnings). */
+  runtimeOutput: RuntimeOutput
+  stop(): Promise<void>
+}
+
+export interface RuntimeOutput {
+  lines: number
+  /** The last lines, cut to 400 characters. */
+  tail: string[]
+  /** Lines counted by kind (numbers and ids blanked), native stack lines left out. */
+  kinds: Record<string, number>
+}
+
+function recordOutput(output: RuntimeOutput, line: string) {
+  output.lines++
+  output.tail.push(line.slice(0, 400))
+  if (output.tail.length > 20) output.tail.shift()
+  // Native stacks and the continuation lines of a logged object are not kinds of their own.
+  if (line.startsWith('stack:') || /^[\s}\]]/.test(line)) return
+  const kind = line.includes('SQLITE_NOMEM')
+    ? 'SQLite failed: out of memory: SQLITE_NOMEM'
+    : line
+        .replace(/[0-9a-f]{16,}/g, '…')
+        .replace(/\d+(\.\d+)?/g, 'N')
+        .slice(0, 120)
+  output.kinds[kind] = (output.kinds[kind] ?? 0) + 1
+}
+
+export interface CairnTarget extends Target {
+  adminKey: string
+  writeKey: string
+  db: D1Database
+}
+
+/** wrangler.toml asks for 2026-10-01; this miniflare's workerd supports up to its own date. */
+const WANTED_COMPATIBILITY_DATE = '2026-10-01'
+export const COMPATIBILITY_DATE =
+  supportedCompatibilityDate < WANTED_COMPATIBILITY_DATE
+    ? supportedCompatibilityDate
+    : WANTED_COMPATIBILITY_DATE
+
+const STATE_DIR = `${OUT_DIR}/state`
+const START_TIMEOUT_MS = 60_000
+
+export async function startTarget(
+  name: TargetName,
+  options: { port: number; persist: boolean; inspectorPort?: number },
+): Promise<Target | CairnTarget> {
+  const runtimeOutput: RuntimeOutput = { lines: 0, tail: [], kinds: {} }
+  const persistDir = `${STATE_DIR}/${name}`
+  rmSync(persistDir, { recursive: true, force: true })
+  const persist = (kind: string) => (options.persist ? `${persistDir}/${kind}` : false)
+  const common: MiniflareOptions = {
+    host: '127.0.0.1',
+    port: options.port || (await freePort()),
+    modules: true,
+    compatibilityDate: COMPATIBILITY_DATE,
+    logRequests: false,
+    inspectorPort: options.inspectorPort,
+    telemetry: { enabled: false },
+    // A fixed request.cf, so nothing is fetched from the network.
+    cf: { country: 'DE', colo: 'FRA', city: 'Berlin', asn: 3320, timezone: 'Europe/Berlin' },
+    durableObjectsPersist: persist('do'),
+    d1Persist: persist('d1'),
+    r2Persist: persist('r2'),
+    cachePersist: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      for (const stream of [stdout, stderr]) {
+        stream.setEncoding('utf8')
+        stream.on('data', (chunk: string) => {
+          for (const line of chunk.split('\n')) {
+            if (!line.trim()) continue
+            recordOutput(runtimeOutput, line)
+          }
+        })
+      }
+    },
+  }
+  const mf = new Miniflare({ ...common, ...workerOptions(name) } as MiniflareOptions)
+  const stop = async () => {
+    await mf.dispose()
+  }
+  let url: URL
+  try {
+    url = await withTimeout(mf.ready, START_TIMEOUT_MS, `miniflare start of ${name}`)
+  } catch (error) {
+    await stop().catch(() => undefined)
+    throw new Error(`${(error as Error).message}\n${runtimeOutput.tail.join('\n')}`)
+  }
+  const target: Target = {
+    name,
+    url: url.origin,
+    port: Number(url.port),
+    mf,
+    runtimeOutput,
+    stop,
+  }
+  if (name !== 'cairn') return target
+  try {
+    return await prepareCairn(target)
+  } catch (error) {
+    await stop().catch(() => undefined)
+    throw new Error(
+      `${(error as Error).message}\n--- workerd output ---\n${runtimeOutput.tail.join('\n')}`,
+    )
+  }
+}
+
+/** A port nothing listens on right now (other engineers' servers run on this machine too). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+function workerOptions(name: TargetName): Partial<MiniflareOptions> {
+  if (name === 'bare') return { scriptPath: CEILING_SCRIPTS.bare }
+  if (name === 'do-write') {
+    return {
+      scriptPath: CEILING_SCRIPTS['do-write'],
+      durableObjects: { STORE: { className: 'EventStore', useSQLite: true } },
+    }
+  }
+  return { scriptPath: CAIRN_SCRIPT, ...cairnBindings() }
+}
+
+/**
+ * Cairn's bindings, read from wrangler.toml (through wrangler's own config reader) and mapped
+ * to miniflare@4's options, so the bench follows the toml as bindings are added. Static assets
+ * and cron triggers are left out: ingestion does not use them. Secrets are generated.
+ */
+export function cairnBindings(): Partial<MiniflareOptions> {
+  const config = unstable_readConfig({ config: 'wrangler.toml' }) as unknown as WranglerConfig
+  const sqliteClasses = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []))
+  const unsupported = [
+    ['services', config.services],
+    ['kv_namespaces', config.kv_namespaces],
+    ['workflows', config.workflows],
+    ['analytics_engine_datasets', config.analytics_engine_datasets],
+    ['vectorize', config.vectorize],
+    ['hyperdrive', config.hyperdrive],
+  ].filter(([, list]) => Array.isArray(list) && list.length > 0)
+  if (unsupported.length > 0) {
+    throw new Error(
+      `wrangler.toml declares bindings the bench does not map yet: ${unsupported.map(([n]) => n).join(', ')} (see bench/runtime.ts)`,
+    )
+  }
+  return {
+    compatibilityFlags: config.compatibility_flags,
+    durableObjects: Object.fromEntries(
+      config.durable_objects.bindings.map((b) => [
+        b.name,
+        { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) },
+      ]),
+    ),
+    d1Databases: Object.fromEntries(
+      config.d1_databases.map((d) => [d.binding, d.database_name ?? d.binding]),
+    ),
+    r2Buckets: Object.fromEntries(
+      config.r2_buckets.map((r) => [r.binding, r.bucket_name ?? r.binding]),
+    ),
+    queueProducers: Object.fromEntries(
+      (config.queues.producers ?? []).map((q) => [q.binding, { queueName: q.queue }]),
+    ),
+    queueConsumers: Object.fromEntries(
+      (config.queues.consumers ?? []).map((q) => [
+        q.queue,
+        {
+          maxBatchSize: q.max_batch_size ?? undefined,
+          maxBatchTimeout: q.max_batch_timeout ?? undefined,
+          maxRetries: q.max_retries ?? undefined,
+          deadLetterQueue: q.dead_letter_queue ?? undefined,
+        },
+      ]),
+    ),
+    ratelimits: Object.fromEntries(config.ratelimits.map((r) => [r.name, { simple: r.simple }])),
+    bindings: {
+      ...(config.vars as Record<string, string>),
+      CAIRN_ADMIN_KEY: `sk_admin_${randomBytes(18).toString('base64url')}`,
+      CAIRN_IP_SALT: randomBytes(18).toString('base64url'),
+    },
+  }
+}
+
+/** The part of wrangler's normalised config the bench maps (its published types are loose). */
+interface WranglerConfig {
+  compatibility_flags: string[]
+  migrations: { new_sqlite_classes?: string[] }[]
+  durable_objects: { bindings: { name: string; class_name: string }[] }
+  d1_databases: { binding: string; database_name?: string }[]
+  r2_buckets: { binding: string; bucket_name?: string }[]
+  queues: {
+    producers?: { binding: string; queue: string }[]
+    consumers?: {
+      queue: string
+      max_batch_size?: number | null
+      max_batch_timeout?: number | null
+      max_retries?: number | null
+      dead_letter_queue?: string | null
+    }[]
+  }
+  ratelimits: { name: string; simple: { limit: number; period: 10 | 60 } }[]
+  vars: Record<string, unknown>
+  services?: unknown[]
+  kv_namespaces?: unknown[]
+  workflows?: unknown[]
+  analytics_engine_datasets?: unknown[]
+  vectorize?: unknown[]
+  hyperdrive?: unknown[]
+}
+
+/** Applies the D1 migrations and creates a source through the public API. */
+async function prepareCairn(target: Target): Promise<CairnTarget> {
+  const db = (await target.mf.getD1Database('DB')) as unknown as D1Database
+  await applyMigrations(db)
+  const bindings = await target.mf.getBindings<{ CAIRN_ADMIN_KEY: string }>()
+  const adminKey = bindings.CAIRN_ADMIN_KEY
+  const response = await fetch(`${target.url}/api/sources`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', allowedOrigins: ['https://shop.example'] }),
+  })
+  const text = await response.text()
+  if (response.status !== 201) {
+    throw new Error(`POST /api/sources answered ${response.status}: ${text}`)
+  }
+  const { writeKey } = JSON.parse(text) as { writeKey: string }
+  return { ...target, adminKey, writeKey, db }
+}
+
+/** drizzle-kit output: statements separated by `--> statement-breakpoint`, applied in order. */
+async function applyMigrations(db: D1Database): Promise<void> {
+  const files = readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+  for (const file of files) {
+    const statements = readFileSync(`migrations/${file}`, 'utf8')
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    for (const statement of statements) {
+      try {
+        await db.prepare(statement).run()
+      } catch (error) {
+        throw new Error(`migration ${file} failed at:\n${statement}\n${(error as Error).message}`)
+      }
+    }
+  }
+}

@@ -1,0 +1,413 @@
+import { buildCeilings } from '../build.ts'
+import type { BenchConfig, Shape, TargetName } from '../config.ts'
+import { waitForDrain, type DrainResult } from '../drain.ts'
+import { runClosedLoop } from '../load/closed-loop.ts'
+import { cpuSnapshot, cpuUsage, waitForQuiet } from '../load/cpu.ts'
+import { Ledger } from '../load/ledger.ts'
+import { runOpenLoop } from '../load/open-loop.ts'
+import type { RunResult, RunShape } from '../load/run-result.ts'
+import { progress } from '../progress.ts'
+import { cpus } from 'node:os'
+import { int, ms, pct, table, verdict } from '../report.ts'
+import {
+  COMPATIBILITY_DATE,
+  startTarget,
+  type CairnTarget,
+  type RuntimeOutput,
+  type Target,
+} from '../runtime.ts'
+import { createWorkload, type Workload } from '../workload.ts'
+import type { Check, Section } from './section.ts'
+
+interface TargetOutcome {
+  target: TargetName
+  runs: RunResult[]
+  /** Cairn only: after each run, how long the queue took to bring D1 level with what was accepted. */
+  drains: { after: string; seconds: number | null }[]
+  loss?: DrainResult
+  runtimeOutput: RuntimeOutput
+  error?: string
+}
+
+const LABELS: Record<TargetName, string> = {
+  bare: 'bare 204',
+  'do-write': 'DO-write',
+  cairn: 'Cairn',
+}
+
+/**
+ * Ingestion throughput and latency of Cairn against two ceilings on the same runtime and load:
+ * a bare Worker (the runtime's own limit) and a Worker that only writes each event into a
+ * per-contact SQLite Durable Object (the least any per-contact store can cost).
+ */
+export const ingestSection: Section = {
+  name: 'ingest',
+  async run(config) {
+    await buildCeilings()
+    const outcomes: TargetOutcome[] = []
+    for (const name of config.targets) {
+      outcomes.push(await measureTarget(name, config))
+    }
+    return summarise(outcomes, config)
+  },
+}
+
+async function measureTarget(name: TargetName, config: BenchConfig): Promise<TargetOutcome> {
+  const outcome: TargetOutcome = {
+    target: name,
+    runs: [],
+    drains: [],
+    runtimeOutput: { lines: 0, tail: [], kinds: {} },
+  }
+  progress(name, `starting under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
+  let target: Target | CairnTarget
+  try {
+    target = await startTarget(name, { port: config.port, persist: config.persist })
+  } catch (error) {
+    outcome.error = (error as Error).message
+    progress(name, `failed to start: ${outcome.error}`)
+    return outcome
+  }
+  outcome.runtimeOutput = target.runtimeOutput
+  const cairn = 'writeKey' in target ? target : undefined
+  const ledger = new Ledger()
+  // The same seed for every target: each one receives the same contacts, pages and events.
+  const workload = createWorkload({
+    contacts: config.contacts,
+    activeVisitors: config.activeVisitors,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    writeKey: cairn?.writeKey ?? 'wk_ceiling',
+  })
+  const next = (shape: Shape) => (shape === 'single' ? workload.single : workload.batch)
+  const settle = async (after: string) => {
+    if (!cairn) return
+    const drained = await waitForDrain(cairn.db, ledger, config.drainTimeout, `${name} drain`)
+    outcome.drains.push({ after, seconds: drained.drainSeconds })
+    progress(
+      name,
+      `after ${after}: D1 caught up in ${drained.drainSeconds === null ? 'never (timeout)' : `${drained.drainSeconds.toFixed(1)} s`}`,
+    )
+  }
+  const measure = async (describeRun: string, run: () => Promise<RunResult>, after: string) => {
+    if (config.quietWait > 0) {
+      let reported = -5
+      await waitForQuiet(config.quietWait, 0.25, (other, waited) => {
+        if (waited - reported < 5) return
+        reported = waited
+        progress(
+          name,
+          `waiting for other processes to go idle (${other.toFixed(2)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
+        )
+      })
+    }
+    progress(name, describeRun)
+    const cpuBefore = cpuSnapshot()
+    const result = await run()
+    result.cpu = cpuUsage(cpuBefore, cpuSnapshot(), cpus().length)
+    outcome.runs.push(result)
+    progress(name, describe(result))
+    await settle(after)
+  }
+  try {
+    if (config.warmup > 0) {
+      // Warm-up contacts are not in the measured population, so first visits stay first.
+      const warmup = createWorkload({
+        contacts: 1000,
+        activeVisitors: 200,
+        batchSize: config.batchSize,
+        seed: config.seed + 1_000_003,
+        writeKey: cairn?.writeKey ?? 'wk_ceiling',
+      })
+      progress(name, `warm-up ${config.warmup} s (other contacts)`)
+      for (const shape of config.shapes) {
+        await runClosedLoop({
+          target: name,
+          url: target.url,
+          shape,
+          connections: 16,
+          seconds: Math.max(1, config.warmup / config.shapes.length),
+          next: shape === 'single' ? warmup.single : warmup.batch,
+          ledger,
+          label: `warm-up ${shape}`,
+        })
+      }
+      await settle('warm-up')
+    }
+    // Every contact's first page view: the cost of creating contacts, measured on its own.
+    // Afterwards every contact exists, so the runs below measure returning contacts.
+    await measure(
+      `first visits: ${int(config.contacts)} new contacts, 16 connections`,
+      () =>
+        runClosedLoop({
+          target: name,
+          url: target.url,
+          shape: 'first-visit',
+          connections: 16,
+          seconds: 0,
+          amount: config.contacts,
+          maxSeconds: config.firstVisitMax,
+          next: workload.firstVisit,
+          ledger,
+          label: 'first visits',
+        }),
+      'first visits',
+    )
+    if (config.openDuration > 0) {
+      await measure(
+        `open loop: ${config.openRate} single-event req/s for ${config.openDuration} s`,
+        () =>
+          runOpenLoop({
+            target: name,
+            url: target.url,
+            shape: 'single',
+            rate: config.openRate,
+            seconds: config.openDuration,
+            next: workload.single,
+            ledger,
+          }),
+        `open loop ${config.openRate}/s`,
+      )
+    }
+    for (const shape of config.shapes) {
+      for (const connections of config.connections) {
+        await measure(
+          `closed loop: ${shape}, ${connections} connections, ${config.duration} s`,
+          () =>
+            runClosedLoop({
+              target: name,
+              url: target.url,
+              shape,
+              connections,
+              seconds: config.duration,
+              next: next(shape),
+              ledger,
+            }),
+          `${shape} c${connections}`,
+        )
+      }
+    }
+    if (cairn) {
+      progress(name, 'final check: D1 events vs accepted')
+      outcome.loss = await waitForDrain(cairn.db, ledger, config.drainTimeout, `${name} drain`)
+      const loss = outcome.loss
+      progress(
+        name,
+        `D1 ${int(loss.acknowledgedStored)} acknowledged events stored of ${int(loss.accepted)} accepted; zero loss: ${verdict(loss.zeroLoss)}`,
+      )
+    }
+  } catch (error) {
+    outcome.error = (error as Error).stack ?? String(error)
+    progress(name, `failed: ${(error as Error).message}`)
+  } finally {
+    await target.stop().catch(() => undefined)
+  }
+  if (target.runtimeOutput.lines > 0) {
+    progress(
+      name,
+      `workerd printed ${target.runtimeOutput.lines} lines; last: ${target.runtimeOutput.tail.at(-1)}`,
+    )
+  }
+  return outcome
+}
+
+function cores(n: number | null | undefined): string {
+  return n === null || n === undefined ? '-' : n.toFixed(2)
+}
+
+function describe(run: RunResult): string {
+  return (
+    `${int(run.requestsPerSec)} req/s, ${int(run.eventsPerSec)} events/s, p50 ${ms(run.latency.p50)} ` +
+    `p95 ${ms(run.latency.p95)} p99 ${ms(run.latency.p99)} ms, non-2xx ${run.non2xx}, errors ${run.errors}, ` +
+    `CPU workerd ${cores(run.cpu?.runtime)} / loadgen ${cores(run.cpu?.generator)} / other ${cores(run.cpu?.other)}`
+  )
+}
+
+function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
+  const find = (
+    target: TargetName,
+    shape: RunShape,
+    mode: 'open' | 'closed',
+    connections?: number,
+  ) =>
+    outcomes
+      .find((o) => o.target === target)
+      ?.runs.find(
+        (r) =>
+          r.shape === shape &&
+          r.mode === mode &&
+          (mode === 'open' || r.connections === connections),
+      )
+
+  const rows = outcomes.flatMap((o) =>
+    o.runs.map((r) => [
+      LABELS[o.target],
+      r.shape,
+      r.mode === 'open'
+        ? `open ${r.rate}/s`
+        : `${r.connections} conns${r.shape === 'first-visit' ? ` ×${int(r.completed)}` : ''}`,
+      int(r.requestsPerSec),
+      int(r.eventsPerSec),
+      ms(r.latency.p50),
+      ms(r.latency.p95),
+      ms(r.latency.p99),
+      ms(r.latency.max),
+      `${r.non2xx}`,
+      `${r.errors}`,
+      cores(r.cpu?.runtime),
+      cores(r.cpu?.generator),
+      cores(r.cpu?.other),
+    ]),
+  )
+  const summary = [
+    `Ingestion under miniflare@4, ${int(config.contacts)} contacts. first-visit: each contact's first page ` +
+      `view (creates it); then returning contacts in sessions (${int(config.activeVisitors)} active at once): ` +
+      `open loop, and closed loops of ${config.duration} s ` +
+      `(autocannon), single events and batches of ~${config.batchSize}. Latency in ms; CPU in cores ` +
+      `used by workerd, the load generator and other processes (other > 0.1: a noisy run).`,
+    ...table(
+      [
+        'target',
+        'shape',
+        'load',
+        'req/s',
+        'events/s',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'non-2xx',
+        'errors',
+        'workerd',
+        'loadgen',
+        'other',
+      ],
+      rows,
+    ),
+  ]
+  for (const o of outcomes) {
+    if (o.error)
+      summary.push(`${LABELS[o.target]} FAILED: ${o.error.split('\n').slice(0, 3).join(' | ')}`)
+  }
+
+  const checks: Check[] = []
+  const comparisons: Record<string, unknown>[] = []
+  if (outcomes.some((o) => o.target === 'cairn')) {
+    summary.push('', 'Cairn as a share of the ceilings (same runtime, same load)')
+    const ratioRows: string[][] = []
+    const pairs: [RunShape, number][] = [
+      ['first-visit', 16],
+      ...config.shapes.flatMap((shape) =>
+        config.connections.map((c): [RunShape, number] => [shape, c]),
+      ),
+    ]
+    for (const [shape, connections] of pairs) {
+      {
+        const cairn = find('cairn', shape, 'closed', connections)
+        const bare = find('bare', shape, 'closed', connections)
+        const doWrite = find('do-write', shape, 'closed', connections)
+        const doWriteSingle = find('do-write', 'single', 'closed', connections)
+        if (!cairn) continue
+        const entry = {
+          shape,
+          connections,
+          cairnRequestsPerSec: cairn.requestsPerSec,
+          cairnEventsPerSec: cairn.eventsPerSec,
+          ofBare: bare ? cairn.requestsPerSec / bare.requestsPerSec : null,
+          ofDoWrite: doWrite ? cairn.eventsPerSec / doWrite.eventsPerSec : null,
+          eventsOfDoWriteSingle: doWriteSingle
+            ? cairn.eventsPerSec / doWriteSingle.eventsPerSec
+            : null,
+        }
+        comparisons.push(entry)
+        ratioRows.push([
+          shape,
+          `${connections}`,
+          bare ? pct(entry.ofBare!) : '-',
+          doWrite ? pct(entry.ofDoWrite!) : '-',
+          shape === 'batch' && doWriteSingle ? `${entry.eventsOfDoWriteSingle!.toFixed(2)}x` : '',
+        ])
+        if (shape !== 'batch' && doWrite) {
+          checks.push({
+            name: `${shape === 'single' ? 'single-event' : 'first-visit'} throughput ≥ 75% of the DO-write ceiling (${connections} conns)`,
+            ok: entry.ofDoWrite! >= 0.75,
+            detail: `${int(cairn.requestsPerSec)} vs ${int(doWrite.requestsPerSec)} req/s = ${pct(entry.ofDoWrite!)}`,
+          })
+        }
+        if (shape === 'batch' && doWriteSingle) {
+          checks.push({
+            name: `batch events/s well past the single-event DO-write ceiling (${connections} conns)`,
+            ok: entry.eventsOfDoWriteSingle! > 1.5,
+            detail: `${int(cairn.eventsPerSec)} vs ${int(doWriteSingle.eventsPerSec)} events/s = ${entry.eventsOfDoWriteSingle!.toFixed(2)}x`,
+          })
+        }
+      }
+    }
+    summary.push(
+      ...table(
+        [
+          'shape',
+          'conns',
+          'req/s of bare',
+          'events/s of DO-write',
+          'batch events/s vs DO-write single',
+        ],
+        ratioRows,
+      ).map((l) => `  ${l}`),
+    )
+
+    const c16 = find('cairn', 'single', 'closed', 16)
+    if (c16) {
+      checks.push({
+        name: 'p99 < 100 ms at full load, single events, 16 connections',
+        ok: c16.latency.p99 < 100,
+        detail: `p99 ${ms(c16.latency.p99)} ms`,
+      })
+    }
+    const open = find('cairn', 'single', 'open')
+    if (open) {
+      checks.push({
+        name: `p99 < ${config.openP99Target} ms open loop at ${open.rate} req/s`,
+        ok: open.latency.p99 < config.openP99Target && open.non2xx === 0 && open.errors === 0,
+        detail: `p50 ${ms(open.latency.p50)} / p95 ${ms(open.latency.p95)} / p99 ${ms(open.latency.p99)} ms, ${open.ok} of ${Math.round(open.rate! * open.seconds)} answered 2xx, generator lag ≤ ${ms(open.maxSendLagMs ?? NaN)} ms`,
+      })
+    }
+    const cairnOutcome = outcomes.find((o) => o.target === 'cairn')!
+    const loss = cairnOutcome.loss
+    if (loss) {
+      summary.push(
+        '',
+        `Queue → D1 after the load: D1 events ${int(loss.d1Events)}, accepted ${int(loss.accepted)}` +
+          ` (unknown-outcome messages ${int(loss.unknownMessages)}, of which stored ${int(loss.unknownStored)};` +
+          ` duplicates ${loss.duplicates}; dead letters ${loss.deadLetters})`,
+        `  D1 caught up after each run (s): ${cairnOutcome.drains.map((d) => `${d.after} ${d.seconds === null ? 'timeout' : d.seconds.toFixed(1)}`).join(', ')}`,
+      )
+      checks.push({
+        name: 'zero loss: every accepted event reached D1 exactly once',
+        ok: loss.zeroLoss,
+        detail: `${int(loss.acknowledgedStored)} stored of ${int(loss.accepted)} accepted, ${loss.duplicates} duplicates`,
+      })
+    } else if (!cairnOutcome.error) {
+      checks.push({ name: 'zero loss', ok: false, detail: 'not measured' })
+    }
+    if (cairnOutcome.error) {
+      checks.push({
+        name: 'Cairn ran to the end',
+        ok: false,
+        detail: cairnOutcome.error.split('\n')[0]!,
+      })
+    }
+  }
+  const printed = outcomes.filter((o) => o.runtimeOutput.lines > 0)
+  if (printed.length > 0) {
+    summary.push('', 'What workerd printed (lines by kind; native stack lines not counted)')
+    for (const o of printed) {
+      const kinds = Object.entries(o.runtimeOutput.kinds).sort((a, b) => b[1] - a[1])
+      summary.push(
+        `  ${LABELS[o.target]}:`,
+        ...kinds.slice(0, 6).map(([kind, n]) => `    ${String(n).padStart(6)}  ${kind}`),
+      )
+    }
+  }
+  return { summary, checks, data: { outcomes, comparisons } }
+}
