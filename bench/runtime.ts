@@ -36,7 +36,7 @@ function recordOutput(output: RuntimeOutput, line: string) {
   output.tail.push(line.slice(0, 400))
   if (output.tail.length > 20) output.tail.shift()
   // Native stacks and the continuation lines of a logged object are not kinds of their own.
-  if (line.startsWith('stack:') || /^[\s}\]]/.test(line)) return
+  if (line.startsWith('stack:') || /^[\s}\]]/.test(line) || line.includes('bin/workerd@')) return
   const kind = line.includes('SQLITE_NOMEM')
     ? 'SQLite failed: out of memory: SQLITE_NOMEM'
     : line

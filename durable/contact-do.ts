@@ -392,8 +392,8 @@ export class ContactDO extends DurableObject<Env> {
 
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
   async completeHandOver(into: string): Promise<void> {
-    this.ensureSchema()
-    if (this.meta('merged_into') !== into) return
+    // A pointer-only object (see handOver) has nothing to drop.
+    if (this.schema < FULL_SCHEMA || this.meta('merged_into') !== into) return
     this.transaction(() => {
       // The outbox stays: what it has not shipped yet still belongs in D1 and the archive.
       for (const table of ERASED_TABLES) {
