@@ -7,7 +7,14 @@ export type TargetName = (typeof TARGETS)[number]
 export const SHAPES = ['single', 'batch'] as const
 export type Shape = (typeof SHAPES)[number]
 
-export const SECTIONS = ['bundle', 'ingest', 'profile'] as const
+export const SECTIONS = [
+  'bundle',
+  'ingest',
+  'profile',
+  'tracker',
+  'privacy',
+  'attribution',
+] as const
 export type SectionName = (typeof SECTIONS)[number]
 
 export interface BenchConfig {
@@ -49,7 +56,8 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
-  --sections=bundle,ingest,profile                                (env BENCH_SECTIONS, default bundle,ingest)
+  --sections=bundle,ingest,profile,tracker,privacy,attribution
+                          (env BENCH_SECTIONS, default bundle,ingest,tracker,privacy,attribution)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target              (env BENCH_WARMUP, default 3)
   --connections=16,64     closed-loop connection counts           (env BENCH_CONNECTIONS)
@@ -105,7 +113,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
   const quick = values.quick || env.BENCH_QUICK === '1'
   const pick = (flag: string | undefined, name: string) => flag ?? env[name]
   const sections = oneOf(
-    list(pick(values.sections, 'BENCH_SECTIONS'), 'bundle,ingest'),
+    list(pick(values.sections, 'BENCH_SECTIONS'), 'bundle,ingest,tracker,privacy,attribution'),
     SECTIONS,
     'sections',
   )

@@ -4,6 +4,9 @@ import { environment, verdict, writeResults } from './report.ts'
 import { bundleSection } from './sections/bundle.ts'
 import { ingestSection } from './sections/ingest.ts'
 import { profileSection } from './sections/profile.ts'
+import { trackerSection } from './sections/tracker.ts'
+import { privacySection } from './sections/privacy.ts'
+import { attributionSection } from './sections/attribution.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -11,7 +14,14 @@ import type { Check, Section } from './sections/section.ts'
  * summary. Everything targets 127.0.0.1, every loop is bounded, and the whole run has a hard cap.
  * Add a benchmark by writing a Section and listing it here.
  */
-const SECTIONS: Section[] = [bundleSection, ingestSection, profileSection]
+const SECTIONS: Section[] = [
+  bundleSection,
+  ingestSection,
+  profileSection,
+  trackerSection,
+  privacySection,
+  attributionSection,
+]
 
 const config = readConfig(process.argv.slice(2), process.env)
 const sections = SECTIONS.filter((s) => (config.sections as string[]).includes(s.name))
