@@ -18,7 +18,7 @@ import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
 import { FULL_SCHEMA, migrateContactStorage, schemaVersion } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
-import { sendOutbox } from './outbox'
+import { Outbox } from './outbox'
 
 export interface IngestOptions {
   consentMode: ConsentMode
@@ -153,6 +153,9 @@ const MAX_IMPORTED_TOUCHES = 1_000
 export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private readonly metaValues: ContactMeta
+  private readonly outbox: Outbox
+  /** Identifiers already in the identities table (see identitySet). */
+  private identities?: Set<string>
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
@@ -167,6 +170,7 @@ export class ContactDO extends DurableObject<Env> {
     super(ctx, env)
     this.sql = ctx.storage.sql
     this.metaValues = new ContactMeta(this.sql, () => this.schema > 0)
+    this.outbox = new Outbox(this.sql, () => ({ events: env.EVENTS, conversions: env.CONVERSIONS }))
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql, this.metaValues)
     this.schema = schemaVersion(this.sql)
@@ -310,6 +314,8 @@ export class ContactDO extends DurableObject<Env> {
     await this.ctx.storage.deleteAll()
     this.metaValues.forget()
     this.ledger.forget()
+    this.outbox.forget()
+    this.identities = undefined
     this.schema = migrateContactStorage(this.sql, 0)
     this.setMeta('erased_at', new Date().toISOString())
     this.sealingKey = undefined
@@ -401,6 +407,7 @@ export class ContactDO extends DurableObject<Env> {
       }
     })
     this.ledger.forget()
+    this.identities = undefined
     this.sealingKey = undefined
   }
 
@@ -535,11 +542,11 @@ export class ContactDO extends DurableObject<Env> {
     this.ensureSchema()
     this.alarmAt = undefined
     try {
-      await this.flushOutbox()
+      await this.outbox.sendStored()
     } finally {
       const now = Date.now()
       if (Number(this.meta('prune_due_at') ?? 0) <= now) await this.pruneExpiredEvents(now)
-      const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
+      const left = this.outbox.size()
       const prune = this.meta('prune_due_at')
       const next = left > 0 ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
       if (next !== undefined) await this.armAlarm(next)
@@ -579,14 +586,11 @@ export class ContactDO extends DurableObject<Env> {
         if (previous && previous !== key) candidates.add(previous)
       }
     }
-    const known = new Set(
-      this.sql
-        .exec<{ value: string }>("SELECT value FROM identities WHERE kind = 'anonymousId'")
-        .toArray()
-        .map((row) => row.value),
-    )
+    const known = this.identitySet()
     await Promise.all(
-      [...candidates].filter((id) => !known.has(id)).map((id) => this.absorb(key, id)),
+      [...candidates]
+        .filter((id) => !known.has(`anonymousId:${id}`))
+        .map((id) => this.absorb(key, id)),
     )
   }
 
@@ -604,6 +608,7 @@ export class ContactDO extends DurableObject<Env> {
         now,
         result.reason,
       )
+      this.identities = undefined
       return
     }
     const { state } = result
@@ -659,6 +664,7 @@ export class ContactDO extends DurableObject<Env> {
       )
       this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
     })
+    this.identities = undefined
     await source.completeHandOver(key)
   }
 
@@ -746,13 +752,29 @@ export class ContactDO extends DurableObject<Env> {
     }
   }
 
+  /** Links an identifier unless already linked (most events repeat the contact's own ids). */
   private linkIdentity(kind: string, value: string, at: number) {
+    const known = this.identitySet()
+    const id = `${kind}:${value}`
+    if (known.has(id)) return
     this.sql.exec(
       `INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, 'linked', ?)`,
       kind,
       value,
       at,
     )
+    known.add(id)
+  }
+
+  /** Every identifier in the identities table, any status, as `kind:value`; kept in memory. */
+  private identitySet(): Set<string> {
+    this.identities ??= new Set(
+      this.sql
+        .exec<{ kind: string; value: string }>('SELECT kind, value FROM identities')
+        .toArray()
+        .map((row) => `${row.kind}:${row.value}`),
+    )
+    return this.identities
   }
 
   private count(name: string, at: number) {
@@ -840,7 +862,7 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   private enqueue(message: QueuedMessage) {
-    this.sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify(message))
+    this.outbox.add(message)
   }
 
   /** Ships the outbox without holding up the caller; the alarm retries whatever fails. */
@@ -857,7 +879,7 @@ export class ContactDO extends DurableObject<Env> {
     try {
       do {
         this.flushAgain = false
-        await sendOutbox(this.sql, { events: this.env.EVENTS, conversions: this.env.CONVERSIONS })
+        await this.outbox.sendPending()
       } while (this.flushAgain)
     } finally {
       this.flushing = false
@@ -896,6 +918,8 @@ export class ContactDO extends DurableObject<Env> {
     } catch (error) {
       this.metaValues.forget()
       this.ledger.forget()
+      this.outbox.forget()
+      this.identities = undefined
       throw error
     }
   }

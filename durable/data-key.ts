@@ -37,9 +37,12 @@ export async function openText(key: CryptoKey, value: SealedText): Promise<strin
   return new TextDecoder().decode(plain)
 }
 
+/** In chunks: one call per byte is slow for event-sized inputs, one call for all can overflow. */
 function toBase64(bytes: Uint8Array): string {
   let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
   return btoa(binary)
 }
 
