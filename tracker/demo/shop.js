@@ -46,9 +46,59 @@ function decide(granted) {
   document.getElementById('consent')?.remove()
 }
 
+// The layout every page shares (header, consent banner, footer), built here once rather than
+// repeated in each page; DOM calls, so it runs under the demo's strict CSP.
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag)
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
+  node.append(...children)
+  return node
+}
+
+const SPRING_SALE =
+  'index.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring_sale&utm_content=hero&gclid=demo-gclid-123'
+
+function renderLayout() {
+  document.body.prepend(
+    el(
+      'header',
+      {},
+      el('h1', {}, el('a', { href: 'index.html' }, 'Cairn Outdoor')),
+      el(
+        'nav',
+        {},
+        el('a', { href: 'catalog.html' }, 'Catalog'),
+        el('a', { href: 'signup.html' }, 'Sign up'),
+        el('a', { href: 'checkout.html' }, 'Checkout'),
+      ),
+      el('span', { id: 'cart' }),
+    ),
+  )
+  if (!localStorage.getItem('demo-consent-shown')) {
+    document.body.append(
+      el(
+        'div',
+        { id: 'consent', role: 'dialog', 'aria-label': 'Cookie consent' },
+        'This demo measures visits with Cairn. ',
+        el('button', { id: 'accept' }, 'Accept'),
+        ' ',
+        el('button', { id: 'decline' }, 'Decline'),
+      ),
+    )
+  }
+  document.body.append(
+    el(
+      'footer',
+      {},
+      "A demo shop for Cairn's tracker. Spring sale link: ",
+      el('a', { href: SPRING_SALE }, 'index.html?utm_source=newsletter&…'),
+    ),
+  )
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  renderLayout()
   showCart()
-  if (localStorage.getItem('demo-consent-shown')) document.getElementById('consent')?.remove()
   document
     .querySelectorAll('[data-add]')
     .forEach((button) => button.addEventListener('click', () => addToCart(button.dataset.add)))
