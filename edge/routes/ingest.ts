@@ -127,10 +127,7 @@ async function preflight(c: Context<IngestEnv>) {
  * hashed IP and user agent as evidence. Global Privacy Control overrides an advertising grant.
  */
 async function handleConsent(c: Context<IngestEnv>) {
-  const body = await readJsonBody(c)
-  const source = await authenticate(c, body)
-  allowOrigin(c, source)
-  await enforceRateLimit(c, source)
+  const { body, source } = await admit(c)
   const parsed = ConsentBodySchema.safeParse(body)
   if (!parsed.success) throw validationError(parsed.error.issues, 'consent')
   const input = parsed.data
@@ -156,10 +153,7 @@ async function handleConsent(c: Context<IngestEnv>) {
 }
 
 async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | undefined) {
-  const body = await readJsonBody(c)
-  const source = await authenticate(c, body)
-  allowOrigin(c, source)
-  await enforceRateLimit(c, source)
+  const { body, source } = await admit(c)
 
   let raws: unknown[]
   let envelope: Envelope = {}
@@ -184,6 +178,15 @@ async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | un
     throw new ApiError(400, rejection.code, rejection.message)
   }
   return c.json({ success: true as const, ...outcome }, 200)
+}
+
+/** What every /v1 request goes through: body, write key, origin, rate limit. */
+async function admit(c: Context<IngestEnv>) {
+  const body = await readJsonBody(c)
+  const source = await authenticate(c, body)
+  allowOrigin(c, source)
+  await enforceRateLimit(c, source)
+  return { body, source }
 }
 
 /** Beacons (sendBeacon) cannot set a content type, so any type is read as JSON. */
