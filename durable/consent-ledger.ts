@@ -37,6 +37,11 @@ export class ConsentLedger {
     this.state = undefined
   }
 
+  /** The object woke knowing its ledger is empty (see activation.ts): no rows to read. */
+  primeEmpty() {
+    this.state = effectiveConsent([])
+  }
+
   append(record: ConsentRecord): LedgerRow {
     const row: LedgerRow = {
       at: record.at ?? new Date().toISOString(),

@@ -9,6 +9,7 @@ import { matchConversion } from '../edge/domain/conversions'
 import { campaignKey, touchOf, type LastActivity } from '../edge/domain/touches'
 import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
+import { ALL_EVENTS } from './contact-counters'
 import type { ContactMeta } from './contact-meta'
 
 export type TouchRow = {
@@ -26,10 +27,26 @@ export type TouchRow = {
  * a first-party id or an identify link, so every touch is deterministic.
  */
 export class ContactTouches {
+  /**
+   * Time of the contact's last counted event: the all-events counter's last_at, kept here as
+   * of before the event being observed (the counter itself is written at the end of the
+   * transaction), so that sessions need no write of their own per event.
+   */
+  private lastAt?: number | null
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly metaValues: ContactMeta,
   ) {}
+
+  /** Sets the last event time read when the object woke (see activation.ts). */
+  prime(lastAt: number | null) {
+    this.lastAt = lastAt
+  }
+
+  forget() {
+    this.lastAt = undefined
+  }
 
   /** Records a touch and credits a conversion if the event is either; returns what to ship. */
   observe(
@@ -53,7 +70,8 @@ export class ContactTouches {
       last,
     )
     if (!last || at >= last.at) {
-      this.setMeta('last_event_at', String(at))
+      this.lastAt = at
+      // Written only when it changes: once per session, not once per event.
       if (sessionId) this.setMeta('last_session', sessionId)
     }
     if (touch) {
@@ -120,10 +138,16 @@ export class ContactTouches {
 
   /** Where the contact's current session stands, so a merge does not start a new visit. */
   lastActivity(): LastActivity | null {
-    const at = this.meta('last_event_at')
-    if (at === undefined) return null
+    if (this.lastAt === undefined) {
+      // Outside a transaction's pending counts: the time before the events being stored.
+      const row = this.sql
+        .exec<{ last_at: number }>('SELECT last_at FROM counters WHERE name = ?', ALL_EVENTS)
+        .toArray()[0]
+      this.lastAt = row?.last_at ?? null
+    }
+    if (this.lastAt === null) return null
     return {
-      at: Number(at),
+      at: this.lastAt,
       sessionId: this.meta('last_session'),
       campaignKey: this.meta('last_campaign'),
     }
@@ -133,7 +157,7 @@ export class ContactTouches {
   import(rows: TouchRow[], last: LastActivity | null, maxTouches: number) {
     const mine = this.lastActivity()
     if (last && (!mine || last.at > mine.at)) {
-      this.setMeta('last_event_at', String(last.at))
+      this.lastAt = last.at
       if (last.sessionId) this.setMeta('last_session', last.sessionId)
       if (last.campaignKey) this.setMeta('last_campaign', last.campaignKey)
     }

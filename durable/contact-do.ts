@@ -14,9 +14,16 @@ import { WITHHELD_CONTACT, type ContactSnapshot, type QueuedMessage } from '../e
 import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { ContactTouches, type TouchRow } from './contact-attribution'
+import { readActivationState, type ActivationState } from './activation'
+import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
-import { FULL_SCHEMA, migrateContactStorage, schemaVersion } from './contact-schema'
+import {
+  FULL_SCHEMA,
+  migrateContactStorage,
+  SCHEMA_VERSION_KEY,
+  schemaVersion,
+} from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
 import { Outbox } from './outbox'
 
@@ -110,9 +117,9 @@ export interface ContactProfile {
 export type ProfileResult =
   { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
 
-/** How long after an ingest the alarm re-checks that the outbox reached the queue. */
+/** How long after a failed send the alarm tries the outbox again. */
 const OUTBOX_RETRY_MS = 30_000
-const ALL = '*'
+const ANONYMOUS_ID = 'anonymousId:'
 
 const EMPTY_HAND_OVER: HandOver = {
   events: [],
@@ -154,15 +161,19 @@ export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private readonly metaValues: ContactMeta
   private readonly outbox: Outbox
-  /** Identifiers already in the identities table (see identitySet). */
-  private identities?: Set<string>
+  private readonly counters: ContactCounters
+  /** Identifiers in the identities table, as `kind:value` → status (see identityStatus). */
+  private identities?: Map<string, string>
+  /** The traits table as stored (JSON values), kept in memory (see traitRows). */
+  private traitValues?: Map<string, { value: string; updatedAt: number }>
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
+  private ownDataKey?: { keyId: string; raw: string } | null
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
   private schema: number
-  /** When the armed alarm fires, as far as this instance knows (it set it). */
-  private alarmAt?: number
+  /** An earlier instance left messages in the outbox: the next send starts with them. */
+  private leftovers = false
   private flushing = false
   private flushAgain = false
 
@@ -171,9 +182,29 @@ export class ContactDO extends DurableObject<Env> {
     this.sql = ctx.storage.sql
     this.metaValues = new ContactMeta(this.sql, () => this.schema > 0)
     this.outbox = new Outbox(this.sql, () => ({ events: env.EVENTS, conversions: env.CONVERSIONS }))
+    this.counters = new ContactCounters(this.sql)
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql, this.metaValues)
-    this.schema = schemaVersion(this.sql)
+    const woke = readActivationState(this.sql)
+    if (woke) this.schema = this.wake(woke)
+    else this.schema = schemaVersion(this.sql)
+  }
+
+  /** Fills the in-memory copies from what the object read when it woke; returns its schema. */
+  private wake(state: ActivationState): number {
+    this.metaValues.prime(state.meta)
+    this.identities = new Map(
+      state.identities.map((row) => [`${row.kind}:${row.value}`, row.status]),
+    )
+    this.traitValues = new Map(
+      state.traits.map((row) => [row.key, { value: row.value, updatedAt: row.updatedAt }]),
+    )
+    this.counters.prime(state.total)
+    this.touchesOf.prime(state.total?.lastAt ?? null)
+    this.ownDataKey = state.ownDataKey
+    if (state.consentRows === 0) this.ledger.primeEmpty()
+    this.leftovers = state.outboxRows > 0
+    return Number(this.meta(SCHEMA_VERSION_KEY) ?? FULL_SCHEMA)
   }
 
   /**
@@ -195,6 +226,7 @@ export class ContactDO extends DurableObject<Env> {
 
     let consent = this.ledger.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
+    await this.ensureDailyAlarm()
     if (!mayStoreIdentified(options.consentMode, consent)) {
       this.transaction(() => {
         for (const event of events) this.enqueueWithheld(event)
@@ -225,8 +257,11 @@ export class ContactDO extends DurableObject<Env> {
           at: new Date().toISOString(),
         })
       }
+      let lastSeq = 0
       for (const { event, body, sealed } of prepared) {
-        if (!this.storeEvent(event, body)) continue
+        const seq = this.storeEvent(event, body)
+        if (seq === null) continue
+        lastSeq = seq
         stored++
         if (!event.enrichment.bot) {
           for (const message of this.touchesOf.observe(key, event, options.attribution))
@@ -247,13 +282,9 @@ export class ContactDO extends DurableObject<Env> {
           },
         })
       }
-      if (stored > 0) this.enqueue(this.snapshot(key))
+      if (stored > 0) this.enqueue(this.snapshot(key, lastSeq))
     })
-    if (stored > 0 || gpc) {
-      // The alarm is the safety net should this object stop before the send below completes.
-      await this.armSafetyAlarm()
-      this.shipOutbox()
-    }
+    if (stored > 0 || gpc) this.shipOutbox()
     return { ...result, stored, duplicates: events.length - stored }
   }
 
@@ -267,6 +298,7 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
     if (this.ledger.repeats(record)) return { contactKey: key, ...(await this.consent()) }
+    await this.ensureDailyAlarm()
     this.transaction(() => {
       this.setMeta('key', key)
       this.ledger.append(record)
@@ -277,7 +309,6 @@ export class ContactDO extends DurableObject<Env> {
         at: new Date().toISOString(),
       })
     })
-    await this.armSafetyAlarm()
     this.shipOutbox()
     return { contactKey: key, ...(await this.consent()) }
   }
@@ -310,15 +341,12 @@ export class ContactDO extends DurableObject<Env> {
       removed: counts,
     }
     await this.ctx.storage.deleteAlarm()
-    this.alarmAt = undefined
     await this.ctx.storage.deleteAll()
     this.metaValues.forget()
-    this.ledger.forget()
     this.outbox.forget()
-    this.identities = undefined
+    this.forgetCopies()
     this.schema = migrateContactStorage(this.sql, 0)
     this.setMeta('erased_at', new Date().toISOString())
-    this.sealingKey = undefined
     return report
   }
 
@@ -406,9 +434,7 @@ export class ContactDO extends DurableObject<Env> {
         if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
       }
     })
-    this.ledger.forget()
-    this.identities = undefined
-    this.sealingKey = undefined
+    this.forgetCopies()
   }
 
   /** Whether this object holds a contact, or where its contact moved. */
@@ -424,7 +450,7 @@ export class ContactDO extends DurableObject<Env> {
     if (mergedInto) return { found: false, mergedInto }
     const key = this.meta('key')
     if (!key) return { found: false }
-    const all = this.counter(ALL)
+    const all = this.counters.all()
     const identities = this.sql
       .exec<{
         kind: string
@@ -478,20 +504,14 @@ export class ContactDO extends DurableObject<Env> {
             traits: JSON.parse(row.traits),
             joinedAt: iso(row.joined_at),
           })),
-        counters: this.sql
-          .exec<{ name: string; count: number; first_at: number; last_at: number }>(
-            'SELECT name, count, first_at, last_at FROM counters WHERE name != ? ORDER BY count DESC',
-            ALL,
-          )
-          .toArray()
-          .map((row) => ({
-            name: row.name,
-            count: row.count,
-            firstAt: iso(row.first_at),
-            lastAt: iso(row.last_at),
-          })),
-        firstSeen: all ? iso(all.first_at) : null,
-        lastSeen: all ? iso(all.last_at) : null,
+        counters: this.counters.byName().map((row) => ({
+          name: row.name,
+          count: row.count,
+          firstAt: iso(row.firstAt),
+          lastAt: iso(row.lastAt),
+        })),
+        firstSeen: all ? iso(all.firstAt) : null,
+        lastSeen: all ? iso(all.lastAt) : null,
         eventCount: all?.count ?? 0,
         consent: this.ledger.current(),
         touches: this.touchesOf
@@ -531,16 +551,15 @@ export class ContactDO extends DurableObject<Env> {
       .map((row) => ({ keyId: row.key_id, raw: row.raw }))
   }
 
-  /** Safety net: ships what a failed or interrupted send left in the outbox. */
   /**
    * The object's one alarm serves two schedules: shipping whatever the outbox still holds (the
-   * safety net for a send interrupted after its commit), and pruning timeline events past the
-   * raw-event retention once a day while the contact has events. It re-arms for the earlier of
-   * the two. Both jobs are idempotent, since alarms are delivered at least once.
+   * safety net for a failed send, or one interrupted after its commit), and pruning timeline
+   * events past the raw-event retention once a day while the contact has events. It re-arms for
+   * the earlier of the two. Both jobs are idempotent, since alarms are delivered at least once.
    */
   override async alarm(): Promise<void> {
     this.ensureSchema()
-    this.alarmAt = undefined
+    this.leftovers = false
     try {
       await this.outbox.sendStored()
     } finally {
@@ -549,7 +568,7 @@ export class ContactDO extends DurableObject<Env> {
       const left = this.outbox.size()
       const prune = this.meta('prune_due_at')
       const next = left > 0 ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
-      if (next !== undefined) await this.armAlarm(next)
+      if (next !== undefined) await this.ctx.storage.setAlarm(next)
     }
   }
 
@@ -562,19 +581,22 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
-   * Makes sure an alarm fires within OUTBOX_RETRY_MS; cheap when one already will, so a busy
-   * contact arms it once per window rather than once per event.
+   * Every object that holds events or writes to its outbox has an alarm: at the latest the
+   * daily prune, which also ships whatever the outbox still holds, so a send interrupted after
+   * its commit is never lost. Armed once per contact rather than once per event: a per-event
+   * safety alarm would wake every active contact again shortly after its last event.
    */
-  private async armSafetyAlarm() {
-    const due = Date.now() + OUTBOX_RETRY_MS
-    if (this.alarmAt !== undefined && this.alarmAt <= due) return
-    if (!this.meta('prune_due_at')) this.setMeta('prune_due_at', String(Date.now() + DAY_MS))
-    await this.armAlarm(due)
+  private async ensureDailyAlarm() {
+    if (this.meta('prune_due_at')) return
+    const due = Date.now() + DAY_MS
+    await this.armAlarmBy(due)
+    this.setMeta('prune_due_at', String(due))
   }
 
-  private async armAlarm(at: number) {
-    await this.ctx.storage.setAlarm(at)
-    this.alarmAt = at
+  /** Makes the alarm fire at `at` or earlier. */
+  private async armAlarmBy(at: number) {
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
   }
 
   private async absorbAnonymousContacts(key: string, events: IncomingEvent[]): Promise<void> {
@@ -586,7 +608,7 @@ export class ContactDO extends DurableObject<Env> {
         if (previous && previous !== key) candidates.add(previous)
       }
     }
-    const known = this.identitySet()
+    const known = this.identityStatus()
     await Promise.all(
       [...candidates]
         .filter((id) => !known.has(`anonymousId:${id}`))
@@ -668,12 +690,15 @@ export class ContactDO extends DurableObject<Env> {
     await source.completeHandOver(key)
   }
 
-  /** Inserts one event and updates the contact's counters and traits; false for a duplicate. */
-  private storeEvent(event: StoredEvent, body: string): boolean {
+  /**
+   * Inserts one event and updates the contact's counters and traits; returns its seq, or null
+   * for a duplicate.
+   */
+  private storeEvent(event: StoredEvent, body: string): number | null {
     const at = Date.parse(event.timestamp)
     // RETURNING tells a stored row from an ignored duplicate; rowsWritten counts both.
-    const inserted = this.sql
-      .exec(
+    const [inserted] = this.sql
+      .exec<{ seq: number }>(
         `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
         event.id,
@@ -686,12 +711,11 @@ export class ContactDO extends DurableObject<Env> {
         body,
       )
       .toArray()
-    if (inserted.length === 0) return false
+    if (!inserted) return null
     if (event.userId) this.linkIdentity('userId', event.userId, at)
     if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
-    if (event.enrichment.bot) return true
-    this.count(ALL, at)
-    this.count(counterName(event), at)
+    if (event.enrichment.bot) return inserted.seq
+    this.counters.add(counterName(event), at)
     if (event.type === 'identify' && event.traits) {
       for (const [name, value] of Object.entries(event.traits)) {
         this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)
@@ -710,7 +734,7 @@ export class ContactDO extends DurableObject<Env> {
         at,
       )
     }
-    return true
+    return inserted.seq
   }
 
   /**
@@ -724,13 +748,10 @@ export class ContactDO extends DurableObject<Env> {
     messageId: string | null,
     record: boolean,
   ) {
-    const current = this.sql
-      .exec<{ value: string; updated_at: number }>(
-        'SELECT value, updated_at FROM traits WHERE key = ?',
-        name,
-      )
-      .toArray()[0]
-    if (current && (current.value === value || current.updated_at > at)) return
+    const traits = this.traitRows()
+    const current = traits.get(name)
+    if (current && (current.value === value || current.updatedAt > at)) return
+    traits.set(name, { value, updatedAt: at })
     this.sql.exec(
       `INSERT INTO traits (key, value, updated_at, message_id) VALUES (?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
@@ -754,7 +775,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Links an identifier unless already linked (most events repeat the contact's own ids). */
   private linkIdentity(kind: string, value: string, at: number) {
-    const known = this.identitySet()
+    const known = this.identityStatus()
     const id = `${kind}:${value}`
     if (known.has(id)) return
     this.sql.exec(
@@ -763,62 +784,55 @@ export class ContactDO extends DurableObject<Env> {
       value,
       at,
     )
-    known.add(id)
+    known.set(id, 'linked')
   }
 
-  /** Every identifier in the identities table, any status, as `kind:value`; kept in memory. */
-  private identitySet(): Set<string> {
-    this.identities ??= new Set(
+  /** Every identifier in the identities table, any status, as `kind:value` → status. */
+  private identityStatus(): Map<string, string> {
+    this.identities ??= new Map(
       this.sql
-        .exec<{ kind: string; value: string }>('SELECT kind, value FROM identities')
+        .exec<{ kind: string; value: string; status: string }>(
+          'SELECT kind, value, status FROM identities',
+        )
         .toArray()
-        .map((row) => `${row.kind}:${row.value}`),
+        .map((row) => [`${row.kind}:${row.value}`, row.status]),
     )
     return this.identities
   }
 
-  private count(name: string, at: number) {
-    this.sql.exec(
-      `INSERT INTO counters (name, count, first_at, last_at) VALUES (?, 1, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET count = count + 1,
-       first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)`,
-      name,
-      at,
-      at,
+  private traitRows(): Map<string, { value: string; updatedAt: number }> {
+    this.traitValues ??= new Map(
+      this.sql
+        .exec<{ key: string; value: string; updated_at: number }>(
+          'SELECT key, value, updated_at FROM traits',
+        )
+        .toArray()
+        .map((row) => [row.key, { value: row.value, updatedAt: row.updated_at }]),
     )
-  }
-
-  private counter(name: string) {
-    return this.sql
-      .exec<{ count: number; first_at: number; last_at: number }>(
-        'SELECT count, first_at, last_at FROM counters WHERE name = ?',
-        name,
-      )
-      .toArray()[0]
+    return this.traitValues
   }
 
   private traits(): Record<string, unknown> {
     const traits: Record<string, unknown> = {}
-    for (const row of this.sql.exec<{ key: string; value: string }>(
-      'SELECT key, value FROM traits',
-    )) {
-      traits[row.key] = JSON.parse(row.value)
-    }
+    for (const [key, { value }] of this.traitRows()) traits[key] = JSON.parse(value)
     return traits
   }
 
-  private snapshot(key: string): ContactSnapshot {
-    const version = Number(this.meta('version') ?? 0) + 1
-    this.setMeta('version', String(version))
-    const all = this.counter(ALL)
+  /**
+   * Built from the in-memory copies: a snapshot per ingest costs no query. Its version is the
+   * seq of the newest event stored with it, which only grows, so D1 keeps the newest snapshot
+   * whatever order the queue delivers them in.
+   */
+  private snapshot(key: string, version: number): ContactSnapshot {
+    const all = this.counters.all()
     const traits = this.traits()
     const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
-    const anonymousIds = this.sql
-      .exec<{ value: string }>(
-        "SELECT value FROM identities WHERE kind = 'anonymousId' AND status != 'conflict'",
-      )
-      .toArray()
-      .map((row) => row.value)
+    const anonymousIds: string[] = []
+    for (const [id, status] of this.identityStatus()) {
+      if (id.startsWith(ANONYMOUS_ID) && status !== 'conflict') {
+        anonymousIds.push(id.slice(ANONYMOUS_ID.length))
+      }
+    }
     const now = Date.now()
     return {
       kind: 'contact',
@@ -828,8 +842,8 @@ export class ContactDO extends DurableObject<Env> {
       anonymousIds,
       email,
       traits,
-      firstSeen: iso(all?.first_at ?? now),
-      lastSeen: iso(all?.last_at ?? now),
+      firstSeen: iso(all?.firstAt ?? now),
+      lastSeen: iso(all?.lastAt ?? now),
       eventCount: all?.count ?? 0,
     }
   }
@@ -865,9 +879,13 @@ export class ContactDO extends DurableObject<Env> {
     this.outbox.add(message)
   }
 
-  /** Ships the outbox without holding up the caller; the alarm retries whatever fails. */
+  /** Ships the outbox without holding up the caller; a failed send arms the alarm to retry. */
   private shipOutbox() {
-    this.ctx.waitUntil(this.flushOutbox().catch(() => undefined))
+    this.ctx.waitUntil(
+      this.flushOutbox()
+        .catch(() => this.armAlarmBy(Date.now() + OUTBOX_RETRY_MS))
+        .catch(() => undefined),
+    )
   }
 
   private async flushOutbox(): Promise<void> {
@@ -879,7 +897,12 @@ export class ContactDO extends DurableObject<Env> {
     try {
       do {
         this.flushAgain = false
-        await this.outbox.sendPending()
+        if (this.leftovers) {
+          this.leftovers = false
+          await this.outbox.sendStored()
+        } else {
+          await this.outbox.sendPending()
+        }
       } while (this.flushAgain)
     } finally {
       this.flushing = false
@@ -888,21 +911,24 @@ export class ContactDO extends DurableObject<Env> {
 
   private async dataKey(): Promise<{ id: string; key: CryptoKey }> {
     this.sealingKey ??= (async () => {
-      let row = this.sql
-        .exec<{ key_id: string; raw: string }>(
-          "SELECT key_id, raw FROM data_keys WHERE origin = 'own' ORDER BY created_at DESC LIMIT 1",
-        )
-        .toArray()[0]
-      if (!row) {
-        row = { key_id: crypto.randomUUID(), raw: generateDataKey() }
+      if (this.ownDataKey === undefined) {
+        const row = this.sql
+          .exec<{ key_id: string; raw: string }>(
+            "SELECT key_id, raw FROM data_keys WHERE origin = 'own' ORDER BY created_at DESC LIMIT 1",
+          )
+          .toArray()[0]
+        this.ownDataKey = row ? { keyId: row.key_id, raw: row.raw } : null
+      }
+      if (!this.ownDataKey) {
+        this.ownDataKey = { keyId: crypto.randomUUID(), raw: generateDataKey() }
         this.sql.exec(
           `INSERT INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, 'own')`,
-          row.key_id,
-          row.raw,
+          this.ownDataKey.keyId,
+          this.ownDataKey.raw,
           Date.now(),
         )
       }
-      return { id: row.key_id, key: await importDataKey(row.raw) }
+      return { id: this.ownDataKey.keyId, key: await importDataKey(this.ownDataKey.raw) }
     })()
     return this.sealingKey
   }
@@ -911,21 +937,52 @@ export class ContactDO extends DurableObject<Env> {
     return this.metaValues.get(key)
   }
 
-  /** One SQLite transaction; on a rollback the in-memory copies are dropped with it. */
+  /**
+   * One SQLite transaction. Meta values, counters and outbox messages written during `work` are
+   * collected and written at its end, one statement each; on a rollback the in-memory copies
+   * are dropped with it.
+   */
   private transaction<T>(work: () => T): T {
     try {
-      return this.ctx.storage.transactionSync(work)
+      return this.ctx.storage.transactionSync(() => {
+        this.metaValues.stage()
+        const result = work()
+        this.counters.flush()
+        this.metaValues.commit()
+        this.outbox.commit()
+        return result
+      })
     } catch (error) {
       this.metaValues.forget()
-      this.ledger.forget()
+      // Rows committed earlier may not be sent yet; the next send reads them from the table.
       this.outbox.forget()
-      this.identities = undefined
+      this.leftovers = true
+      this.forgetCopies()
       throw error
     }
   }
 
+  /** Drops the in-memory copies of the contact's tables; they are read again when needed. */
+  private forgetCopies() {
+    this.identities = undefined
+    this.traitValues = undefined
+    this.counters.forget()
+    this.touchesOf.forget()
+    this.ledger.forget()
+    this.ownDataKey = undefined
+    this.sealingKey = undefined
+  }
+
   private ensureSchema() {
+    if (this.schema >= FULL_SCHEMA) return
     this.schema = migrateContactStorage(this.sql, this.schema)
+    // The contact's tables were just created, so their copies start empty without a read.
+    this.identities = new Map()
+    this.traitValues = new Map()
+    this.counters.prime(null)
+    this.touchesOf.prime(null)
+    this.ledger.primeEmpty()
+    this.ownDataKey = null
   }
 
   private setMeta(key: string, value: string) {

@@ -82,7 +82,8 @@ export const CONTACT_MIGRATIONS: string[] = [
 ]
 
 export const FULL_SCHEMA = CONTACT_MIGRATIONS.length
-const VERSION_KEY = 'schema_version'
+/** The meta key holding the applied version. */
+export const SCHEMA_VERSION_KEY = 'schema_version'
 
 /** The object's schema version: 0 for a new object. */
 export function schemaVersion(sql: SqlStorage): number {
@@ -91,7 +92,7 @@ export function schemaVersion(sql: SqlStorage): number {
     .toArray().length
   if (!hasMeta) return 0
   const row = sql
-    .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', VERSION_KEY)
+    .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', SCHEMA_VERSION_KEY)
     .toArray()[0]
   return row ? Number(row.value) : 1
 }
@@ -100,6 +101,6 @@ export function schemaVersion(sql: SqlStorage): number {
 export function migrateContactStorage(sql: SqlStorage, from: number, to = FULL_SCHEMA): number {
   if (from >= to) return from
   for (let i = from; i < to; i++) sql.exec(CONTACT_MIGRATIONS[i]!)
-  sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', VERSION_KEY, String(to))
+  sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', SCHEMA_VERSION_KEY, String(to))
   return to
 }

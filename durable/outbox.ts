@@ -10,6 +10,7 @@ export interface OutboxQueues {
   conversions: Queue<QueuedMessage>
 }
 
+/** One message and the outbox row it belongs to. */
 interface Entry {
   seq: number
   message: QueuedMessage
@@ -20,10 +21,13 @@ interface Entry {
  * A Durable Object's outbox (table outbox): messages are written in the same transaction as the
  * state they describe, sent to the queues after the commit, and deleted only once a queue
  * accepted them, so a crash in between re-sends them: delivery is at-least-once and the
- * consumer is idempotent. Messages written by this instance are also kept in memory and sent
- * from there; the table is read only to send what an earlier instance or a failed send left.
+ * consumer is idempotent. A transaction's messages share one row (written at `commit`), so an
+ * ingest costs one insert however many messages it produced. Messages written by this instance
+ * are also kept in memory and sent from there; the table is read only to send what an earlier
+ * instance or a failed send left.
  */
 export class Outbox {
+  private staged: QueuedMessage[] = []
   private pending: Entry[] = []
 
   constructor(
@@ -32,59 +36,70 @@ export class Outbox {
   ) {}
 
   add(message: QueuedMessage) {
-    const body = JSON.stringify(message)
+    this.staged.push(message)
+  }
+
+  /** Writes the messages added since the last commit as one row; call inside the transaction. */
+  commit() {
+    if (this.staged.length === 0) return
+    const messages = this.staged
+    this.staged = []
+    const bodies = messages.map((message) => JSON.stringify(message))
     const { seq } = this.sql
-      .exec<{ seq: number }>('INSERT INTO outbox (body) VALUES (?) RETURNING seq', body)
+      .exec<{ seq: number }>(
+        'INSERT INTO outbox (body) VALUES (?) RETURNING seq',
+        `[${bodies.join(',')}]`,
+      )
       .one()
-    this.pending.push({ seq, message, bytes: body.length })
+    messages.forEach((message, i) => this.pending.push({ seq, message, bytes: bodies[i]!.length }))
   }
 
   /** After a rolled-back transaction the in-memory copies may name rows that never existed. */
   forget() {
+    this.staged = []
     this.pending = []
   }
 
   /** Sends what this instance wrote; on failure the rows stay for `sendStored`. */
   async sendPending(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = takeBatch(this.pending)
-      await this.send(batch)
-    }
+    while (this.pending.length > 0) await this.sendNext(this.pending)
   }
 
   /** Sends every row in the table, oldest first. */
   async sendStored(): Promise<void> {
     this.pending = []
-    for (;;) {
-      const rows = this.sql
-        .exec<{ seq: number; body: string }>(
-          'SELECT seq, body FROM outbox ORDER BY seq LIMIT ?',
-          MAX_BATCH_MESSAGES,
-        )
-        .toArray()
-      if (rows.length === 0) return
-      const entries = rows.map((row) => ({
-        seq: row.seq,
-        message: JSON.parse(row.body) as QueuedMessage,
-        bytes: row.body.length,
-      }))
-      await this.send(takeBatch(entries))
-    }
+    const entries = this.sql
+      .exec<{ seq: number; body: string }>('SELECT seq, body FROM outbox ORDER BY seq')
+      .toArray()
+      .flatMap((row) =>
+        (JSON.parse(row.body) as QueuedMessage[]).map((message) => ({
+          seq: row.seq,
+          message,
+          bytes: JSON.stringify(message).length,
+        })),
+      )
+    while (entries.length > 0) await this.sendNext(entries)
   }
 
   size(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
   }
 
-  private async send(batch: Entry[]) {
+  /**
+   * Sends the first entries that fit one sendBatch, then deletes the rows all of whose messages
+   * are now sent (a row split across sends is deleted with its last part).
+   */
+  private async sendNext(entries: Entry[]) {
+    const batch = takeBatch(entries)
     const queues = this.queues()
     const conversions = batch.filter((entry) => entry.message.kind === 'conversion')
     const events = batch.filter((entry) => entry.message.kind !== 'conversion')
     await Promise.all([send(queues.conversions, conversions), send(queues.events, events)])
-    this.sql.exec(
-      'DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))',
-      JSON.stringify(batch.map((entry) => entry.seq)),
-    )
+    const unfinished = entries[0]?.seq
+    const done = [...new Set(batch.map((entry) => entry.seq))].filter((seq) => seq !== unfinished)
+    if (done.length === 0) return
+    // At most one row per message: within the 100 bound parameters of a batch of 100.
+    this.sql.exec(`DELETE FROM outbox WHERE seq IN (${done.map(() => '?').join(', ')})`, ...done)
   }
 }
 

@@ -1,0 +1,65 @@
+import type { Counter } from './contact-counters'
+import { ALL_EVENTS } from './contact-counters'
+
+/**
+ * What a ContactDO reads when it wakes, in one query. A contact is usually woken by a single
+ * event, and each distinct statement costs a fresh object far more than the rows it reads, so
+ * the small tables every ingest consults (meta, identities, traits, the all-events counter,
+ * the newest own data key, how many consent and outbox rows exist) come back together.
+ */
+export interface ActivationState {
+  meta: [string, string][]
+  identities: { kind: string; value: string; status: string }[]
+  traits: { key: string; value: string; updatedAt: number }[]
+  total: Counter | null
+  ownDataKey: { keyId: string; raw: string } | null
+  consentRows: number
+  outboxRows: number
+}
+
+// Scalar subqueries rather than a UNION: Durable Objects' SQLite caps compound SELECTs.
+const QUERY = `SELECT
+  (SELECT json_group_array(json_array(key, value)) FROM meta) AS meta,
+  (SELECT json_group_array(json_array(kind, value, status)) FROM identities) AS identities,
+  (SELECT json_group_array(json_array(key, value, updated_at)) FROM traits) AS traits,
+  (SELECT json_array(count, first_at, last_at) FROM counters WHERE name = ?) AS total,
+  (SELECT json_array(key_id, raw) FROM data_keys WHERE origin = 'own'
+    ORDER BY created_at DESC LIMIT 1) AS own_key,
+  (SELECT COUNT(*) FROM consent_ledger) AS consent_rows,
+  (SELECT COUNT(*) FROM outbox) AS outbox_rows`
+
+type Row = {
+  meta: string
+  identities: string
+  traits: string
+  total: string | null
+  own_key: string | null
+  consent_rows: number
+  outbox_rows: number
+}
+
+/** Null when the object's schema is not complete yet (a new or pointer-only object). */
+export function readActivationState(sql: SqlStorage): ActivationState | null {
+  let row: Row
+  try {
+    row = sql.exec<Row>(QUERY, ALL_EVENTS).one()
+  } catch (error) {
+    if (String(error).includes('no such table')) return null
+    throw error
+  }
+  const total = row.total ? (JSON.parse(row.total) as [number, number, number]) : null
+  const ownKey = row.own_key ? (JSON.parse(row.own_key) as [string, string]) : null
+  return {
+    meta: JSON.parse(row.meta) as [string, string][],
+    identities: (JSON.parse(row.identities) as [string, string, string][]).map(
+      ([kind, value, status]) => ({ kind, value, status }),
+    ),
+    traits: (JSON.parse(row.traits) as [string, string, number][]).map(
+      ([key, value, updatedAt]) => ({ key, value, updatedAt }),
+    ),
+    total: total ? { count: total[0], firstAt: total[1], lastAt: total[2] } : null,
+    ownDataKey: ownKey ? { keyId: ownKey[0], raw: ownKey[1] } : null,
+    consentRows: row.consent_rows,
+    outboxRows: row.outbox_rows,
+  }
+}
