@@ -1,5 +1,6 @@
+import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { api, createSource, send, uid } from '../test/support/api'
+import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
 
 let writeKey: string
 
@@ -238,5 +239,103 @@ describe('traits, counters and groups', () => {
     expect(missing.body).toMatchObject({ error: { code: 'not_found' } })
     const timeline = await api(`/api/contacts/${uid('ghost')}/events`)
     expect(timeline.status).toBe(404)
+  })
+})
+
+describe('a contact woken from storage', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString()
+  const visit = (user: string, minute: number, referrer: string, sessionId: string) => ({
+    type: 'page',
+    userId: user,
+    timestamp: at(minute),
+    context: { page: { url: 'https://shop.example/', referrer }, sessionId },
+  })
+
+  it('goes on where it left off: counts, traits, identities, sessions and the D1 summary', async () => {
+    const user = uid('user')
+    const anon = uid('anon')
+    const stub = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    await batch(visit(user, 0, 'https://www.google.com/', 's1'))
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      anonymousId: anon,
+      traits: { plan: 'trial', email: `${user}@example.com` },
+      timestamp: at(1),
+    })
+    await evictDurableObject(stub)
+    // Same session, five minutes later: not a new touch.
+    await batch(visit(user, 6, 'https://shop.example/cart', 's1'))
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      traits: { plan: 'pro' },
+      timestamp: at(7),
+    })
+    await evictDurableObject(stub)
+    // Forty minutes without events: a new session, so a new touch.
+    await batch(visit(user, 47, 'https://shop.example/cart', 's1'))
+
+    const { body } = await contact(user)
+    expect(body.eventCount).toBe(5)
+    expect(body.firstSeen).toBe(at(0))
+    expect(body.lastSeen).toBe(at(47))
+    expect(body.traits).toEqual({ plan: 'pro', email: `${user}@example.com` })
+    expect(body.traitHistory.filter((h: any) => h.key === 'plan').map((h: any) => h.to)).toEqual([
+      'pro',
+      'trial',
+    ])
+    expect(body.anonymousIds).toEqual([anon])
+    expect(body.touches.map((t: any) => [t.at, t.channel])).toEqual([
+      [at(0), 'organic_search'],
+      [at(47), 'direct'],
+    ])
+    expect(body.counters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: '$page', count: 3 })]),
+    )
+    await eventually(async () => {
+      const response = await api(`/api/contacts?q=${encodeURIComponent(user)}`)
+      const list = (await response.json()) as { items: Record<string, any>[] }
+      const row = list.items.find((item) => item.key === user)
+      return row?.eventCount === 5 && row.lastSeen === at(47) && row.traits.plan === 'pro'
+    })
+  })
+
+  it('sends what an earlier instance left in its outbox before anything else', async () => {
+    const user = uid('user')
+    await batch({ type: 'track', userId: user, event: 'First', timestamp: at(0) })
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    const left = uid('left')
+    const stray = {
+      kind: 'event',
+      contactKey: user,
+      event: {
+        id: left,
+        messageId: left,
+        type: 'track',
+        event: 'Left behind',
+        context: {},
+        timestamp: at(1),
+        receivedAt: at(1),
+        sourceId: 'src_test',
+        enrichment: { device: 'other', bot: false, landing: false },
+      },
+    }
+    // As if the object had stopped between its commit and the send.
+    await runInDurableObject(object, (_instance, state) => {
+      state.storage.sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify([stray]))
+    })
+    await evictDurableObject(object)
+    await batch({ type: 'track', userId: user, event: 'Second', timestamp: at(2) })
+    await eventually(
+      async () =>
+        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
+    )
+    expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE id = ?', left)).toBe(1)
+    await eventually(async () =>
+      runInDurableObject(
+        object,
+        (_instance, state) =>
+          state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n === 0,
+      ),
+    )
   })
 })

@@ -1,0 +1,107 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import type { ConversionMessage, MergeMessage, QueuedMessage } from '../edge/queue/messages'
+import { migrateContactStorage } from './contact-schema'
+import { Outbox } from './outbox'
+
+/**
+ * The outbox against a real Durable Object's SQLite. The queues are fakes: a queue that refuses
+ * a send cannot be produced with the local binding, and that refusal is what these tests are for.
+ */
+function fakeQueue(options: { failOnCall?: number } = {}) {
+  const batches: QueuedMessage[][] = []
+  let calls = 0
+  const queue = {
+    async sendBatch(messages: Iterable<MessageSendRequest<QueuedMessage>>) {
+      calls++
+      if (calls === options.failOnCall) throw new Error('queue unavailable')
+      batches.push([...messages].map((message) => message.body))
+    },
+  } as unknown as Queue<QueuedMessage>
+  return { queue, batches, sent: () => batches.flat() }
+}
+
+function merge(n: number, padding = ''): MergeMessage {
+  return { kind: 'merge', from: `anon:${n}${padding}`, into: 'user', at: '2026-11-24T00:00:00Z' }
+}
+
+const conversion = { kind: 'conversion', id: 'c1' } as ConversionMessage
+
+/** Runs `test` with the outbox table of a fresh ContactDO's storage. */
+async function withStorage(test: (sql: SqlStorage) => Promise<void>) {
+  const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+  await runInDurableObject(stub, async (_instance, state) => {
+    migrateContactStorage(state.storage.sql, 0)
+    await test(state.storage.sql)
+  })
+}
+
+const rows = (sql: SqlStorage) =>
+  sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
+
+describe('outbox', () => {
+  it("writes a transaction's messages as one row, sends conversions to their own queue, deletes the row once sent", async () => {
+    await withStorage(async (sql) => {
+      const events = fakeQueue()
+      const conversions = fakeQueue()
+      const outbox = new Outbox(sql, () => ({
+        events: events.queue,
+        conversions: conversions.queue,
+      }))
+      outbox.add(merge(1))
+      outbox.add(conversion)
+      outbox.add(merge(2))
+      outbox.commit()
+      expect(rows(sql)).toBe(1)
+      await outbox.sendPending()
+      expect(events.sent()).toEqual([merge(1), merge(2)])
+      expect(conversions.sent()).toEqual([conversion])
+      expect(rows(sql)).toBe(0)
+    })
+  })
+
+  it('keeps a row whose send failed, and a later instance sends it from the table', async () => {
+    await withStorage(async (sql) => {
+      const failing = fakeQueue({ failOnCall: 1 })
+      const first = new Outbox(sql, () => ({ events: failing.queue, conversions: failing.queue }))
+      first.add(merge(1))
+      first.commit()
+      await expect(first.sendPending()).rejects.toThrow('queue unavailable')
+      expect(rows(sql)).toBe(1)
+
+      const working = fakeQueue()
+      const next = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
+      await next.sendStored()
+      expect(working.sent()).toEqual([merge(1)])
+      expect(rows(sql)).toBe(0)
+    })
+  })
+
+  it('splits a row over sendBatch limits and deletes it only once its last part is sent', async () => {
+    await withStorage(async (sql) => {
+      const failing = fakeQueue({ failOnCall: 2 })
+      const outbox = new Outbox(sql, () => ({ events: failing.queue, conversions: failing.queue }))
+      for (let n = 0; n < 150; n++) outbox.add(merge(n))
+      outbox.commit()
+      await expect(outbox.sendPending()).rejects.toThrow('queue unavailable')
+      // 100 messages per sendBatch: the first part went out, the row stays for the rest.
+      expect(failing.batches.map((batch) => batch.length)).toEqual([100])
+      expect(rows(sql)).toBe(1)
+
+      const working = fakeQueue()
+      const retry = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
+      await retry.sendStored()
+      // At least once: the whole row again, never part of it lost.
+      expect(working.batches.map((batch) => batch.length)).toEqual([100, 50])
+      expect(rows(sql)).toBe(0)
+
+      // 256 KB per sendBatch: three 100 KB messages take two sends.
+      const big = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
+      for (let n = 0; n < 3; n++) big.add(merge(n, 'x'.repeat(100 * 1024)))
+      big.commit()
+      await big.sendPending()
+      expect(working.batches.slice(2).map((batch) => batch.length)).toEqual([2, 1])
+      expect(rows(sql)).toBe(0)
+    })
+  })
+})
