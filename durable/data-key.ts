@@ -37,18 +37,10 @@ export async function openText(key: CryptoKey, value: SealedText): Promise<strin
   return new TextDecoder().decode(plain)
 }
 
-/** In chunks: one call per byte is slow for event-sized inputs, one call for all can overflow. */
 function toBase64(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  }
-  return btoa(binary)
+  return bytes.toBase64()
 }
 
 function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text)
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
+  return Uint8Array.fromBase64(text)
 }

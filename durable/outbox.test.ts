@@ -15,7 +15,8 @@ function fakeQueue(options: { failOnCall?: number } = {}) {
     async sendBatch(messages: Iterable<MessageSendRequest<QueuedMessage>>) {
       calls++
       if (calls === options.failOnCall) throw new Error('queue unavailable')
-      batches.push([...messages].map((message) => message.body))
+      // Sent as JSON text, as the consumer receives it.
+      batches.push([...messages].map((message) => JSON.parse(message.body as unknown as string)))
     },
   } as unknown as Queue<QueuedMessage>
   return { queue, batches, sent: () => batches.flat() }

@@ -9,7 +9,6 @@ import {
   type ConsentMessage,
   type ContactSnapshot,
   type ConversionMessage,
-  type EraseMessage,
   type EventMessage,
   type MergeMessage,
   type QueuedMessage,
@@ -25,12 +24,12 @@ const MAX_JSON_PARAM_BYTES = 900 * 1024
  * dead-letter queue alone instead of taking its neighbours with it.
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const valid: Message<QueuedMessage>[] = []
+  const valid: { message: Message<unknown>; body: QueuedMessage }[] = []
   for (const message of batch.messages) {
-    if (!isQueuedMessage(message.body)) message.retry()
-    else if (message.body.kind === 'erase')
-      await runOne(message, () => runErasure(env, (message.body as EraseMessage).requestId))
-    else valid.push(message as Message<QueuedMessage>)
+    const body = queuedBody(message.body)
+    if (!body) message.retry()
+    else if (body.kind === 'erase') await runOne(message, () => runErasure(env, body.requestId))
+    else valid.push({ message, body })
   }
   if (valid.length === 0) return
   try {
@@ -38,15 +37,28 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       env,
       valid.map((m) => m.body),
     )
-    for (const message of valid) message.ack()
+    for (const { message } of valid) message.ack()
   } catch (error) {
     if (valid.length === 1) {
       console.error('queue message failed', error)
-      valid[0]!.retry()
+      valid[0]!.message.retry()
       return
     }
-    for (const message of valid) await runOne(message, () => applyMessages(env, [message.body]))
+    for (const { message, body } of valid) await runOne(message, () => applyMessages(env, [body]))
   }
+}
+
+/** ContactDO outboxes send their messages as JSON text (see durable/outbox.ts); others as JSON. */
+function queuedBody(body: unknown): QueuedMessage | null {
+  let parsed = body
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return null
+    }
+  }
+  return isQueuedMessage(parsed) ? parsed : null
 }
 
 async function runOne(message: Message<unknown>, work: () => Promise<void>) {
@@ -66,7 +78,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     env.DB,
     batch.messages.map(
       (message) => sql`INSERT OR IGNORE INTO dead_letters (id, queue, body, attempts, received_at)
-        VALUES (${message.id}, ${batch.queue}, ${JSON.stringify(message.body) ?? 'null'},
+        VALUES (${message.id}, ${batch.queue}, ${deadLetterBody(message.body)},
         ${message.attempts}, ${now})`,
     ),
   )
@@ -234,6 +246,11 @@ function insertCredits(json: string): SQL {
       json_extract(value, '$.channel'), json_extract(value, '$.day'),
       json_extract(value, '$.conversions'), json_extract(value, '$.value')
     FROM json_each(${json})`
+}
+
+/** Kept as received: text as it came, anything else as JSON. */
+function deadLetterBody(body: unknown): string {
+  return typeof body === 'string' ? body : (JSON.stringify(body) ?? 'null')
 }
 
 function isQueuedMessage(body: unknown): body is QueuedMessage {
