@@ -1,5 +1,5 @@
 import type { Ledger } from './load/ledger.ts'
-import { progress, sleep } from './progress.ts'
+import { progress, sleep, withTimeout } from './progress.ts'
 
 export interface DrainResult {
   /** Rows in D1 `events` when the wait ended. */
@@ -81,17 +81,24 @@ async function countEvents(db: D1Database): Promise<number> {
   return countOf(db, 'SELECT COUNT(*) AS n FROM events')
 }
 
+/** A read through the proxy that has not answered by then is asked again. */
+const READ_TIMEOUT_MS = 30_000
+
 /**
  * One COUNT query through miniflare's Node-side D1 proxy. Its HTTP connection to workerd can
- * drop under load ("fetch failed"); a failed read is simply asked again.
+ * drop under load ("fetch failed") or stall; a failed or stalled read is simply asked again.
  */
 async function countOf(db: D1Database, query: string, ...params: unknown[]): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const row = await db
-        .prepare(query)
-        .bind(...params)
-        .first<{ n: number }>()
+      const row = await withTimeout(
+        db
+          .prepare(query)
+          .bind(...params)
+          .first<{ n: number }>(),
+        READ_TIMEOUT_MS,
+        'D1 read',
+      )
       return row?.n ?? 0
     } catch (error) {
       if (attempt >= 5) throw error
