@@ -1,3 +1,4 @@
+import { startWatchdog } from './watchdog.ts'
 import { readConfig } from './config.ts'
 import { elapsed, progress } from './progress.ts'
 import { environment, verdict, writeResults } from './report.ts'
@@ -27,11 +28,7 @@ const config = readConfig(process.argv.slice(2), process.env)
 const sections = SECTIONS.filter((s) => (config.sections as string[]).includes(s.name))
 const env = environment()
 
-const watchdog = setTimeout(() => {
-  progress('bench', `exceeded --max-minutes=${config.maxMinutes}; giving up`)
-  process.exit(2)
-}, config.maxMinutes * 60_000)
-watchdog.unref()
+startWatchdog(config.maxMinutes)
 
 progress(
   'bench',
