@@ -114,7 +114,11 @@ export const contactDays = sqliteTable(
     day: text('day').notNull(),
     contactKey: text('contact_key').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.day, t.contactKey] })],
+  (t) => [
+    primaryKey({ columns: [t.day, t.contactKey] }),
+    // A merge and an erasure find a contact's days by key alone.
+    index('contact_days_by_contact').on(t.contactKey),
+  ],
 )
 
 /** Messages the consumer could not apply after its retries, kept for inspection and replay. */

@@ -1,0 +1,1 @@
+CREATE INDEX `contact_days_by_contact` ON `contact_days` (`contact_key`);
