@@ -224,9 +224,10 @@ export class ContactDO extends DurableObject<Env> {
     this.ensureSchema()
     if (!isAnonymousKey(key)) await this.absorbAnonymousContacts(key, events)
 
+    await this.ensureDailyAlarm()
+    // Read after arming the alarm, so that a decision recorded while it waited applies here.
     let consent = this.ledger.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
-    await this.ensureDailyAlarm()
     if (!mayStoreIdentified(options.consentMode, consent)) {
       this.transaction(() => {
         for (const event of events) this.enqueueWithheld(event)

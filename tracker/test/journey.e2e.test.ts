@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchChromium, openPage, sleep } from './support/browser.ts'
 import type { Server } from './support/mock-edge.ts'
 import { startSite } from './support/site.ts'
-import { createSource, eventsOf, type Stack } from './support/stack.ts'
+import { contactConsent, createSource, eventsOf, type Stack } from './support/stack.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -105,7 +105,11 @@ describe('the tracker against the local stack', () => {
     await page.click('#accept')
     const anonymousId = await page.evaluate(() => JSON.parse(localStorage.cairn).a)
     await eventsOf(stack, `anon:${anonymousId}`, 1)
-    // TODO(step 2): assert advertising is denied in GET /api/contacts/:id/consent.
+    // The banner granted everything; Global Privacy Control still denies advertising.
+    expect(await contactConsent(stack, `anon:${anonymousId}`)).toMatchObject({
+      analytics: true,
+      advertising: false,
+    })
   })
 
   it('delivers events queued while the network was cut, and events fired just before leaving', async () => {

@@ -54,6 +54,15 @@ export async function contactEvents(stack: Stack, contactId: string) {
   return status == 200 ? body.items : []
 }
 
+/** The contact's effective consent, purpose by purpose (null: never decided). */
+export async function contactConsent(stack: Stack, contactId: string) {
+  const { status, body } = await management<{ current: Record<string, boolean | null> }>(
+    stack,
+    `/api/contacts/${encodeURIComponent(contactId)}/consent`,
+  )
+  return status == 200 ? body.current : null
+}
+
 /** Waits until the contact has at least `count` events matching `filter`; oldest first. */
 export function eventsOf(
   stack: Stack,
