@@ -88,7 +88,11 @@ const READ_TIMEOUT_MS = 30_000
  * One COUNT query through miniflare's Node-side D1 proxy. Its HTTP connection to workerd can
  * drop under load ("fetch failed") or stall; a failed or stalled read is simply asked again.
  */
-async function countOf(db: D1Database, query: string, ...params: unknown[]): Promise<number> {
+export async function countOf(
+  db: D1Database,
+  query: string,
+  ...params: unknown[]
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
       const row = await withTimeout(

@@ -121,6 +121,16 @@ export type ProfileResult =
 const OUTBOX_RETRY_MS = 30_000
 const ANONYMOUS_ID = 'anonymousId:'
 
+/** The tables of a contact whose schema was just created. */
+const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
+  identities: [],
+  traits: [],
+  total: null,
+  ownDataKey: null,
+  consentRows: 0,
+  outboxRows: 0,
+}
+
 const EMPTY_HAND_OVER: HandOver = {
   events: [],
   traits: [],
@@ -193,6 +203,12 @@ export class ContactDO extends DurableObject<Env> {
   /** Fills the in-memory copies from what the object read when it woke; returns its schema. */
   private wake(state: ActivationState): number {
     this.metaValues.prime(state.meta)
+    this.primeCopies(state)
+    return Number(this.meta(SCHEMA_VERSION_KEY) ?? FULL_SCHEMA)
+  }
+
+  /** The copies of the contact's tables, from their rows (meta aside). */
+  private primeCopies(state: Omit<ActivationState, 'meta'>) {
     this.identities = new Map(
       state.identities.map((row) => [`${row.kind}:${row.value}`, row.status]),
     )
@@ -204,7 +220,6 @@ export class ContactDO extends DurableObject<Env> {
     this.ownDataKey = state.ownDataKey
     if (state.consentRows === 0) this.ledger.primeEmpty()
     this.leftovers = state.outboxRows > 0
-    return Number(this.meta(SCHEMA_VERSION_KEY) ?? FULL_SCHEMA)
   }
 
   /**
@@ -978,12 +993,7 @@ export class ContactDO extends DurableObject<Env> {
     if (this.schema >= FULL_SCHEMA) return
     this.schema = migrateContactStorage(this.sql, this.schema)
     // The contact's tables were just created, so their copies start empty without a read.
-    this.identities = new Map()
-    this.traitValues = new Map()
-    this.counters.prime(null)
-    this.touchesOf.prime(null)
-    this.ledger.primeEmpty()
-    this.ownDataKey = null
+    this.primeCopies(NEW_CONTACT)
   }
 
   private setMeta(key: string, value: string) {

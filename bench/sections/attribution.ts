@@ -3,11 +3,13 @@ import { cpus } from 'node:os'
 import { call, cores, expectStatus, ingest, quietBefore, summarize, withCpu } from '../api.ts'
 import type { BenchConfig } from '../config.ts'
 import { loadAttributionDomain, type AttributionDomain } from '../domain.ts'
+import { countOf } from '../drain.ts'
 import { cpuSnapshot, cpuUsage, type CpuUsage } from '../load/cpu.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress, sleep } from '../progress.ts'
 import { int, ms, table } from '../report.ts'
 import { COMPATIBILITY_DATE, startTarget, type CairnTarget } from '../runtime.ts'
+import { seeded } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
 /**
@@ -336,8 +338,7 @@ async function waitForCount(
   const started = performance.now()
   let lastReport = 0
   for (;;) {
-    const row = await target.db.prepare(query).first<{ n: number }>()
-    const n = row?.n ?? 0
+    const n = await countOf(target.db, query)
     if (n >= expected) return n
     const waited = (performance.now() - started) / 1000
     if (waited > config.drainTimeout) {
@@ -541,17 +542,6 @@ async function measureFits(
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function summarise(
   plan: Plan,

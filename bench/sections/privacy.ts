@@ -2,10 +2,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import { chainHash, type AuditContent } from '../../edge/domain/audit-chain.ts'
 import { call, cores, expectStatus, ingest, quietBefore, summarize, withCpu } from '../api.ts'
 import type { BenchConfig } from '../config.ts'
+import { countOf } from '../drain.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress, sleep } from '../progress.ts'
 import { int, ms, table } from '../report.ts'
 import { COMPATIBILITY_DATE, startTarget, type CairnTarget } from '../runtime.ts'
+import { seeded } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
 /**
@@ -561,25 +563,6 @@ async function fillAuditLog(
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex')
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-async function countOf(db: D1Database, query: string, ...params: unknown[]): Promise<number> {
-  const row = await db
-    .prepare(query)
-    .bind(...params)
-    .first<{ n: number }>()
-  return row?.n ?? 0
 }
 
 // ---------------------------------------------------------------------------------------------
