@@ -1,4 +1,4 @@
-import type { AnchorHTMLAttributes, ComponentChildren } from 'preact'
+import type { AnchorHTMLAttributes, ComponentChildren, TableHTMLAttributes } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../models/api'
 import type { Request } from '../models/request'
@@ -63,6 +63,31 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <div class="state empty">{children}</div>
+}
+
+/** A dense table with one row per item, or `empty` when there are none. */
+export function DenseTable<T>({
+  items,
+  empty,
+  head,
+  row,
+  ...attributes
+}: {
+  items: readonly T[]
+  empty: ComponentChildren
+  /** The header cells. */
+  head: ComponentChildren
+  row: (item: T, index: number) => ComponentChildren
+} & Omit<TableHTMLAttributes, 'rows'>) {
+  if (items.length === 0) return <Empty>{empty}</Empty>
+  return (
+    <table class="dense" {...attributes}>
+      <thead>
+        <tr>{head}</tr>
+      </thead>
+      <tbody>{items.map((item, index) => row(item, index))}</tbody>
+    </table>
+  )
 }
 
 export function ErrorNotice({

@@ -12,7 +12,7 @@ import {
 } from '../models/compliance'
 import { contactSearch, PURPOSES } from '../models/contacts'
 import { navigate, route, setQuery } from '../models/router'
-import { Async, Badge, Empty, ErrorNotice, Facts, Link, PageHeader, Tabs } from './common'
+import { Async, Badge, DenseTable, ErrorNotice, Facts, Link, PageHeader, Tabs } from './common'
 import { contactHref } from './contacts'
 import { count, inline, share, shortHash, when } from './format'
 
@@ -179,36 +179,33 @@ function Receipt({ erasure }: { erasure: Erasure }) {
               : ''}
             .
           </p>
-          {receipt.stores.length === 0 ? (
-            <Empty>No store reported anything.</Empty>
-          ) : (
-            <table class="dense" data-receipt>
-              <thead>
-                <tr>
-                  <th scope="col">Store</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Removed</th>
-                  <th scope="col">At</th>
-                </tr>
-              </thead>
-              <tbody>
-                {receipt.stores.map((s, i) => (
-                  <tr key={`${s.store}-${i}`}>
-                    <td>{s.store}</td>
-                    <td>{s.action}</td>
-                    <td>
-                      {Object.keys(s.removed).length === 0
-                        ? '—'
-                        : Object.entries(s.removed)
-                            .map(([what, n]) => `${count(n)} ${what}`)
-                            .join(', ')}
-                    </td>
-                    <td class="nowrap">{when(s.at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <DenseTable
+            items={receipt.stores}
+            empty="No store reported anything."
+            data-receipt
+            head={
+              <>
+                <th scope="col">Store</th>
+                <th scope="col">Action</th>
+                <th scope="col">Removed</th>
+                <th scope="col">At</th>
+              </>
+            }
+            row={(s, i) => (
+              <tr key={`${s.store}-${i}`}>
+                <td>{s.store}</td>
+                <td>{s.action}</td>
+                <td>
+                  {Object.keys(s.removed).length === 0
+                    ? '—'
+                    : Object.entries(s.removed)
+                        .map(([what, n]) => `${count(n)} ${what}`)
+                        .join(', ')}
+                </td>
+                <td class="nowrap">{when(s.at)}</td>
+              </tr>
+            )}
+          />
         </section>
       )}
     </>

@@ -5,7 +5,17 @@ import { dsar } from '../models/compliance'
 import { ContactModel, PURPOSES, type Contact, type Touch } from '../models/contacts'
 import { href } from '../models/router'
 import { session } from '../models/session'
-import { Async, Badge, Empty, ErrorNotice, Facts, Link, PageHeader, Tabs } from './common'
+import {
+  Async,
+  Badge,
+  DenseTable,
+  Empty,
+  ErrorNotice,
+  Facts,
+  Link,
+  PageHeader,
+  Tabs,
+} from './common'
 import { contactHref, displayName } from './contacts'
 import { count, inline, when } from './format'
 import { Timeline } from './timeline'
@@ -147,59 +157,51 @@ function Traits({ contact }: { contact: Contact }) {
           </table>
         )}
         <h2>Event counters</h2>
-        {contact.counters.length === 0 ? (
-          <Empty>No events counted.</Empty>
-        ) : (
-          <table class="dense">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col" class="num">
-                  Count
-                </th>
-                <th scope="col">First</th>
-                <th scope="col">Last</th>
-              </tr>
-            </thead>
-            <tbody>
-              {contact.counters.map((c) => (
-                <tr key={c.name}>
-                  <td>{c.name}</td>
-                  <td class="num">{count(c.count)}</td>
-                  <td class="nowrap">{when(c.firstAt)}</td>
-                  <td class="nowrap">{when(c.lastAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DenseTable
+          items={contact.counters}
+          empty="No events counted."
+          head={
+            <>
+              <th scope="col">Event</th>
+              <th scope="col" class="num">
+                Count
+              </th>
+              <th scope="col">First</th>
+              <th scope="col">Last</th>
+            </>
+          }
+          row={(c) => (
+            <tr key={c.name}>
+              <td>{c.name}</td>
+              <td class="num">{count(c.count)}</td>
+              <td class="nowrap">{when(c.firstAt)}</td>
+              <td class="nowrap">{when(c.lastAt)}</td>
+            </tr>
+          )}
+        />
       </section>
       <section class="panel">
         <h2>Trait history</h2>
-        {contact.traitHistory.length === 0 ? (
-          <Empty>No trait changes recorded.</Empty>
-        ) : (
-          <table class="dense">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Trait</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-              </tr>
-            </thead>
-            <tbody>
-              {contact.traitHistory.map((change, i) => (
-                <tr key={`${change.at}-${change.key}-${i}`}>
-                  <td class="nowrap">{when(change.at)}</td>
-                  <td>{change.key}</td>
-                  <td class="wrap muted">{inline(change.from)}</td>
-                  <td class="wrap">{inline(change.to)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DenseTable
+          items={contact.traitHistory}
+          empty="No trait changes recorded."
+          head={
+            <>
+              <th scope="col">When</th>
+              <th scope="col">Trait</th>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+            </>
+          }
+          row={(change, i) => (
+            <tr key={`${change.at}-${change.key}-${i}`}>
+              <td class="nowrap">{when(change.at)}</td>
+              <td>{change.key}</td>
+              <td class="wrap muted">{inline(change.from)}</td>
+              <td class="wrap">{inline(change.to)}</td>
+            </tr>
+          )}
+        />
       </section>
     </div>
   )
@@ -231,46 +233,42 @@ function Consent({ contact }: { contact: ContactModel }) {
           </section>
           <section class="panel">
             <h2>Ledger</h2>
-            {record.ledger.length === 0 ? (
-              <Empty>No consent decisions recorded for this contact.</Empty>
-            ) : (
-              <table class="dense">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    {PURPOSES.map((p) => (
-                      <th key={p} scope="col">
-                        {p}
-                      </th>
-                    ))}
-                    <th scope="col">Policy</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Method</th>
-                    <th scope="col">IP hash</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {record.ledger.map((row, i) => (
-                    <tr key={`${row.at}-${i}`}>
-                      <td class="nowrap">{when(row.at)}</td>
-                      {PURPOSES.map((p) => (
-                        <td key={p}>
-                          {row.purposes[p] === undefined ? (
-                            <span class="muted">—</span>
-                          ) : (
-                            <ConsentBadge value={row.purposes[p]} />
-                          )}
-                        </td>
-                      ))}
-                      <td>{row.policyVersion}</td>
-                      <td>{row.source}</td>
-                      <td>{row.method}</td>
-                      <td class="mono muted">{row.ipHash ? row.ipHash.slice(0, 12) : '—'}</td>
-                    </tr>
+            <DenseTable
+              items={record.ledger}
+              empty="No consent decisions recorded for this contact."
+              head={
+                <>
+                  <th scope="col">When</th>
+                  {PURPOSES.map((p) => (
+                    <th key={p} scope="col">
+                      {p}
+                    </th>
                   ))}
-                </tbody>
-              </table>
-            )}
+                  <th scope="col">Policy</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Method</th>
+                  <th scope="col">IP hash</th>
+                </>
+              }
+              row={(row, i) => (
+                <tr key={`${row.at}-${i}`}>
+                  <td class="nowrap">{when(row.at)}</td>
+                  {PURPOSES.map((p) => (
+                    <td key={p}>
+                      {row.purposes[p] === undefined ? (
+                        <span class="muted">—</span>
+                      ) : (
+                        <ConsentBadge value={row.purposes[p]} />
+                      )}
+                    </td>
+                  ))}
+                  <td>{row.policyVersion}</td>
+                  <td>{row.source}</td>
+                  <td>{row.method}</td>
+                  <td class="mono muted">{row.ipHash ? row.ipHash.slice(0, 12) : '—'}</td>
+                </tr>
+              )}
+            />
           </section>
         </div>
       )}
@@ -283,32 +281,28 @@ function Identities({ contact }: { contact: Contact }) {
     <div class="two-col">
       <section class="panel">
         <h2>Identity graph</h2>
-        {contact.identities.length === 0 ? (
-          <Empty>No linked identities.</Empty>
-        ) : (
-          <table class="dense">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col">Value</th>
-                <th scope="col">Status</th>
-                <th scope="col">Linked</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {contact.identities.map((identity, i) => (
-                <tr key={`${identity.kind}-${identity.value}-${i}`}>
-                  <td>{identity.kind}</td>
-                  <td class="mono ellipsis">{identity.value}</td>
-                  <td>{identity.status}</td>
-                  <td class="nowrap">{when(identity.linkedAt)}</td>
-                  <td class="muted">{identity.detail ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DenseTable
+          items={contact.identities}
+          empty="No linked identities."
+          head={
+            <>
+              <th scope="col">Kind</th>
+              <th scope="col">Value</th>
+              <th scope="col">Status</th>
+              <th scope="col">Linked</th>
+              <th scope="col">Detail</th>
+            </>
+          }
+          row={(identity, i) => (
+            <tr key={`${identity.kind}-${identity.value}-${i}`}>
+              <td>{identity.kind}</td>
+              <td class="mono ellipsis">{identity.value}</td>
+              <td>{identity.status}</td>
+              <td class="nowrap">{when(identity.linkedAt)}</td>
+              <td class="muted">{identity.detail ?? ''}</td>
+            </tr>
+          )}
+        />
       </section>
       <section class="panel">
         <h2>Anonymous ids</h2>
@@ -322,28 +316,24 @@ function Identities({ contact }: { contact: Contact }) {
           </ul>
         )}
         <h2>Groups</h2>
-        {contact.groups.length === 0 ? (
-          <Empty>Not in any group.</Empty>
-        ) : (
-          <table class="dense">
-            <thead>
-              <tr>
-                <th scope="col">Group</th>
-                <th scope="col">Traits</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {contact.groups.map((g) => (
-                <tr key={g.groupId}>
-                  <td class="mono">{g.groupId}</td>
-                  <td class="wrap muted">{inline(g.traits)}</td>
-                  <td class="nowrap">{when(g.joinedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DenseTable
+          items={contact.groups}
+          empty="Not in any group."
+          head={
+            <>
+              <th scope="col">Group</th>
+              <th scope="col">Traits</th>
+              <th scope="col">Joined</th>
+            </>
+          }
+          row={(g) => (
+            <tr key={g.groupId}>
+              <td class="mono">{g.groupId}</td>
+              <td class="wrap muted">{inline(g.traits)}</td>
+              <td class="nowrap">{when(g.joinedAt)}</td>
+            </tr>
+          )}
+        />
       </section>
     </div>
   )
@@ -385,40 +375,35 @@ function Touches({ contact }: { contact: ContactModel }) {
         </p>
       )}
       {timeline.page.error.value && <ErrorNotice error={timeline.page.error.value} />}
-      {touches.length === 0 ? (
-        <Empty>{timeline.page.loading.value ? 'Loading…' : 'No channel touches found.'}</Empty>
-      ) : (
-        <table class="dense">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Channel</th>
-              <th scope="col">Campaign</th>
-              <th scope="col">Source / medium</th>
-              <th scope="col">Landing page</th>
-              <th scope="col">Click ids</th>
-            </tr>
-          </thead>
-          <tbody>
-            {touches.map((touch, i) => (
-              <tr key={`${touch.at}-${i}`}>
-                <td class="nowrap">{when(touch.at)}</td>
-                <td>{touch.channel}</td>
-                <td class="ellipsis" title={campaignText(touch.campaign)}>
-                  {campaignText(touch.campaign)}
-                </td>
-                <td>
-                  {[touch.source ?? touch.referrerDomain, touch.medium]
-                    .filter(Boolean)
-                    .join(' / ') || '—'}
-                </td>
-                <td class="ellipsis">{touch.path ?? '—'}</td>
-                <td class="mono">{touch.clickIds?.join(', ') || '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <DenseTable
+        items={touches}
+        empty={timeline.page.loading.value ? 'Loading…' : 'No channel touches found.'}
+        head={
+          <>
+            <th scope="col">When</th>
+            <th scope="col">Channel</th>
+            <th scope="col">Campaign</th>
+            <th scope="col">Source / medium</th>
+            <th scope="col">Landing page</th>
+            <th scope="col">Click ids</th>
+          </>
+        }
+        row={(touch, i) => (
+          <tr key={`${touch.at}-${i}`}>
+            <td class="nowrap">{when(touch.at)}</td>
+            <td>{touch.channel}</td>
+            <td class="ellipsis" title={campaignText(touch.campaign)}>
+              {campaignText(touch.campaign)}
+            </td>
+            <td>
+              {[touch.source ?? touch.referrerDomain, touch.medium].filter(Boolean).join(' / ') ||
+                '—'}
+            </td>
+            <td class="ellipsis">{touch.path ?? '—'}</td>
+            <td class="mono">{touch.clickIds?.join(', ') || '—'}</td>
+          </tr>
+        )}
+      />
     </section>
   )
 }
