@@ -24,6 +24,8 @@ export async function ingestMessages(
   raws: unknown[],
   envelope: Envelope,
   client: ClientInfo,
+  /** Length of the request body's text (UTF-16 units). */
+  bodyChars: number,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
   const { channelRules, ...attribution } = await attributionConfig(env)
@@ -34,6 +36,7 @@ export async function ingestMessages(
     sourceId: source.id,
     receivedAt: new Date(),
     client,
+    bodyChars,
     channelRules,
     hashIp: (ip: string) => {
       let hash = hashes.get(ip)

@@ -153,7 +153,7 @@ async function handleConsent(c: Context<IngestEnv>) {
 }
 
 async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | undefined) {
-  const { body, source } = await admit(c)
+  const { body, source, bodyChars } = await admit(c)
 
   let raws: unknown[]
   let envelope: Envelope = {}
@@ -172,7 +172,15 @@ async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | un
     envelope = parsed.data
   }
 
-  const outcome = await ingestMessages(c.env, source, raws, envelope, clientInfo(c), impliedType)
+  const outcome = await ingestMessages(
+    c.env,
+    source,
+    raws,
+    envelope,
+    clientInfo(c),
+    bodyChars,
+    impliedType,
+  )
   const [rejection] = outcome.rejected
   if (impliedType && rejection) {
     throw new ApiError(400, rejection.code, rejection.message)
@@ -182,15 +190,17 @@ async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | un
 
 /** What every /v1 request goes through: body, write key, origin, rate limit. */
 async function admit(c: Context<IngestEnv>) {
-  const body = await readJsonBody(c)
+  const { body, chars } = await readJsonBody(c)
   const source = await authenticate(c, body)
   allowOrigin(c, source)
   await enforceRateLimit(c, source)
-  return { body, source }
+  return { body, source, bodyChars: chars }
 }
 
 /** Beacons (sendBeacon) cannot set a content type, so any type is read as JSON. */
-async function readJsonBody(c: Context<IngestEnv>): Promise<Record<string, unknown>> {
+async function readJsonBody(
+  c: Context<IngestEnv>,
+): Promise<{ body: Record<string, unknown>; chars: number }> {
   const encoding = c.req.header('Content-Encoding')
   let text: string
   if (encoding === 'gzip') {
@@ -212,7 +222,7 @@ async function readJsonBody(c: Context<IngestEnv>): Promise<Record<string, unkno
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError(400, 'invalid_json', 'The request body must be a JSON object')
   }
-  return body as Record<string, unknown>
+  return { body: body as Record<string, unknown>, chars: text.length }
 }
 
 /** Segment SDKs send the write key as Basic auth user; beacons put it in the body or query. */
