@@ -12,13 +12,12 @@ function fakeQueue(options: { failOnCall?: number } = {}) {
   const batches: QueuedMessage[][] = []
   let calls = 0
   const queue = {
-    async sendBatch(messages: Iterable<MessageSendRequest<QueuedMessage>>) {
+    async sendBatch(messages: Iterable<MessageSendRequest<string>>) {
       calls++
       if (calls === options.failOnCall) throw new Error('queue unavailable')
-      // Sent as JSON text, as the consumer receives it.
-      batches.push([...messages].map((message) => JSON.parse(message.body as unknown as string)))
+      batches.push([...messages].map((message) => JSON.parse(message.body) as QueuedMessage))
     },
-  } as unknown as Queue<QueuedMessage>
+  } as unknown as Queue<string>
   return { queue, batches, sent: () => batches.flat() }
 }
 

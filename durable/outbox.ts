@@ -1,4 +1,4 @@
-import type { QueuedMessage } from '../edge/queue/messages'
+import { queueText, type QueuedMessage } from '../edge/queue/messages'
 
 /** Queues accept at most 100 messages and 256 KB per sendBatch. */
 const MAX_BATCH_MESSAGES = 100
@@ -6,8 +6,8 @@ const MAX_BATCH_BYTES = 240 * 1024
 
 /** Conversions go to their own queue, delivered at once; everything else in bulk. */
 export interface OutboxQueues {
-  events: Queue<QueuedMessage>
-  conversions: Queue<QueuedMessage>
+  events: Queue<string>
+  conversions: Queue<string>
 }
 
 /** One message, as the JSON text it is sent as, and the outbox row it belongs to. */
@@ -44,7 +44,7 @@ export class Outbox {
     if (this.staged.length === 0) return
     const messages = this.staged
     this.staged = []
-    const bodies = messages.map((message) => JSON.stringify(message))
+    const bodies = messages.map(queueText)
     const { seq } = this.sql
       .exec<{ seq: number }>(
         'INSERT INTO outbox (body) VALUES (?) RETURNING seq',
@@ -75,7 +75,7 @@ export class Outbox {
         (JSON.parse(row.body) as QueuedMessage[]).map((message) => ({
           seq: row.seq,
           message,
-          json: JSON.stringify(message),
+          json: queueText(message),
         })),
       )
     while (entries.length > 0) await this.sendNext(entries)
@@ -116,13 +116,8 @@ function takeBatch(entries: Entry[]): Entry[] {
   return entries.splice(0, count)
 }
 
-/**
- * Sent as the JSON text already made for the outbox row: serialising the objects again for the
- * queue cost more than anything else in the send. The consumer parses it (see queue/consumer.ts).
- */
-async function send(queue: Queue<QueuedMessage>, entries: Entry[]) {
+/** Sent as the JSON text already made for the outbox row (see queue/messages.ts queueText). */
+async function send(queue: Queue<string>, entries: Entry[]) {
   if (entries.length === 0) return
-  await queue.sendBatch(
-    entries.map((entry) => ({ body: entry.json as unknown as QueuedMessage, contentType: 'text' })),
-  )
+  await queue.sendBatch(entries.map((entry) => ({ body: entry.json, contentType: 'text' })))
 }

@@ -1,7 +1,6 @@
 import type { D1Migration } from 'cloudflare:test'
 import type { AuditSequencer } from '../durable/audit-sequencer'
 import type { ContactDO } from '../durable/contact-do'
-import type { QueuedMessage } from './queue/messages'
 
 /** Bindings of the Worker, as declared in wrangler.toml. */
 export interface Env {
@@ -9,8 +8,9 @@ export interface Env {
   AUDIT: DurableObjectNamespace<AuditSequencer>
   DB: D1Database
   ARCHIVE: R2Bucket
-  EVENTS: Queue<QueuedMessage>
-  CONVERSIONS: Queue<QueuedMessage>
+  /** Messages travel as JSON text (see queue/messages.ts queueText). */
+  EVENTS: Queue<string>
+  CONVERSIONS: Queue<string>
   ASSETS: Fetcher
   INGEST_LIMITER?: RateLimit
   LOGIN_LIMITER?: RateLimit

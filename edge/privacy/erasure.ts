@@ -8,6 +8,7 @@ import { prepare } from '../db/raw'
 import { erasureRequests, type ErasureReceipt } from '../db/schema'
 import { anonymousKey } from '../domain/identity'
 import type { Env } from '../env'
+import { queueText } from '../queue/messages'
 import {
   identifierHash,
   identifierOfKey,
@@ -40,7 +41,7 @@ export async function requestErasure(
     reason,
     requestedAt: new Date().toISOString(),
   })
-  await env.EVENTS.send({ kind: 'erase', requestId: id })
+  await env.EVENTS.send(queueText({ kind: 'erase', requestId: id }), { contentType: 'text' })
   return { id, status: 'pending' }
 }
 

@@ -27,7 +27,8 @@ async function runQueue(
       id: m.id,
       timestamp: new Date(),
       attempts: m.attempts ?? 1,
-      body: m.body,
+      // As every producer sends them: JSON text.
+      body: JSON.stringify(m.body),
     })),
   )
   const ctx = createExecutionContext()

@@ -48,17 +48,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   }
 }
 
-/** ContactDO outboxes send their messages as JSON text (see durable/outbox.ts); others as JSON. */
+/** Every producer sends JSON text (see queue/messages.ts queueText); anything else is poison. */
 function queuedBody(body: unknown): QueuedMessage | null {
-  let parsed = body
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return null
-    }
+  if (typeof body !== 'string') return null
+  try {
+    const parsed: unknown = JSON.parse(body)
+    return isQueuedMessage(parsed) ? parsed : null
+  } catch {
+    return null
   }
-  return isQueuedMessage(parsed) ? parsed : null
 }
 
 async function runOne(message: Message<unknown>, work: () => Promise<void>) {

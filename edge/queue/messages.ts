@@ -90,6 +90,15 @@ export interface MergeMessage {
   at: string
 }
 
+/**
+ * A message as it is sent: JSON text, by every producer (the outbox already holds the text, and
+ * serialising it again for the queue cost more than the rest of a send), so the consumer reads
+ * one format (queue/consumer.ts). Send it with `contentType: 'text'`.
+ */
+export function queueText(message: QueuedMessage): string {
+  return JSON.stringify(message)
+}
+
 export type QueuedMessage =
   | EventMessage
   | ContactSnapshot
