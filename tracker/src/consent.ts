@@ -1,6 +1,6 @@
 import { gpc, host } from './config'
 import { allowed, save, setState, state } from './store'
-import { body, flush } from './transport'
+import { body, flushAfter } from './transport'
 import type { Purpose, Purposes, State } from './types'
 
 const PURPOSES: Purpose[] = ['analytics', 'marketing', 'personalization', 'advertising']
@@ -11,6 +11,10 @@ const PURPOSES: Purpose[] = ['analytics', 'marketing', 'personalization', 'adver
  * ids only if they were or now are allowed (an opt-in refusal carries none). Then the queue goes
  * out or, without analytics, the queue and every identifier are dropped; the decision itself is
  * kept, so it holds on the next page.
+ *
+ * The server decides from the ledger in the visitor's ContactDO, so held events go out only once
+ * the decision has been answered: sent side by side, a batch could overtake it and be stored
+ * without identifiers. keepalive lets the decision outlive a page closed right after the click.
  */
 export const consent = (given: Purposes | boolean[], policyVersion?: string, source?: string) => {
   const purposes: Purposes = {}
@@ -20,13 +24,15 @@ export const consent = (given: Purposes | boolean[], policyVersion?: string, sou
         !!((given as Purposes)[purpose] ?? (given as boolean[])[i]) && !(gpc && i > 2)),
   )
   const ids: Partial<State> = allowed() || purposes.analytics ? state : {}
-  navigator.sendBeacon(
-    host + '/v1/consent',
-    body({ anonymousId: ids.a, userId: ids.u, purposes, policyVersion, source }),
-  )
   setState(purposes.analytics ? { ...state, k: purposes } : { k: purposes, q: [] })
   save()
-  flush()
+  flushAfter(
+    fetch(host + '/v1/consent', {
+      method: 'POST',
+      keepalive: true,
+      body: body({ anonymousId: ids.a, userId: ids.u, purposes, policyVersion, source }),
+    }),
+  )
 }
 
 export interface TCData {

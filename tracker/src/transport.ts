@@ -8,7 +8,7 @@ let busy: unknown
 let attempts = 0
 
 /**
- * Request bodies are strings, so fetch and sendBeacon label them text/plain: a "simple" request,
+ * Request bodies are strings, so fetch labels them text/plain: a "simple" request,
  * for which the browser sends no CORS preflight.
  */
 export const body = (fields: object) => JSON.stringify({ ...fields, writeKey })
@@ -39,7 +39,7 @@ export const flush = (now?: unknown) => {
         context: {
           library: { name: 'cairn.js', version: VERSION },
           screen: { width: screen.width, height: screen.height },
-          // The decision in force when sent, which is what the server checks.
+          // The decision in force when sent, for the record: the server decides by its ledger.
           consent: state.k,
         },
       }),
@@ -56,6 +56,16 @@ export const flush = (now?: unknown) => {
       retry,
     )
   }
+}
+
+/**
+ * Hold the queue until `request` (a consent decision) is answered, whatever the answer: without
+ * a recorded decision the server still counts the events, only without identifiers.
+ */
+export const flushAfter = (request: Promise<unknown>) => {
+  busy = 1
+  const release = () => flush((busy = 0))
+  request.then(release, release)
 }
 
 /**

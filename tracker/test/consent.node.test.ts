@@ -58,6 +58,28 @@ describe('opt-in mode', () => {
     expect(errors).toEqual([])
   })
 
+  it('releases what was held only once the decision is answered, even a failed one', async () => {
+    // The server decides by the ledger: a batch that overtook the decision would be withheld.
+    for (const status of [200, 503]) {
+      h.resetEdge()
+      h.edge.respond = (request) =>
+        request.path == '/v1/consent'
+          ? { status, delayMs: 700, body: { success: status == 200 } }
+          : { status: 200, body: { success: true } }
+      const { page } = await browseWithoutConsent(optIn)
+      await page.click('#accept')
+      await h.arrived(3)
+      const [decision, batch] = h.edge.received
+      expect([decision!.path, batch!.path]).toEqual(['/v1/consent', '/v1/batch'])
+      expect(batch!.at - decision!.at).toBeGreaterThanOrEqual(650)
+      expect(batch!.body.batch.map((m: any) => m.event ?? m.type)).toEqual([
+        'page',
+        'Product Added',
+        'identify',
+      ])
+    }
+  })
+
   it('on refusal drops what was held and records the decision without identifiers', async () => {
     const { page } = await browseWithoutConsent(optIn)
     await page.click('#decline')

@@ -15,7 +15,13 @@ export interface Received {
   answered?: number
 }
 
-export type Answer = { status: number; headers?: Record<string, string>; body?: unknown }
+export type Answer = {
+  status: number
+  headers?: Record<string, string>
+  body?: unknown
+  /** Answer this much later, as a slow edge would. */
+  delayMs?: number
+}
 /** Decides the answer to one POST; the default accepts everything. */
 export type Responder = (request: Received) => Answer
 
@@ -108,13 +114,16 @@ export async function startMockEdge(trackerCode: string): Promise<MockEdge> {
       }
       edge.received.push(request)
       const answer = edge.respond(request)
-      request.answered = answer.status
-      res.writeHead(answer.status, {
-        'content-type': 'application/json',
-        ...cors,
-        ...answer.headers,
-      })
-      return res.end(JSON.stringify(answer.body ?? {}))
+      setTimeout(() => {
+        request.answered = answer.status
+        res.writeHead(answer.status, {
+          'content-type': 'application/json',
+          ...cors,
+          ...answer.headers,
+        })
+        res.end(JSON.stringify(answer.body ?? {}))
+      }, answer.delayMs ?? 0)
+      return
     }
     res.writeHead(404)
     res.end()
