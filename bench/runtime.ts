@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
@@ -60,6 +60,8 @@ export const COMPATIBILITY_DATE =
     : WANTED_COMPATIBILITY_DATE
 
 const STATE_DIR = `${OUT_DIR}/state`
+/** Where to append workerd's output as printed (see bench/README.md), if anywhere. */
+const RUNTIME_LOG = process.env.BENCH_RUNTIME_LOG
 const START_TIMEOUT_MS = 60_000
 
 export async function startTarget(
@@ -90,6 +92,7 @@ export async function startTarget(
         stream.on('data', (chunk: string) => {
           for (const line of chunk.split('\n')) {
             if (!line.trim()) continue
+            if (RUNTIME_LOG) appendFileSync(RUNTIME_LOG, `${line}\n`)
             recordOutput(runtimeOutput, line)
           }
         })

@@ -9,16 +9,19 @@ import { Outbox } from './outbox'
  * a send cannot be produced with the local binding, and that refusal is what these tests are for.
  */
 function fakeQueue(options: { failOnCall?: number } = {}) {
-  const batches: QueuedMessage[][] = []
+  /** Each sendBatch call: its queue messages, each a bundle of messages. */
+  const batches: QueuedMessage[][][] = []
   let calls = 0
   const queue = {
     async sendBatch(messages: Iterable<MessageSendRequest<string>>) {
       calls++
       if (calls === options.failOnCall) throw new Error('queue unavailable')
-      batches.push([...messages].map((message) => JSON.parse(message.body) as QueuedMessage))
+      const bodies = [...messages].map((message) => message.body)
+      for (const body of bodies) expect(new TextEncoder().encode(body).length).toBeLessThan(128_000)
+      batches.push(bodies.map((body) => JSON.parse(body) as QueuedMessage[]))
     },
   } as unknown as Queue<string>
-  return { queue, batches, sent: () => batches.flat() }
+  return { queue, batches, sent: () => batches.flat(2) }
 }
 
 function merge(n: number, padding = ''): MergeMessage {
@@ -40,7 +43,7 @@ const rows = (sql: SqlStorage) =>
   sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
 
 describe('outbox', () => {
-  it("writes a transaction's messages as one row, sends conversions to their own queue, deletes the row once sent", async () => {
+  it("writes a transaction's messages as one row and one bundle per queue, conversions to their own, deletes the row once sent", async () => {
     await withStorage(async (sql) => {
       const events = fakeQueue()
       const conversions = fakeQueue()
@@ -54,8 +57,8 @@ describe('outbox', () => {
       outbox.commit()
       expect(rows(sql)).toBe(1)
       await outbox.sendPending()
-      expect(events.sent()).toEqual([merge(1), merge(2)])
-      expect(conversions.sent()).toEqual([conversion])
+      expect(events.batches).toEqual([[[merge(1), merge(2)]]])
+      expect(conversions.batches).toEqual([[[conversion]]])
       expect(rows(sql)).toBe(0)
     })
   })
@@ -77,30 +80,40 @@ describe('outbox', () => {
     })
   })
 
-  it('splits a row over sendBatch limits and deletes it only once its last part is sent', async () => {
+  it('splits a row over queue message and sendBatch limits and deletes it only once its last part is sent', async () => {
     await withStorage(async (sql) => {
+      // 35 KB messages: three to a bundle (under 128 KB per queue message), two bundles to a
+      // sendBatch (under 256 KB per call).
+      const messages = Array.from({ length: 13 }, (_, n) => merge(n, 'x'.repeat(35 * 1024)))
       const failing = fakeQueue({ failOnCall: 2 })
       const outbox = new Outbox(sql, () => ({ events: failing.queue, conversions: failing.queue }))
-      for (let n = 0; n < 150; n++) outbox.add(merge(n))
+      for (const message of messages) outbox.add(message)
       outbox.commit()
       await expect(outbox.sendPending()).rejects.toThrow('queue unavailable')
-      // 100 messages per sendBatch: the first part went out, the row stays for the rest.
-      expect(failing.batches.map((batch) => batch.length)).toEqual([100])
+      // The first part went out, the row stays for the rest.
+      expect(failing.batches.map((batch) => batch.map((bundle) => bundle.length))).toEqual([[3, 3]])
       expect(rows(sql)).toBe(1)
 
       const working = fakeQueue()
       const retry = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
       await retry.sendStored()
-      // At least once: the whole row again, never part of it lost.
-      expect(working.batches.map((batch) => batch.length)).toEqual([100, 50])
+      // At least once: the whole row again, in order, never part of it lost.
+      expect(working.batches.map((batch) => batch.map((bundle) => bundle.length))).toEqual([
+        [3, 3],
+        [3, 3],
+        [1],
+      ])
+      expect(working.sent()).toEqual(messages)
       expect(rows(sql)).toBe(0)
 
-      // 256 KB per sendBatch: three 100 KB messages take two sends.
-      const big = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
-      for (let n = 0; n < 3; n++) big.add(merge(n, 'x'.repeat(100 * 1024)))
-      big.commit()
-      await big.sendPending()
-      expect(working.batches.slice(2).map((batch) => batch.length)).toEqual([2, 1])
+      // Many small transactions: 100 queue messages per sendBatch.
+      const many = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
+      for (let n = 0; n < 150; n++) {
+        many.add(merge(n))
+        many.commit()
+      }
+      await many.sendPending()
+      expect(working.batches.slice(-2).map((batch) => batch.length)).toEqual([100, 50])
       expect(rows(sql)).toBe(0)
     })
   })

@@ -1,4 +1,6 @@
-import { queueText, type QueuedMessage } from '../edge/queue/messages'
+import { bundleTexts, queueText, type QueuedMessage } from '../edge/queue/messages'
+
+const encoder = new TextEncoder()
 
 /** Queues accept at most 100 messages and 256 KB per sendBatch. */
 const MAX_BATCH_MESSAGES = 100
@@ -10,10 +12,10 @@ export interface OutboxQueues {
   conversions: Queue<string>
 }
 
-/** One message, as the JSON text it is sent as, and the outbox row it belongs to. */
+/** One queue message (a bundle, see queue/messages.ts), its queue, and the row it came from. */
 interface Entry {
   seq: number
-  message: QueuedMessage
+  queue: keyof OutboxQueues
   json: string
 }
 
@@ -22,8 +24,9 @@ interface Entry {
  * state they describe, sent to the queues after the commit, and deleted only once a queue
  * accepted them, so a crash in between re-sends them: delivery is at-least-once and the
  * consumer is idempotent. A transaction's messages share one row (written at `commit`), so an
- * ingest costs one insert however many messages it produced. Messages written by this instance
- * are also kept in memory and sent from there; the table is read only to send what an earlier
+ * ingest costs one insert however many messages it produced, and travel as one bundle per
+ * queue (more when they exceed a queue message's size). Bundles written by this instance are
+ * also kept in memory and sent from there; the table is read only to send what an earlier
  * instance or a failed send left.
  */
 export class Outbox {
@@ -44,14 +47,14 @@ export class Outbox {
     if (this.staged.length === 0) return
     const messages = this.staged
     this.staged = []
-    const bodies = messages.map(queueText)
+    const texts = messages.map(queueText)
     const { seq } = this.sql
       .exec<{ seq: number }>(
         'INSERT INTO outbox (body) VALUES (?) RETURNING seq',
-        `[${bodies.join(',')}]`,
+        `[${texts.join(',')}]`,
       )
       .one()
-    messages.forEach((message, i) => this.pending.push({ seq, message, json: bodies[i]! }))
+    this.pending.push(...entriesOf(seq, messages, texts))
   }
 
   /** After a rolled-back transaction the in-memory copies may name rows that never existed. */
@@ -71,13 +74,10 @@ export class Outbox {
     const entries = this.sql
       .exec<{ seq: number; body: string }>('SELECT seq, body FROM outbox ORDER BY seq')
       .toArray()
-      .flatMap((row) =>
-        (JSON.parse(row.body) as QueuedMessage[]).map((message) => ({
-          seq: row.seq,
-          message,
-          json: queueText(message),
-        })),
-      )
+      .flatMap((row) => {
+        const messages = JSON.parse(row.body) as QueuedMessage[]
+        return entriesOf(row.seq, messages, messages.map(queueText))
+      })
     while (entries.length > 0) await this.sendNext(entries)
   }
 
@@ -92,15 +92,31 @@ export class Outbox {
   private async sendNext(entries: Entry[]) {
     const batch = takeBatch(entries)
     const queues = this.queues()
-    const conversions = batch.filter((entry) => entry.message.kind === 'conversion')
-    const events = batch.filter((entry) => entry.message.kind !== 'conversion')
-    await Promise.all([send(queues.conversions, conversions), send(queues.events, events)])
+    await Promise.all(
+      (['events', 'conversions'] as const).map((queue) =>
+        send(
+          queues[queue],
+          batch.filter((entry) => entry.queue === queue),
+        ),
+      ),
+    )
     const unfinished = entries[0]?.seq
     const done = [...new Set(batch.map((entry) => entry.seq))].filter((seq) => seq !== unfinished)
     if (done.length === 0) return
-    // At most one row per message: within the 100 bound parameters of a batch of 100.
+    // At most one row per queue message: within the 100 bound parameters of a batch of 100.
     this.sql.exec(`DELETE FROM outbox WHERE seq IN (${done.map(() => '?').join(', ')})`, ...done)
   }
+}
+
+/** A row's bundles: conversions to their own queue, everything else to the events queue. */
+function entriesOf(seq: number, messages: QueuedMessage[], texts: string[]): Entry[] {
+  const byQueue: Record<keyof OutboxQueues, string[]> = { events: [], conversions: [] }
+  messages.forEach((message, i) =>
+    byQueue[message.kind === 'conversion' ? 'conversions' : 'events'].push(texts[i]!),
+  )
+  return (['events', 'conversions'] as const).flatMap((queue) =>
+    bundleTexts(byQueue[queue]).map((json) => ({ seq, queue, json })),
+  )
 }
 
 /** Removes and returns the first entries that fit one sendBatch. */
@@ -108,7 +124,7 @@ function takeBatch(entries: Entry[]): Entry[] {
   let bytes = 0
   let count = 0
   while (count < entries.length && count < MAX_BATCH_MESSAGES) {
-    const next = entries[count]!.json.length
+    const next = encoder.encode(entries[count]!.json).byteLength
     if (count > 0 && bytes + next > MAX_BATCH_BYTES) break
     bytes += next
     count++
@@ -116,7 +132,7 @@ function takeBatch(entries: Entry[]): Entry[] {
   return entries.splice(0, count)
 }
 
-/** Sent as the JSON text already made for the outbox row (see queue/messages.ts queueText). */
+/** Sent as the JSON text already made for the outbox row (see queue/messages.ts bundleTexts). */
 async function send(queue: Queue<string>, entries: Entry[]) {
   if (entries.length === 0) return
   await queue.sendBatch(entries.map((entry) => ({ body: entry.json, contentType: 'text' })))

@@ -126,6 +126,17 @@ describe('queue consumer', () => {
     expect((await pageviews()) - before).toBe(3)
   })
 
+  it('applies a bundle (one ContactDO transaction) as a whole, beside single messages', async () => {
+    const key = uid('bundled')
+    const bundle = [eventMessage(key), eventMessage(key)]
+    const result = await runQueue([
+      { id: 'bundle-1', body: bundle },
+      { id: 'single-1', body: eventMessage(key) },
+    ])
+    expect(result.explicitAcks.sort()).toEqual(['bundle-1', 'single-1'])
+    expect(await storedEventCount(key)).toBe(3)
+  })
+
   it('retries a poison message alone and parks it in the dead-letter table', async () => {
     const key = uid('poison')
     const good = eventMessage(key)
@@ -133,10 +144,18 @@ describe('queue consumer', () => {
     const result = await runQueue([
       { id: 'good-1', body: good },
       { id: 'poison-1', body: poison },
+      { id: 'good-bundle', body: [eventMessage(key)] },
+      // One bad message spoils its bundle: the transaction's messages travel and fail together.
+      { id: 'poison-bundle', body: [eventMessage(key), poison] },
+      { id: 'erase-in-bundle', body: [{ kind: 'erase', requestId: 'r' }] },
     ])
-    expect(result.explicitAcks).toEqual(['good-1'])
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(['poison-1'])
-    expect(await storedEventCount(key)).toBe(1)
+    expect(result.explicitAcks.sort()).toEqual(['good-1', 'good-bundle'])
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual([
+      'erase-in-bundle',
+      'poison-1',
+      'poison-bundle',
+    ])
+    expect(await storedEventCount(key)).toBe(2)
 
     const dead = await runQueue([{ id: 'poison-1', body: poison, attempts: 4 }], 'cairn-events-dlq')
     expect(dead.explicitAcks).toEqual(['poison-1'])

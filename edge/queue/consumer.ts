@@ -20,22 +20,24 @@ const MAX_JSON_PARAM_BYTES = 900 * 1024
 /**
  * Applies a batch of ContactDO messages to D1 and the R2 archive. Every statement is idempotent
  * (events by id, snapshots by version, merges by key), so a redelivered batch adds nothing. A
- * batch that fails as a whole is retried message by message, so one poison message goes to the
- * dead-letter queue alone instead of taking its neighbours with it.
+ * batch that fails as a whole is retried queue message by queue message, so one poison message
+ * (a bundle counts as one: the messages of one ContactDO transaction) goes to the dead-letter
+ * queue alone instead of taking its neighbours with it.
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const valid: { message: Message<unknown>; body: QueuedMessage }[] = []
+  const valid: { message: Message<unknown>; bodies: QueuedMessage[] }[] = []
   for (const message of batch.messages) {
     const body = queuedBody(message.body)
     if (!body) message.retry()
+    else if (Array.isArray(body)) valid.push({ message, bodies: body })
     else if (body.kind === 'erase') await runOne(message, () => runErasure(env, body.requestId))
-    else valid.push({ message, body })
+    else valid.push({ message, bodies: [body] })
   }
   if (valid.length === 0) return
   try {
     await applyMessages(
       env,
-      valid.map((m) => m.body),
+      valid.flatMap((m) => m.bodies),
     )
     for (const { message } of valid) message.ack()
   } catch (error) {
@@ -44,15 +46,24 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
       valid[0]!.message.retry()
       return
     }
-    for (const { message, body } of valid) await runOne(message, () => applyMessages(env, [body]))
+    for (const { message, bodies } of valid) await runOne(message, () => applyMessages(env, bodies))
   }
 }
 
-/** Every producer sends JSON text (see queue/messages.ts queueText); anything else is poison. */
-function queuedBody(body: unknown): QueuedMessage | null {
+/**
+ * Every producer sends JSON text: a ContactDO a bundle (an array of messages, see
+ * queue/messages.ts bundleTexts), the erasure route a single request; a single message of any
+ * kind is read too. Anything else, or a bundle holding an erasure request or anything unknown,
+ * is poison.
+ */
+function queuedBody(body: unknown): QueuedMessage | QueuedMessage[] | null {
   if (typeof body !== 'string') return null
   try {
     const parsed: unknown = JSON.parse(body)
+    if (Array.isArray(parsed)) {
+      const valid = parsed.every((item) => isQueuedMessage(item) && item.kind !== 'erase')
+      return valid ? (parsed as QueuedMessage[]) : null
+    }
     return isQueuedMessage(parsed) ? parsed : null
   } catch {
     return null

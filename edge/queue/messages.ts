@@ -99,6 +99,39 @@ export function queueText(message: QueuedMessage): string {
   return JSON.stringify(message)
 }
 
+const encoder = new TextEncoder()
+
+/** Queues refuse a message over 128 KB; a bundle stays under it with room for the envelope. */
+export const MAX_BUNDLE_BYTES = 120 * 1024
+
+/**
+ * Packs messages, given as their JSON text, into as few bundles as fit MAX_BUNDLE_BYTES each: a
+ * bundle is one queue message holding a JSON array of messages. A ContactDO sends what one
+ * transaction produced together, so the queue and its consumer handle one message per stored
+ * transaction rather than one per event, contact snapshot and touch. A message larger than the
+ * limit travels alone (and the queue refuses it, as it would unbundled).
+ */
+export function bundleTexts(texts: string[]): string[] {
+  // At most 3 UTF-8 bytes per UTF-16 unit: when even that bound fits, nothing needs measuring.
+  const units = texts.reduce((sum, text) => sum + text.length + 1, 1)
+  if (units * 3 <= MAX_BUNDLE_BYTES) return texts.length > 0 ? [`[${texts.join(',')}]`] : []
+  const bundles: string[] = []
+  let current: string[] = []
+  let bytes = 2
+  for (const text of texts) {
+    const size = encoder.encode(text).byteLength + 1
+    if (current.length > 0 && bytes + size > MAX_BUNDLE_BYTES) {
+      bundles.push(`[${current.join(',')}]`)
+      current = []
+      bytes = 2
+    }
+    current.push(text)
+    bytes += size
+  }
+  if (current.length > 0) bundles.push(`[${current.join(',')}]`)
+  return bundles
+}
+
 export type QueuedMessage =
   | EventMessage
   | ContactSnapshot
