@@ -1,17 +1,20 @@
 import type { Counter } from './contact-counters'
-import { ALL_EVENTS } from './contact-counters'
+import { ALL_EVENTS, SITE_EVENTS } from './contact-counters'
 
 /**
  * What a ContactDO reads when it wakes, in one query. A contact is usually woken by a single
  * event, and each distinct statement costs a fresh object far more than the rows it reads, so
  * the small tables every ingest consults (meta, identities, traits, the all-events counter,
- * the newest own data key, how many consent and outbox rows exist) come back together.
+ * the time of the last on-site event, the newest own data key, how many consent and outbox rows
+ * exist) come back together.
  */
 export interface ActivationState {
   meta: [string, string][]
   identities: { kind: string; value: string; status: string }[]
   traits: { key: string; value: string; updatedAt: number }[]
   total: Counter | null
+  /** Time of the contact's last on-site event (see contact-counters.ts SITE_EVENTS). */
+  siteLastAt: number | null
   ownDataKey: { keyId: string; raw: string } | null
   consentRows: number
   outboxRows: number
@@ -23,6 +26,7 @@ const QUERY = `SELECT
   (SELECT json_group_array(json_array(kind, value, status)) FROM identities) AS identities,
   (SELECT json_group_array(json_array(key, value, updated_at)) FROM traits) AS traits,
   (SELECT json_array(count, first_at, last_at) FROM counters WHERE name = ?) AS total,
+  (SELECT last_at FROM counters WHERE name = ?) AS site_last_at,
   (SELECT json_array(key_id, raw) FROM data_keys WHERE origin = 'own'
     ORDER BY created_at DESC LIMIT 1) AS own_key,
   (SELECT COUNT(*) FROM consent_ledger) AS consent_rows,
@@ -33,6 +37,7 @@ type Row = {
   identities: string
   traits: string
   total: string | null
+  site_last_at: number | null
   own_key: string | null
   consent_rows: number
   outbox_rows: number
@@ -42,7 +47,7 @@ type Row = {
 export function readActivationState(sql: SqlStorage): ActivationState | null {
   let row: Row
   try {
-    row = sql.exec<Row>(QUERY, ALL_EVENTS).one()
+    row = sql.exec<Row>(QUERY, ALL_EVENTS, SITE_EVENTS).one()
   } catch (error) {
     if (String(error).includes('no such table')) return null
     throw error
@@ -58,6 +63,7 @@ export function readActivationState(sql: SqlStorage): ActivationState | null {
       ([key, value, updatedAt]) => ({ key, value, updatedAt }),
     ),
     total: total ? { count: total[0], firstAt: total[1], lastAt: total[2] } : null,
+    siteLastAt: row.site_last_at,
     ownDataKey: ownKey ? { keyId: ownKey[0], raw: ownKey[1] } : null,
     consentRows: row.consent_rows,
     outboxRows: row.outbox_rows,

@@ -9,7 +9,7 @@ import { matchConversion } from '../edge/domain/conversions'
 import { campaignKey, touchOf, type LastActivity } from '../edge/domain/touches'
 import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
-import { ALL_EVENTS } from './contact-counters'
+import { SITE_EVENTS } from './contact-counters'
 import type { ContactMeta } from './contact-meta'
 
 export type TouchRow = {
@@ -28,9 +28,11 @@ export type TouchRow = {
  */
 export class ContactTouches {
   /**
-   * Time of the contact's last counted event: the all-events counter's last_at, kept here as
-   * of before the event being observed (the counter itself is written at the end of the
-   * transaction), so that sessions need no write of their own per event.
+   * Time of the contact's last on-site event: the on-site counter's last_at (see
+   * contact-counters.ts SITE_EVENTS), kept here as of before the event being observed (the
+   * counter itself is written at the end of the transaction), so that sessions need no write of
+   * their own per event. Server events (no page, no channel) neither start nor extend a visit:
+   * an identify from a back end must not hide the entry of the visit that follows it.
    */
   private lastAt?: number | null
 
@@ -39,7 +41,7 @@ export class ContactTouches {
     private readonly metaValues: ContactMeta,
   ) {}
 
-  /** Sets the last event time read when the object woke (see activation.ts). */
+  /** Sets the last on-site event time read when the object woke (see activation.ts). */
   prime(lastAt: number | null) {
     this.lastAt = lastAt
   }
@@ -69,7 +71,7 @@ export class ContactTouches {
       },
       last,
     )
-    if (!last || at >= last.at) {
+    if (event.enrichment.channel !== undefined && (!last || at >= last.at)) {
       this.lastAt = at
       // Written only when it changes: once per session, not once per event.
       if (sessionId) this.setMeta('last_session', sessionId)
@@ -141,7 +143,7 @@ export class ContactTouches {
     if (this.lastAt === undefined) {
       // Outside a transaction's pending counts: the time before the events being stored.
       const row = this.sql
-        .exec<{ last_at: number }>('SELECT last_at FROM counters WHERE name = ?', ALL_EVENTS)
+        .exec<{ last_at: number }>('SELECT last_at FROM counters WHERE name = ?', SITE_EVENTS)
         .toArray()[0]
       this.lastAt = row?.last_at ?? null
     }

@@ -9,6 +9,11 @@ export interface Counter {
 
 /** The counter over all of a contact's events (the rest are per event name). */
 export const ALL_EVENTS = '*'
+/**
+ * The counter over events that happened on the site (a page with its channel), not those sent
+ * by a server: its last_at is where the contact's current visit stands (see domain/touches.ts).
+ */
+export const SITE_EVENTS = '*site'
 
 /**
  * The ContactDO's event counters (table counters). Counts are collected while a transaction
@@ -26,8 +31,8 @@ export class ContactCounters {
     this.total = total
   }
 
-  add(name: string, at: number) {
-    for (const key of [ALL_EVENTS, name]) {
+  add(name: string, at: number, onSite: boolean) {
+    for (const key of onSite ? [ALL_EVENTS, SITE_EVENTS, name] : [ALL_EVENTS, name]) {
       const counter = this.pending.get(key)
       if (counter) this.pending.set(key, merge(counter, at))
       else this.pending.set(key, { count: 1, firstAt: at, lastAt: at })
@@ -50,12 +55,13 @@ export class ContactCounters {
     return this.total
   }
 
-  /** Per event name, largest first, without the all-events counter. */
+  /** Per event name, largest first, without the all-events and on-site counters. */
   byName(): ({ name: string } & Counter)[] {
     return this.sql
       .exec<{ name: string; count: number; first_at: number; last_at: number }>(
-        'SELECT name, count, first_at, last_at FROM counters WHERE name != ? ORDER BY count DESC',
+        'SELECT name, count, first_at, last_at FROM counters WHERE name NOT IN (?, ?) ORDER BY count DESC',
         ALL_EVENTS,
+        SITE_EVENTS,
       )
       .toArray()
       .map((row) => ({

@@ -126,6 +126,7 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   identities: [],
   traits: [],
   total: null,
+  siteLastAt: null,
   ownDataKey: null,
   consentRows: 0,
   outboxRows: 0,
@@ -216,7 +217,7 @@ export class ContactDO extends DurableObject<Env> {
       state.traits.map((row) => [row.key, { value: row.value, updatedAt: row.updatedAt }]),
     )
     this.counters.prime(state.total)
-    this.touchesOf.prime(state.total?.lastAt ?? null)
+    this.touchesOf.prime(state.siteLastAt)
     this.ownDataKey = state.ownDataKey
     if (state.consentRows === 0) this.ledger.primeEmpty()
     this.leftovers = state.outboxRows > 0
@@ -731,7 +732,7 @@ export class ContactDO extends DurableObject<Env> {
     if (event.userId) this.linkIdentity('userId', event.userId, at)
     if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
     if (event.enrichment.bot) return inserted.seq
-    this.counters.add(counterName(event), at)
+    this.counters.add(counterName(event), at, event.enrichment.channel !== undefined)
     if (event.type === 'identify' && event.traits) {
       for (const [name, value] of Object.entries(event.traits)) {
         this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)

@@ -124,6 +124,39 @@ describe('real-time attribution end to end', () => {
     expect(Object.keys(withFit.intervals!.markov).sort()).toEqual(['email', 'organic_search'])
   })
 
+  it('records the entry of a visit that follows server events, which neither start nor extend a visit', async () => {
+    const { writeKey } = await createSource({ name: 'Server and site' })
+    const user = uid('member')
+    const now = Date.now()
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString()
+    const visit = (referrer: string, msAgo: number) => ({
+      type: 'page',
+      userId: user,
+      timestamp: at(msAgo),
+      context: { page: { url: 'https://shop.example/pricing', referrer } },
+    })
+    const minutes = (n: number) => n * 60_000
+    // A back end identifies the member and records a renewal (no page, no session); three
+    // minutes later the member arrives from Google: a visit of its own.
+    await send('/v1/batch', writeKey, {
+      batch: [
+        { type: 'identify', userId: user, traits: { plan: 'pro' }, timestamp: at(minutes(50)) },
+        { type: 'track', userId: user, event: 'Renewed', timestamp: at(minutes(48)) },
+      ],
+    })
+    await send('/v1/batch', writeKey, { batch: [visit('https://www.google.com/', minutes(45))] })
+    // 45 minutes after that page, 20 after an invoice paid on the server, the member comes back
+    // from a link on a news site: a new visit, not the Google one kept alive by the server.
+    await send('/v1/batch', writeKey, {
+      batch: [{ type: 'track', userId: user, event: 'Invoice Paid', timestamp: at(minutes(20)) }],
+    })
+    await send('/v1/batch', writeKey, { batch: [visit('https://news.example.org/story', 0)] })
+    const profile = (await (await api(`/api/contacts/${user}`)).json()) as {
+      touches: { channel: string }[]
+    }
+    expect(profile.touches.map((t) => t.channel)).toEqual(['organic_search', 'referral'])
+  })
+
   it("applies an admin's channel rules to new events", async () => {
     const rules = (await (await api('/api/attribution/channels')).json()) as { rules: unknown[] }
     const put = await api('/api/attribution/channels', {
