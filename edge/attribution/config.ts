@@ -4,6 +4,7 @@ import { attributionFits, conversionDefinitions, settings } from '../db/schema'
 import type { FittedWeights } from '../domain/attribution'
 import { DEFAULT_CHANNEL_RULES, type ChannelRule } from '../domain/channel'
 import type { ConversionDefinition } from '../domain/conversions'
+import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
 
 export interface AttributionSettings {
@@ -34,24 +35,22 @@ export type ContactAttribution = Omit<AttributionConfig, 'channelRules'>
 export const SETTINGS_KEYS = { attribution: 'attribution', channelRules: 'channel_rules' } as const
 
 /**
- * Read on every ingest request, changed rarely: cached per isolate for a few seconds. A change
- * reaches every isolate within CACHE_MS; the isolate that made it forgets at once.
+ * Read on every ingest request, changed rarely: cached per isolate for a few seconds and
+ * refreshed without holding up ingestion (see cache/refreshed-value.ts). A change reaches every
+ * isolate within CACHE_MS and one read; the isolate that made it forgets at once.
  */
 const CACHE_MS = 5_000
-let cached: { config: Promise<AttributionConfig>; until: number } | undefined
+/** The binding of the request that reads: the same database in every request of an isolate. */
+let db: D1Database | undefined
+const cached = new RefreshedValue(() => loadConfig(db!), CACHE_MS)
 
 export function attributionConfig(env: Pick<Env, 'DB'>): Promise<AttributionConfig> {
-  const now = Date.now()
-  if (!cached || cached.until <= now) {
-    const config = loadConfig(env.DB)
-    cached = { config, until: now + CACHE_MS }
-    config.catch(() => (cached = undefined))
-  }
-  return cached.config
+  db = env.DB
+  return cached.get()
 }
 
 export function forgetAttributionConfig() {
-  cached = undefined
+  cached.forget()
 }
 
 async function loadConfig(db: D1Database): Promise<AttributionConfig> {

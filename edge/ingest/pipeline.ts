@@ -74,14 +74,17 @@ export async function ingestMessages(
   return { accepted: raws.length - rejected.length, rejected }
 }
 
-let ipKey: { salt: string; key: Promise<CryptoKey> } | undefined
+/** The imported key, shared once imported: requests never share a pending promise. */
+let ipKey: { salt: string; key: CryptoKey } | undefined
 
 export async function hashClientIp(env: Env, ip: string): Promise<string> {
   return hashIp(ip, await ipKeyFor(env))
 }
 
-function ipKeyFor(env: Env): Promise<CryptoKey> {
+async function ipKeyFor(env: Env): Promise<CryptoKey> {
   const salt = env.CAIRN_IP_SALT || env.CAIRN_ADMIN_KEY
-  if (!ipKey || ipKey.salt !== salt) ipKey = { salt, key: importIpKey(salt) }
-  return ipKey.key
+  if (ipKey?.salt === salt) return ipKey.key
+  const key = await importIpKey(salt)
+  ipKey = { salt, key }
+  return key
 }

@@ -157,15 +157,17 @@ async function withSuppressionHash<T extends { contactKey?: string; key?: string
   )
 }
 
-/** A batch names the same few contacts many times over; hash each key once per isolate. */
-const keyHashes = new Map<string, Promise<string>>()
-function suppressionHashOf(key: string): Promise<string> {
-  let hash = keyHashes.get(key)
-  if (!hash) {
-    if (keyHashes.size >= 10_000) keyHashes.clear()
-    hash = identifierHash(identifierOfKey(key))
-    keyHashes.set(key, hash)
-  }
+/**
+ * A batch names the same few contacts many times over; hash each key once per isolate. Hashes
+ * are shared once computed, never as pending promises (see cache/refreshed-value.ts).
+ */
+const keyHashes = new Map<string, string>()
+async function suppressionHashOf(key: string): Promise<string> {
+  const known = keyHashes.get(key)
+  if (known !== undefined) return known
+  const hash = await identifierHash(identifierOfKey(key))
+  if (keyHashes.size >= 10_000) keyHashes.clear()
+  keyHashes.set(key, hash)
   return hash
 }
 
