@@ -1,33 +1,38 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { eq } from 'drizzle-orm'
 import { sources } from '../db/schema'
+import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
 
 export type Source = typeof sources.$inferSelect
 
 /**
- * Write keys are looked up on every ingest request; a few seconds of per-isolate caching takes
- * D1 off the hot path. A change to a source (disabling it, new origins) reaches every isolate
- * within CACHE_MS; the isolate that made the change forgets at once.
+ * Write keys are looked up on every ingest request; per-isolate caching takes D1 off the hot
+ * path (see cache/refreshed-value.ts: an expired entry is served while one request refreshes
+ * it). A change to a source (disabling it, new origins) reaches every isolate within CACHE_MS and
+ * one read; the isolate that made the change forgets at once.
  */
 const CACHE_MS = 5_000
-const cache = new Map<string, { source: Source | null; until: number }>()
+const cache = new Map<string, RefreshedValue<Source | null>>()
 let allSources: { list: Source[]; until: number } | undefined
+/** The binding of the request that reads: the same database in every request of an isolate. */
+let db: D1Database | undefined
 
-export async function sourceByWriteKey(
-  env: Pick<Env, 'DB'>,
-  writeKey: string,
-): Promise<Source | null> {
-  const now = Date.now()
-  const hit = cache.get(writeKey)
-  if (hit && hit.until > now) return hit.source
-  const [source] = await drizzle(env.DB)
-    .select()
-    .from(sources)
-    .where(eq(sources.writeKey, writeKey))
-  if (cache.size > 10_000) cache.clear()
-  cache.set(writeKey, { source: source ?? null, until: now + CACHE_MS })
-  return source ?? null
+export function sourceByWriteKey(env: Pick<Env, 'DB'>, writeKey: string): Promise<Source | null> {
+  db = env.DB
+  let entry = cache.get(writeKey)
+  if (!entry) {
+    if (cache.size >= 10_000) cache.clear()
+    entry = new RefreshedValue(async () => {
+      const [source] = await drizzle(db!)
+        .select()
+        .from(sources)
+        .where(eq(sources.writeKey, writeKey))
+      return source ?? null
+    }, CACHE_MS)
+    cache.set(writeKey, entry)
+  }
+  return entry.get()
 }
 
 /** Preflight requests carry no write key: an origin any enabled source accepts may ask. */
