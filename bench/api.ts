@@ -84,16 +84,19 @@ export function summarize(samples: number[]): LatencySummary {
   return recorder.summary()
 }
 
-/** Before a measured phase: wait (bounded) for other processes on this shared machine to idle. */
+/**
+ * Before a measured phase: wait (bounded) for other processes on this shared machine, and for
+ * workerd, to idle.
+ */
 export async function quietBefore(config: BenchConfig, phase: string): Promise<void> {
   if (config.quietWait <= 0) return
   let reported = -5
-  await waitForQuiet(config.quietWait, 0.25, (other, waited) => {
+  await waitForQuiet(config.quietWait, 0.25, (usage, waited) => {
     if (waited - reported < 5) return
     reported = waited
     progress(
       phase,
-      `waiting for other processes to go idle (${other.toFixed(2)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
+      `waiting for workerd and other processes to go idle (workerd ${cores(usage.runtime)}, others ${cores(usage.other)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
     )
   })
 }

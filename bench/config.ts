@@ -73,7 +73,7 @@ const USAGE = `npm run bench [-- options]
   --in-memory             keep runtime state in memory instead of on disk
   --seed=N                workload seed                           (env BENCH_SEED, default 1)
   --first-visit-max=SEC   cap on the first-visit run              (env BENCH_FIRST_VISIT_MAX, default 240)
-  --quiet-wait=SEC        before each run, wait up to SEC for other processes to go idle
+  --quiet-wait=SEC        before each run, wait up to SEC for workerd and other processes to go idle
                                                                   (env BENCH_QUIET_WAIT, default 30)
   --max-minutes=N         hard cap on the whole run               (env BENCH_MAX_MINUTES, default 30)
   --help`

@@ -2,7 +2,8 @@ import { buildCeilings } from '../build.ts'
 import type { BenchConfig, Shape, TargetName } from '../config.ts'
 import { waitForDrain, type DrainResult } from '../drain.ts'
 import { runClosedLoop } from '../load/closed-loop.ts'
-import { cpuSnapshot, cpuUsage, waitForQuiet } from '../load/cpu.ts'
+import { quietBefore } from '../api.ts'
+import { cpuSnapshot, cpuUsage } from '../load/cpu.ts'
 import { Ledger } from '../load/ledger.ts'
 import { runOpenLoop } from '../load/open-loop.ts'
 import type { RunResult, RunShape } from '../load/run-result.ts'
@@ -90,17 +91,7 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
     )
   }
   const measure = async (describeRun: string, run: () => Promise<RunResult>, after: string) => {
-    if (config.quietWait > 0) {
-      let reported = -5
-      await waitForQuiet(config.quietWait, 0.25, (other, waited) => {
-        if (waited - reported < 5) return
-        reported = waited
-        progress(
-          name,
-          `waiting for other processes to go idle (${other.toFixed(2)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
-        )
-      })
-    }
+    await quietBefore(config, name)
     progress(name, describeRun)
     const cpuBefore = cpuSnapshot()
     const result = await run()
