@@ -1,4 +1,5 @@
 /** Random tokens and their hashes: secret keys and session tokens are stored only as SHA-256. */
+import { hex } from '../domain/hex'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -16,7 +17,7 @@ export function randomToken(length: number): string {
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(digest)
 }
 
 /** Compares digests so the time taken says nothing about how much of the secret matched. */

@@ -8,6 +8,7 @@ import {
   type ChannelRule,
 } from '../domain/channel'
 import type { Enrichment } from './stored-event'
+import { hex } from '../domain/hex'
 
 /** What the request itself tells about the client, computed once per request. */
 export interface ClientInfo {
@@ -71,7 +72,7 @@ function describeDevice(userAgent: string): DeviceInfo {
 /** HMAC-SHA256 of the IP under the deployment's salt, first 16 bytes as hex. */
 export async function hashIp(ip: string, key: CryptoKey): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(ip))
-  return [...new Uint8Array(mac, 0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(mac, 16)
 }
 
 export function importIpKey(salt: string): Promise<CryptoKey> {

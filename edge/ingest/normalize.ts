@@ -5,6 +5,7 @@ import { describeIssues } from '../errors'
 import { describePage, parseDevice, segmentCampaign, type ClientInfo } from './enrich'
 import { MessageSchema, type MessageType, type Rejection } from './message-schema'
 import type { IncomingEvent } from './stored-event'
+import { hex } from '../domain/hex'
 
 export const MAX_MESSAGE_BYTES = 32 * 1024
 export const MAX_BATCH_BYTES = 500 * 1024
@@ -157,8 +158,7 @@ async function assignMessageId(message: Record<string, unknown>) {
     'SHA-256',
     new TextEncoder().encode(stableStringify(content)),
   )
-  const hex = [...new Uint8Array(digest, 0, 16)].map((b) => b.toString(16).padStart(2, '0'))
-  return `cairn-${hex.join('')}`
+  return `cairn-${hex(digest, 16)}`
 }
 
 function stableStringify(value: unknown): string {

@@ -31,6 +31,7 @@ export async function ingestMessages(
   const { channelRules, ...attribution } = await attributionConfig(env)
   const options = { consentMode: source.consentMode, gpc: client.gpc ?? false, attribution }
   const ipKey = ipKeyFor(env)
+  // Within a request, one HMAC per address however many of its messages ask at once.
   const hashes = new Map<string, Promise<string>>()
   const facts = {
     sourceId: source.id,
@@ -41,7 +42,7 @@ export async function ingestMessages(
     hashIp: (ip: string) => {
       let hash = hashes.get(ip)
       if (!hash) {
-        hash = ipKey.then((key) => hashIp(ip, key))
+        hash = ipKey.then((key) => hashIpOnce(ip, key))
         hashes.set(ip, hash)
       }
       return hash
@@ -74,17 +75,32 @@ export async function ingestMessages(
   return { accepted: raws.length - rejected.length, rejected }
 }
 
-/** The imported key, shared once imported: requests never share a pending promise. */
-let ipKey: { salt: string; key: CryptoKey } | undefined
+/**
+ * The imported key and the hashes made with it, shared once made (requests never share a
+ * pending promise): a returning visitor's address is hashed once per isolate, not per request.
+ */
+let ipKey: { salt: string; key: CryptoKey; hashes: Map<string, string> } | undefined
 
 export async function hashClientIp(env: Env, ip: string): Promise<string> {
-  return hashIp(ip, await ipKeyFor(env))
+  return hashIpOnce(ip, await ipKeyFor(env))
 }
 
 async function ipKeyFor(env: Env): Promise<CryptoKey> {
   const salt = env.CAIRN_IP_SALT || env.CAIRN_ADMIN_KEY
   if (ipKey?.salt === salt) return ipKey.key
   const key = await importIpKey(salt)
-  ipKey = { salt, key }
+  ipKey = { salt, key, hashes: new Map() }
   return key
+}
+
+async function hashIpOnce(ip: string, key: CryptoKey): Promise<string> {
+  const hashes = ipKey?.key === key ? ipKey.hashes : undefined
+  const known = hashes?.get(ip)
+  if (known !== undefined) return known
+  const hash = await hashIp(ip, key)
+  if (hashes) {
+    if (hashes.size >= 10_000) hashes.clear()
+    hashes.set(ip, hash)
+  }
+  return hash
 }

@@ -1,4 +1,5 @@
 import type { ArchiveRecord } from './messages'
+import { hex } from '../domain/hex'
 
 /**
  * Writes one gzip NDJSON object per consumer batch under `archive/dt=YYYY-MM-DD/hr=HH/`. The
@@ -36,5 +37,5 @@ export async function readArchive(bucket: R2Bucket, key: string): Promise<Archiv
 
 async function digest(text: string): Promise<string> {
   const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(hash, 0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(hash, 16)
 }
