@@ -12,6 +12,8 @@ export interface OutboxQueues {
   conversions: Queue<string>
 }
 
+const QUEUES = ['events', 'conversions'] as const
+
 /** One queue message (a bundle, see queue/messages.ts), its queue, and the row it came from. */
 interface Entry {
   seq: number
@@ -93,7 +95,7 @@ export class Outbox {
     const batch = takeBatch(entries)
     const queues = this.queues()
     await Promise.all(
-      (['events', 'conversions'] as const).map((queue) =>
+      QUEUES.map((queue) =>
         send(
           queues[queue],
           batch.filter((entry) => entry.queue === queue),
@@ -114,7 +116,7 @@ function entriesOf(seq: number, messages: QueuedMessage[], texts: string[]): Ent
   messages.forEach((message, i) =>
     byQueue[message.kind === 'conversion' ? 'conversions' : 'events'].push(texts[i]!),
   )
-  return (['events', 'conversions'] as const).flatMap((queue) =>
+  return QUEUES.flatMap((queue) =>
     bundleTexts(byQueue[queue]).map((json) => ({ seq, queue, json })),
   )
 }

@@ -40,13 +40,10 @@ export const SETTINGS_KEYS = { attribution: 'attribution', channelRules: 'channe
  * isolate within CACHE_MS and one read; the isolate that made it forgets at once.
  */
 const CACHE_MS = 5_000
-/** The binding of the request that reads: the same database in every request of an isolate. */
-let db: D1Database | undefined
-const cached = new RefreshedValue(() => loadConfig(db!), CACHE_MS)
+const cached = new RefreshedValue<AttributionConfig>(CACHE_MS)
 
 export function attributionConfig(env: Pick<Env, 'DB'>): Promise<AttributionConfig> {
-  db = env.DB
-  return cached.get()
+  return cached.get(() => loadConfig(env.DB))
 }
 
 export function forgetAttributionConfig() {

@@ -5,11 +5,9 @@ import { RefreshedValue } from './refreshed-value'
 function harness(ttlMs = 5_000) {
   let clock = 0
   const reads: { resolve: (value: string) => void; reject: (error: Error) => void }[] = []
-  const value = new RefreshedValue(
-    () => new Promise<string>((resolve, reject) => reads.push({ resolve, reject })),
-    ttlMs,
-    () => clock,
-  )
+  const cached = new RefreshedValue<string>(ttlMs, () => clock)
+  const read = () => new Promise<string>((resolve, reject) => reads.push({ resolve, reject }))
+  const value = { get: () => cached.get(read), forget: () => cached.forget() }
   const settled = async <T>(promise: Promise<T>) => {
     let done = false
     void promise.then(

@@ -1,6 +1,6 @@
 /**
  * A value read from storage on the hot path and kept per isolate for a few seconds. Pure: the
- * read and the clock are given.
+ * clock is given, and each call brings its read (made with that request's bindings).
  *
  * Requests share the loaded value, never a pending read. A request that awaits a read started by
  * another request waits on that request's I/O; in workerd this stalled every request that
@@ -17,13 +17,13 @@ export class RefreshedValue<T> {
   private generation = 0
 
   constructor(
-    private readonly load: () => Promise<T>,
     /** How long a loaded value is fresh. */
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(): Promise<T> {
+  /** The value, reading it with `read` only when there is none or it needs refreshing. */
+  async get(read: () => Promise<T>): Promise<T> {
     const now = this.now()
     const current = this.value
     if (current && current.until > now) return current.data
@@ -35,7 +35,7 @@ export class RefreshedValue<T> {
     this.refreshing = now
     const generation = this.generation
     try {
-      const data = await this.load()
+      const data = await read()
       if (generation === this.generation) this.value = { data, until: this.now() + this.ttlMs }
       return data
     } catch (error) {

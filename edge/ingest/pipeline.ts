@@ -1,5 +1,6 @@
 import { contactStub } from '../../durable/contact-client'
 import { attributionConfig } from '../attribution/config'
+import { Memo } from '../cache/memo'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { hashIp, importIpKey, type ClientInfo } from './enrich'
@@ -42,7 +43,7 @@ export async function ingestMessages(
     hashIp: (ip: string) => {
       let hash = hashes.get(ip)
       if (!hash) {
-        hash = ipKey.then((key) => hashIpOnce(ip, key))
+        hash = ipKey.then((key) => hashWith(key, ip))
         hashes.set(ip, hash)
       }
       return hash
@@ -76,31 +77,27 @@ export async function ingestMessages(
 }
 
 /**
- * The imported key and the hashes made with it, shared once made (requests never share a
- * pending promise): a returning visitor's address is hashed once per isolate, not per request.
+ * The imported key and the hashes made with it, kept once made (requests never share a pending
+ * promise): a returning visitor's address is hashed once per isolate, not once per request.
  */
-let ipKey: { salt: string; key: CryptoKey; hashes: Map<string, string> } | undefined
+interface IpKey {
+  salt: string
+  key: CryptoKey
+  hashes: Memo<string>
+}
+let ipKey: IpKey | undefined
 
 export async function hashClientIp(env: Env, ip: string): Promise<string> {
-  return hashIpOnce(ip, await ipKeyFor(env))
+  return hashWith(await ipKeyFor(env), ip)
 }
 
-async function ipKeyFor(env: Env): Promise<CryptoKey> {
+async function ipKeyFor(env: Env): Promise<IpKey> {
   const salt = env.CAIRN_IP_SALT || env.CAIRN_ADMIN_KEY
-  if (ipKey?.salt === salt) return ipKey.key
-  const key = await importIpKey(salt)
-  ipKey = { salt, key, hashes: new Map() }
-  return key
+  if (ipKey?.salt === salt) return ipKey
+  ipKey = { salt, key: await importIpKey(salt), hashes: new Memo() }
+  return ipKey
 }
 
-async function hashIpOnce(ip: string, key: CryptoKey): Promise<string> {
-  const hashes = ipKey?.key === key ? ipKey.hashes : undefined
-  const known = hashes?.get(ip)
-  if (known !== undefined) return known
-  const hash = await hashIp(ip, key)
-  if (hashes) {
-    if (hashes.size >= 10_000) hashes.clear()
-    hashes.set(ip, hash)
-  }
-  return hash
+function hashWith({ key, hashes }: IpKey, ip: string): Promise<string> {
+  return hashes.get(ip, () => hashIp(ip, key))
 }

@@ -14,25 +14,22 @@ export type Source = typeof sources.$inferSelect
  */
 const CACHE_MS = 5_000
 const cache = new Map<string, RefreshedValue<Source | null>>()
-let allSources: { list: Source[]; until: number } | undefined
-/** The binding of the request that reads: the same database in every request of an isolate. */
-let db: D1Database | undefined
+const enabledSources = new RefreshedValue<Source[]>(CACHE_MS)
 
 export function sourceByWriteKey(env: Pick<Env, 'DB'>, writeKey: string): Promise<Source | null> {
-  db = env.DB
   let entry = cache.get(writeKey)
   if (!entry) {
     if (cache.size >= 10_000) cache.clear()
-    entry = new RefreshedValue(async () => {
-      const [source] = await drizzle(db!)
-        .select()
-        .from(sources)
-        .where(eq(sources.writeKey, writeKey))
-      return source ?? null
-    }, CACHE_MS)
+    entry = new RefreshedValue(CACHE_MS)
     cache.set(writeKey, entry)
   }
-  return entry.get()
+  return entry.get(async () => {
+    const [source] = await drizzle(env.DB)
+      .select()
+      .from(sources)
+      .where(eq(sources.writeKey, writeKey))
+    return source ?? null
+  })
 }
 
 /** Preflight requests carry no write key: an origin any enabled source accepts may ask. */
@@ -40,12 +37,10 @@ export async function originAllowedByAnySource(
   env: Pick<Env, 'DB'>,
   origin: string,
 ): Promise<boolean> {
-  const now = Date.now()
-  if (!allSources || allSources.until <= now) {
-    const list = await drizzle(env.DB).select().from(sources).where(eq(sources.enabled, true))
-    allSources = { list, until: now + CACHE_MS }
-  }
-  return allSources.list.some((source) => originAllowed(source, origin))
+  const list = await enabledSources.get(() =>
+    drizzle(env.DB).select().from(sources).where(eq(sources.enabled, true)),
+  )
+  return list.some((source) => originAllowed(source, origin))
 }
 
 /** No listed origins means any origin, as with Segment; `https://*.shop.com` allows subdomains. */
@@ -61,5 +56,5 @@ export function originAllowed(source: Pick<Source, 'allowedOrigins'>, origin: st
 
 export function forgetSources() {
   cache.clear()
-  allSources = undefined
+  enabledSources.forget()
 }

@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
+import { Memo } from '../cache/memo'
 import { runInTransaction } from '../db/raw'
 import type { Env } from '../env'
 import { writeArchive } from './archive'
@@ -157,18 +158,10 @@ async function withSuppressionHash<T extends { contactKey?: string; key?: string
   )
 }
 
-/**
- * A batch names the same few contacts many times over; hash each key once per isolate. Hashes
- * are shared once computed, never as pending promises (see cache/refreshed-value.ts).
- */
-const keyHashes = new Map<string, string>()
-async function suppressionHashOf(key: string): Promise<string> {
-  const known = keyHashes.get(key)
-  if (known !== undefined) return known
-  const hash = await identifierHash(identifierOfKey(key))
-  if (keyHashes.size >= 10_000) keyHashes.clear()
-  keyHashes.set(key, hash)
-  return hash
+/** A batch names the same few contacts many times over; hash each key once per isolate. */
+const keyHashes = new Memo<string>()
+function suppressionHashOf(key: string): Promise<string> {
+  return keyHashes.get(key, () => identifierHash(identifierOfKey(key)))
 }
 
 const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)`
