@@ -10,6 +10,16 @@ export function contactStub(env: Pick<Env, 'CONTACTS'>, key: string): ContactCli
   return env.CONTACTS.get(env.CONTACTS.idFromName(key)) as unknown as ContactClient
 }
 
+/**
+ * Releases an RPC result at once. A result stays disposable (it could carry stubs) and holds
+ * resources on both sides until disposed; left to the garbage collector, workerd warns that it
+ * "may take arbitrarily long" (Workers RPC, Lifecycle). The plain data stays readable.
+ */
+export function released<T>(result: T): T {
+  ;(result as Partial<Disposable>)[Symbol.dispose]?.()
+  return result
+}
+
 /** A merge chain is one or two hops; more would be a loop. */
 const MAX_FORWARDS = 3
 
@@ -23,7 +33,7 @@ export async function resolveContact(
 ): Promise<string | null> {
   let current = key
   for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
-    const where = await contactStub(env, current).locate()
+    const where = released(await contactStub(env, current).locate())
     if (where.found) return current
     if (!where.mergedInto) return null
     current = where.mergedInto

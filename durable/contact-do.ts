@@ -17,7 +17,7 @@ import { ContactTouches, type TouchRow } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
-import { contactStub } from './contact-client'
+import { contactStub, released } from './contact-client'
 import {
   FULL_SCHEMA,
   migrateContactStorage,
@@ -636,7 +636,7 @@ export class ContactDO extends DurableObject<Env> {
   private async absorb(key: string, anonymousId: string): Promise<void> {
     const fromKey = anonymousKey(anonymousId)
     const source = contactStub(this.env, fromKey)
-    const result = await source.handOver(key)
+    const result = released(await source.handOver(key))
     const now = Date.now()
     if (!result.merged) {
       // An erased identifier is not linked again, not even as a conflict.

@@ -1,4 +1,4 @@
-import { contactStub } from '../../durable/contact-client'
+import { contactStub, released } from '../../durable/contact-client'
 import { attributionConfig } from '../attribution/config'
 import { Memo } from '../cache/memo'
 import type { Env } from '../env'
@@ -65,7 +65,9 @@ export async function ingestMessages(
   })
   try {
     await Promise.all(
-      [...byContact].map(([key, events]) => contactStub(env, key).ingest(key, events, options)),
+      [...byContact].map(async ([key, events]) =>
+        released(await contactStub(env, key).ingest(key, events, options)),
+      ),
     )
   } catch (error) {
     console.error('contact storage failed', error)
