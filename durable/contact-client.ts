@@ -1,5 +1,6 @@
 import type { Env } from '../edge/env'
 import { ApiError } from '../edge/errors'
+import { released } from './rpc'
 import type { ContactDO } from './contact-do'
 
 /** The ContactDO's RPC surface with its declared types (RPC stubs widen `unknown` fields). */
@@ -8,16 +9,6 @@ export type ContactClient = Omit<ContactDO, 'alarm'>
 /** The ContactDO of a canonical contact key (see edge/domain/identity.ts). */
 export function contactStub(env: Pick<Env, 'CONTACTS'>, key: string): ContactClient {
   return env.CONTACTS.get(env.CONTACTS.idFromName(key)) as unknown as ContactClient
-}
-
-/**
- * Releases an RPC result at once. A result stays disposable (it could carry stubs) and holds
- * resources on both sides until disposed; left to the garbage collector, workerd warns that it
- * "may take arbitrarily long" (Workers RPC, Lifecycle). The plain data stays readable.
- */
-export function released<T>(result: T): T {
-  ;(result as Partial<Disposable>)[Symbol.dispose]?.()
-  return result
 }
 
 /** A merge chain is one or two hops; more would be a loop. */

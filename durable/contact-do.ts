@@ -17,7 +17,8 @@ import { ContactTouches, type TouchRow } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
-import { contactStub, released } from './contact-client'
+import { contactStub } from './contact-client'
+import { released } from './rpc'
 import {
   FULL_SCHEMA,
   migrateContactStorage,

@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditSequencer } from '../../durable/audit-sequencer'
 import { sha256Hex } from '../access/secrets'
 import type { Env } from '../env'
+import { released } from '../../durable/rpc'
 
 /** The one sequencer object orders every append. */
 const SEQUENCER = 'audit-log'
@@ -10,7 +11,7 @@ export function auditSequencer(env: Pick<Env, 'AUDIT'>) {
 }
 
 export async function appendAudit(env: Env, entries: AuditEntry[]) {
-  return auditSequencer(env).append(entries)
+  return released(await auditSequencer(env).append(entries))
 }
 
 /** Audit rows name a person only by this hash, so the log can outlive their erasure. */

@@ -1,4 +1,5 @@
-import { contactStub, released } from '../../durable/contact-client'
+import { contactStub } from '../../durable/contact-client'
+import { released } from '../../durable/rpc'
 import { attributionConfig } from '../attribution/config'
 import { Memo } from '../cache/memo'
 import type { Env } from '../env'
