@@ -7,6 +7,8 @@ import { build } from 'esbuild'
 export const OUT_DIR = 'bench/.out'
 export const CAIRN_BUNDLE_DIR = `${OUT_DIR}/cairn`
 export const CAIRN_SCRIPT = `${CAIRN_BUNDLE_DIR}/index.js`
+/** The bench's own access to Cairn's D1 (see workers/d1-reader.ts). */
+export const D1_READER_SCRIPT = `${OUT_DIR}/workers/d1-reader.js`
 export const CEILING_SCRIPTS = {
   bare: `${OUT_DIR}/workers/bare.js`,
   'do-write': `${OUT_DIR}/workers/do-write.js`,
@@ -87,16 +89,23 @@ function packageOf(input: string): string {
 
 /** The ceiling workers are tiny TypeScript modules; esbuild strips the types. */
 export async function buildCeilings(): Promise<void> {
-  for (const [name, outfile] of Object.entries(CEILING_SCRIPTS)) {
-    await build({
-      entryPoints: [`bench/workers/${name}.ts`],
-      bundle: true,
-      outfile,
-      format: 'esm',
-      target: 'es2024',
-      platform: 'neutral',
-      external: ['cloudflare:*'],
-      logLevel: 'warning',
-    })
-  }
+  for (const [name, outfile] of Object.entries(CEILING_SCRIPTS))
+    await buildBenchWorker(name, outfile)
+}
+
+export function buildD1Reader(): Promise<void> {
+  return buildBenchWorker('d1-reader', D1_READER_SCRIPT)
+}
+
+async function buildBenchWorker(name: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [`bench/workers/${name}.ts`],
+    bundle: true,
+    outfile,
+    format: 'esm',
+    target: 'es2024',
+    platform: 'neutral',
+    external: ['cloudflare:*'],
+    logLevel: 'warning',
+  })
 }

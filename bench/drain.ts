@@ -1,3 +1,4 @@
+import type { BenchDb } from './d1-client.ts'
 import type { Ledger } from './load/ledger.ts'
 import { progress, sleep, withTimeout } from './progress.ts'
 
@@ -32,7 +33,7 @@ const STALL_MS = 45_000
  * fake one.
  */
 export async function waitForDrain(
-  db: D1Database,
+  db: BenchDb,
   ledger: Ledger,
   timeoutSeconds: number,
   phase = 'drain',
@@ -77,22 +78,18 @@ export async function waitForDrain(
   }
 }
 
-async function countEvents(db: D1Database): Promise<number> {
+async function countEvents(db: BenchDb): Promise<number> {
   return countOf(db, 'SELECT COUNT(*) AS n FROM events')
 }
 
-/** A read through the proxy that has not answered by then is asked again. */
+/** A read that has not answered by then is asked again. */
 const READ_TIMEOUT_MS = 30_000
 
 /**
- * One COUNT query through miniflare's Node-side D1 proxy. Its HTTP connection to workerd can
- * drop under load ("fetch failed") or stall; a failed or stalled read is simply asked again.
+ * One COUNT query (through the bench's D1 reader, d1-client.ts). Its HTTP connection to workerd
+ * can drop under load ("fetch failed") or stall; a failed or stalled read is simply asked again.
  */
-export async function countOf(
-  db: D1Database,
-  query: string,
-  ...params: unknown[]
-): Promise<number> {
+export async function countOf(db: BenchDb, query: string, ...params: unknown[]): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
       const row = await withTimeout(
@@ -117,7 +114,7 @@ export async function countOf(
 }
 
 /** One bound JSON array per statement keeps under D1's 100-parameter cap. */
-async function countStored(db: D1Database, messageIds: string[]): Promise<number> {
+async function countStored(db: BenchDb, messageIds: string[]): Promise<number> {
   let stored = 0
   for (let i = 0; i < messageIds.length; i += 5000) {
     const chunk = JSON.stringify(messageIds.slice(i, i + 5000))

@@ -4,7 +4,8 @@ import { createServer } from 'node:net'
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
 import { unstable_readConfig } from 'wrangler'
-import { CAIRN_SCRIPT, CEILING_SCRIPTS, OUT_DIR } from './build.ts'
+import { buildD1Reader, CAIRN_SCRIPT, CEILING_SCRIPTS, D1_READER_SCRIPT, OUT_DIR } from './build.ts'
+import { D1_READER_PATH, httpD1, type BenchDb } from './d1-client.ts'
 import type { TargetName } from './config.ts'
 import { withTimeout } from './progress.ts'
 
@@ -49,7 +50,7 @@ function recordOutput(output: RuntimeOutput, line: string) {
 export interface CairnTarget extends Target {
   adminKey: string
   writeKey: string
-  db: D1Database
+  db: BenchDb
 }
 
 /** wrangler.toml asks for 2026-10-01; this miniflare's workerd supports up to its own date. */
@@ -72,11 +73,9 @@ export async function startTarget(
   const persistDir = `${STATE_DIR}/${name}`
   rmSync(persistDir, { recursive: true, force: true })
   const persist = (kind: string) => (options.persist ? `${persistDir}/${kind}` : false)
-  const common: MiniflareOptions = {
+  const shared = {
     host: '127.0.0.1',
     port: options.port || (await freePort()),
-    modules: true,
-    compatibilityDate: COMPATIBILITY_DATE,
     logRequests: false,
     inspectorPort: options.inspectorPort,
     telemetry: { enabled: false },
@@ -99,7 +98,8 @@ export async function startTarget(
       }
     },
   }
-  const mf = new Miniflare({ ...common, ...workerOptions(name) } as MiniflareOptions)
+  if (name === 'cairn') await buildD1Reader()
+  const mf = new Miniflare({ ...shared, workers: workersOf(name) } as MiniflareOptions)
   const stop = async () => {
     await mf.dispose()
   }
@@ -141,15 +141,32 @@ export function freePort(): Promise<number> {
   })
 }
 
-function workerOptions(name: TargetName): Partial<MiniflareOptions> {
-  if (name === 'bare') return { scriptPath: CEILING_SCRIPTS.bare }
+/** The target's worker first (it answers the target's address); Cairn's D1 reader beside it. */
+function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
+  const worker = { modules: true, compatibilityDate: COMPATIBILITY_DATE }
+  if (name === 'bare') return [{ ...worker, name, scriptPath: CEILING_SCRIPTS.bare }]
   if (name === 'do-write') {
-    return {
-      scriptPath: CEILING_SCRIPTS['do-write'],
-      durableObjects: { STORE: { className: 'EventStore', useSQLite: true } },
-    }
+    return [
+      {
+        ...worker,
+        name,
+        scriptPath: CEILING_SCRIPTS['do-write'],
+        durableObjects: { STORE: { className: 'EventStore', useSQLite: true } },
+      },
+    ]
   }
-  return { scriptPath: CAIRN_SCRIPT, ...cairnBindings() }
+  const bindings = cairnBindings()
+  const d1Databases = bindings.d1Databases as Record<string, string>
+  return [
+    { ...worker, name, scriptPath: CAIRN_SCRIPT, ...bindings },
+    {
+      ...worker,
+      name: 'd1-reader',
+      scriptPath: D1_READER_SCRIPT,
+      routes: [`*${D1_READER_PATH}`],
+      d1Databases: { DB: d1Databases.DB! },
+    },
+  ]
 }
 
 /**
@@ -239,7 +256,7 @@ interface WranglerConfig {
 
 /** Applies the D1 migrations and creates a source through the public API. */
 async function prepareCairn(target: Target): Promise<CairnTarget> {
-  const db = (await target.mf.getD1Database('DB')) as unknown as D1Database
+  const db = httpD1(target.url)
   await applyMigrations(db)
   const bindings = await target.mf.getBindings<{ CAIRN_ADMIN_KEY: string }>()
   const adminKey = bindings.CAIRN_ADMIN_KEY
@@ -257,7 +274,7 @@ async function prepareCairn(target: Target): Promise<CairnTarget> {
 }
 
 /** drizzle-kit output: statements separated by `--> statement-breakpoint`, applied in order. */
-async function applyMigrations(db: D1Database): Promise<void> {
+async function applyMigrations(db: BenchDb): Promise<void> {
   const files = readdirSync('migrations')
     .filter((f) => f.endsWith('.sql'))
     .sort()

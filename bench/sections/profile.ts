@@ -15,7 +15,7 @@ import type { Section } from './section.ts'
 /** Contacts in the profiled population (all created first, then visited again). */
 const PROFILE_CONTACTS = 2000
 
-/** The isolate miniflare@4 runs the user's worker in. */
+/** miniflare@4 names a worker's isolate after the worker (bench/runtime.ts names it after the target). */
 const USER_ISOLATE = 'core:user:'
 
 /**
@@ -98,19 +98,22 @@ async function profileTarget(name: 'do-write' | 'cairn', config: BenchConfig) {
         'profile',
         `profiling ${label}, ${shape}, 16 connections, ${amount ? `${int(amount)} contacts` : `${config.duration} s`}`,
       )
-      const { profile, result } = await profileIsolate(inspectorPort, USER_ISOLATE, () =>
-        runClosedLoop({
-          target: name,
-          url: target.url,
-          shape,
-          connections: 16,
-          seconds: config.duration,
-          amount,
-          maxSeconds: amount ? config.firstVisitMax : undefined,
-          next,
-          ledger,
-          label: `profile ${shape}`,
-        }),
+      const { profile, result } = await profileIsolate(
+        inspectorPort,
+        `${USER_ISOLATE}${name}`,
+        () =>
+          runClosedLoop({
+            target: name,
+            url: target.url,
+            shape,
+            connections: 16,
+            seconds: config.duration,
+            amount,
+            maxSeconds: amount ? config.firstVisitMax : undefined,
+            next,
+            ledger,
+            label: `profile ${shape}`,
+          }),
       )
       const file = `bench/results/${name}-${shape}.cpuprofile`
       writeFileSync(file, JSON.stringify(profile))
