@@ -523,6 +523,8 @@ function AuditLog() {
     })
   }, [key])
   const verification = audit.verification
+  // Until the effect above asks for the new filters, the rows on screen are the old filters'.
+  const showing = JSON.stringify(audit.filters.value) === key
 
   return (
     <div class="stack">
@@ -607,7 +609,7 @@ function AuditLog() {
           Clear
         </button>
       </form>
-      <div class="audit-results" aria-busy={audit.entries.loading.value}>
+      <div class="audit-results" aria-busy={audit.entries.loading.value || !showing}>
         <Async
           req={audit.entries}
           retry={() => audit.show(filters)}
