@@ -6,7 +6,7 @@ import {
   type Touch,
 } from '../edge/domain/attribution'
 import { matchConversion } from '../edge/domain/conversions'
-import { campaignKey, touchOf, type LastActivity } from '../edge/domain/touches'
+import { campaignKey, onSite, touchOf, type LastActivity } from '../edge/domain/touches'
 import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
 import { SITE_EVENTS } from './contact-counters'
@@ -71,7 +71,7 @@ export class ContactTouches {
       },
       last,
     )
-    if (event.enrichment.channel !== undefined && (!last || at >= last.at)) {
+    if (onSite(event.enrichment) && (!last || at >= last.at)) {
       this.lastAt = at
       // Written only when it changes: once per session, not once per event.
       if (sessionId) this.setMeta('last_session', sessionId)

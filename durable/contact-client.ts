@@ -1,14 +1,17 @@
 import type { Env } from '../edge/env'
 import { ApiError } from '../edge/errors'
-import { released } from './rpc'
 import type { ContactDO } from './contact-do'
+import { releasing } from './rpc'
 
 /** The ContactDO's RPC surface with its declared types (RPC stubs widen `unknown` fields). */
 export type ContactClient = Omit<ContactDO, 'alarm'>
 
-/** The ContactDO of a canonical contact key (see edge/domain/identity.ts). */
+/**
+ * The ContactDO of a canonical contact key (see edge/domain/identity.ts); its calls resolve to
+ * plain data, released at once (see rpc.ts).
+ */
 export function contactStub(env: Pick<Env, 'CONTACTS'>, key: string): ContactClient {
-  return env.CONTACTS.get(env.CONTACTS.idFromName(key)) as unknown as ContactClient
+  return releasing(env.CONTACTS.get(env.CONTACTS.idFromName(key))) as unknown as ContactClient
 }
 
 /** A merge chain is one or two hops; more would be a loop. */
@@ -24,7 +27,7 @@ export async function resolveContact(
 ): Promise<string | null> {
   let current = key
   for (let hop = 0; hop <= MAX_FORWARDS; hop++) {
-    const where = released(await contactStub(env, current).locate())
+    const where = await contactStub(env, current).locate()
     if (where.found) return current
     if (!where.mergedInto) return null
     current = where.mergedInto

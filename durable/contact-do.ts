@@ -6,7 +6,7 @@ import {
   type ConsentState,
 } from '../edge/domain/consent'
 import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
-import type { LastActivity } from '../edge/domain/touches'
+import { onSite, type LastActivity } from '../edge/domain/touches'
 import type { Env } from '../edge/env'
 import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
@@ -18,7 +18,6 @@ import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
-import { released } from './rpc'
 import {
   FULL_SCHEMA,
   migrateContactStorage,
@@ -637,7 +636,7 @@ export class ContactDO extends DurableObject<Env> {
   private async absorb(key: string, anonymousId: string): Promise<void> {
     const fromKey = anonymousKey(anonymousId)
     const source = contactStub(this.env, fromKey)
-    const result = released(await source.handOver(key))
+    const result = await source.handOver(key)
     const now = Date.now()
     if (!result.merged) {
       // An erased identifier is not linked again, not even as a conflict.
@@ -733,7 +732,7 @@ export class ContactDO extends DurableObject<Env> {
     if (event.userId) this.linkIdentity('userId', event.userId, at)
     if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
     if (event.enrichment.bot) return inserted.seq
-    this.counters.add(counterName(event), at, event.enrichment.channel !== undefined)
+    this.counters.add(counterName(event), at, onSite(event.enrichment))
     if (event.type === 'identify' && event.traits) {
       for (const [name, value] of Object.entries(event.traits)) {
         this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)

@@ -39,8 +39,16 @@ export function campaignKey(campaign: Record<string, string> | undefined): strin
   return parts.length > 0 ? parts.join('/') : undefined
 }
 
+/**
+ * The event happened on the site (a page, so a channel), rather than being sent by a server:
+ * only such events start or extend a visit.
+ */
+export function onSite<T extends { channel?: string }>(event: T): event is T & { channel: string } {
+  return event.channel !== undefined
+}
+
 export function touchOf(event: TouchCandidate, last: LastActivity | null): NewTouch | null {
-  if (event.channel === undefined) return null
+  if (!onSite(event)) return null
   const newSession =
     !last ||
     event.at - last.at > SESSION_GAP_MS ||

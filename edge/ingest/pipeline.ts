@@ -1,5 +1,4 @@
 import { contactStub } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import { attributionConfig } from '../attribution/config'
 import { Memo } from '../cache/memo'
 import type { Env } from '../env'
@@ -66,9 +65,7 @@ export async function ingestMessages(
   })
   try {
     await Promise.all(
-      [...byContact].map(async ([key, events]) =>
-        released(await contactStub(env, key).ingest(key, events, options)),
-      ),
+      [...byContact].map(([key, events]) => contactStub(env, key).ingest(key, events, options)),
     )
   } catch (error) {
     console.error('contact storage failed', error)

@@ -2,7 +2,6 @@ import { sql, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { eq } from 'drizzle-orm'
 import { contactStub } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import type { ErasureReport } from '../../durable/contact-do'
 import { randomToken } from '../access/secrets'
 import { prepare } from '../db/raw'
@@ -95,7 +94,7 @@ async function erase(env: Env, identifier: Identifier, erasureId: string): Promi
     const key = queue.shift()!
     if (seen.has(key)) continue
     seen.add(key)
-    const report: ErasureReport = released(await contactStub(env, key).erase())
+    const report: ErasureReport = await contactStub(env, key).erase()
     for (const [table, count] of Object.entries(report.removed))
       removed[table] = (removed[table] ?? 0) + count
     dataKeys += report.removed.data_keys ?? 0

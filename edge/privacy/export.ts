@@ -1,7 +1,6 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { asc, eq } from 'drizzle-orm'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import { subjectHash } from '../audit/log'
 import { auditLog } from '../db/schema'
 import type { Env } from '../env'
@@ -19,7 +18,7 @@ export async function exportPrefix(contactKey: string): Promise<string> {
  */
 export async function exportContact(env: Env, contactId: string) {
   const key = await existingContact(env, contactId)
-  const data = released(await contactStub(env, key).exportAll())
+  const data = await contactStub(env, key).exportAll()
   if (!data) throw new ApiError(404, 'not_found', `No contact ${contactId}`)
   const subjects = new Set([contactId, key, ...data.profile.anonymousIds.map((id) => `anon:${id}`)])
   const audit = []

@@ -1,6 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
 import type { Env } from '../env'
 import { authErrors, json, notFound } from './common'
@@ -81,7 +80,7 @@ export function consentRoutes() {
     }),
     async (c) => {
       const key = await existingContact(c.env, c.req.valid('param').id)
-      const view = released(await contactStub(c.env, key).consent())
+      const view = await contactStub(c.env, key).consent()
       return c.json({ current: view.current, ledger: view.ledger }, 200)
     },
   )
@@ -101,9 +100,7 @@ export function consentRoutes() {
     async (c) => {
       const key = c.req.valid('param').id
       const input = c.req.valid('json')
-      const view = released(
-        await contactStub(c.env, key).recordConsent(key, { ...input, identity: key }),
-      )
+      const view = await contactStub(c.env, key).recordConsent(key, { ...input, identity: key })
       c.set('auditDetail', { purposes: input.purposes, method: input.method })
       return c.json({ current: view.current, ledger: view.ledger }, 200)
     },

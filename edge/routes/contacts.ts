@@ -2,7 +2,6 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, desc, eq, like, lt, or, sql } from 'drizzle-orm'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import type { ContactProfile } from '../../durable/contact-do'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
@@ -215,7 +214,7 @@ export function contactRoutes() {
     async (c) => {
       const key = await existingContact(c.env, c.req.valid('param').id)
       const { limit, cursor } = c.req.valid('query')
-      const page = released(await contactStub(c.env, key).timeline({ limit, cursor }))
+      const page = await contactStub(c.env, key).timeline({ limit, cursor })
       return c.json({ items: page.items, cursor: page.cursor }, 200)
     },
   )
@@ -223,7 +222,7 @@ export function contactRoutes() {
 }
 
 async function readProfile(env: Env, id: string): Promise<ContactProfile> {
-  const result = released(await contactStub(env, await existingContact(env, id)).profile())
+  const result = await contactStub(env, await existingContact(env, id)).profile()
   if (!result.found) throw new ApiError(404, 'not_found', `No contact ${id}`)
   return result.profile
 }

@@ -2,7 +2,6 @@ import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { contactStub } from '../../durable/contact-client'
-import { released } from '../../durable/rpc'
 import { sha256Hex } from '../access/secrets'
 import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
 import { canonicalKey, usableId } from '../domain/identity'
@@ -141,7 +140,7 @@ async function handleConsent(c: Context<IngestEnv>) {
   // The user agent is evidence of where the decision was made, whoever relayed it.
   const userAgent = c.req.header('User-Agent')
   const purposes = client.gpc ? { ...input.purposes, advertising: false } : input.purposes
-  const record = {
+  const result = await contactStub(c.env, key).recordConsent(key, {
     purposes,
     policyVersion: input.policyVersion,
     source: input.source,
@@ -149,8 +148,7 @@ async function handleConsent(c: Context<IngestEnv>) {
     identity: userId ?? anonymousId,
     ipHash: client.ip ? await hashClientIp(c.env, client.ip) : null,
     userAgentHash: userAgent ? await sha256Hex(userAgent) : null,
-  }
-  const result = released(await contactStub(c.env, key).recordConsent(key, record))
+  })
   return c.json({ success: true as const, consent: result.current }, 200)
 }
 
