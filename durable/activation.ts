@@ -6,7 +6,7 @@ import { ALL_EVENTS, SITE_EVENTS } from './contact-counters'
  * event, and each distinct statement costs a fresh object far more than the rows it reads, so
  * the small tables every ingest consults (meta, identities, traits, the all-events counter,
  * the time of the last on-site event, the newest own data key, how many consent and outbox rows
- * exist) come back together.
+ * exist, the newest event's seq) come back together.
  */
 export interface ActivationState {
   meta: [string, string][]
@@ -18,6 +18,8 @@ export interface ActivationState {
   ownDataKey: { keyId: string; raw: string } | null
   consentRows: number
   outboxRows: number
+  /** Seq of the newest stored event, 0 for none (see outbox.ts for why it matters). */
+  lastSeq: number
 }
 
 // Scalar subqueries rather than a UNION: Durable Objects' SQLite caps compound SELECTs.
@@ -30,7 +32,8 @@ const QUERY = `SELECT
   (SELECT json_array(key_id, raw) FROM data_keys WHERE origin = 'own'
     ORDER BY created_at DESC LIMIT 1) AS own_key,
   (SELECT COUNT(*) FROM consent_ledger) AS consent_rows,
-  (SELECT COUNT(*) FROM outbox) AS outbox_rows`
+  (SELECT COUNT(*) FROM outbox) AS outbox_rows,
+  (SELECT MAX(seq) FROM events) AS last_seq`
 
 type Row = {
   meta: string
@@ -41,6 +44,7 @@ type Row = {
   own_key: string | null
   consent_rows: number
   outbox_rows: number
+  last_seq: number | null
 }
 
 /** Null when the object's schema is not complete yet (a new or pointer-only object). */
@@ -67,5 +71,6 @@ export function readActivationState(sql: SqlStorage): ActivationState | null {
     ownDataKey: ownKey ? { keyId: ownKey[0], raw: ownKey[1] } : null,
     consentRows: row.consent_rows,
     outboxRows: row.outbox_rows,
+    lastSeq: row.last_seq ?? 0,
   }
 }

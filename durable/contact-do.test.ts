@@ -1,5 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { readArchive } from '../edge/queue/archive'
 import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
 
 let writeKey: string
@@ -337,5 +338,73 @@ describe('a contact woken from storage', () => {
           state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n === 0,
       ),
     )
+  })
+
+  it('sends again, after a stop, the events whose send it had not recorded, and archives each once', async () => {
+    const user = uid('user')
+    await batch({ type: 'track', userId: user, event: 'First', timestamp: at(0) })
+    await eventually(
+      async () =>
+        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 1,
+    )
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    const [firstId] = await runInDurableObject(object, (_instance, state) =>
+      state.storage.sql
+        .exec<{ id: string }>('SELECT id FROM events')
+        .toArray()
+        .map((row) => row.id),
+    )
+    const missed = uid('missed')
+    // As if the object had stopped after one commit before its send (Missed) and after another
+    // before a later commit wrote that its send went through (First).
+    await runInDurableObject(object, (_instance, state) => {
+      const event = {
+        id: missed,
+        messageId: missed,
+        type: 'track',
+        event: 'Missed',
+        context: {},
+        timestamp: at(1),
+        receivedAt: at(1),
+        sourceId: 'src_test',
+        enrichment: { device: 'other', bot: false, landing: false },
+      }
+      state.storage.sql.exec(
+        `INSERT INTO events (id, message_id, type, name, timestamp, received_at, body)
+         VALUES (?, ?, 'track', 'Missed', ?, ?, ?)`,
+        missed,
+        missed,
+        Date.parse(at(1)),
+        Date.parse(at(1)),
+        JSON.stringify(event),
+      )
+      state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'shipped_seq'")
+    })
+    await evictDurableObject(object)
+    await batch({ type: 'track', userId: user, event: 'Second', timestamp: at(2) })
+    await eventually(
+      async () =>
+        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
+    )
+    expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE id = ?', missed)).toBe(1)
+    // First reached the queue twice; the archive holds it once.
+    const listed = await env.ARCHIVE.list({ prefix: 'archive/dt=' })
+    const archived = (
+      await Promise.all(listed.objects.map((object) => readArchive(env.ARCHIVE, object.key)))
+    ).flat()
+    expect(archived.filter((record) => record.id === firstId)).toHaveLength(1)
+    expect(archived.filter((record) => record.id === missed)).toHaveLength(1)
+    // The send of the three went through and is recorded: nothing is sent again.
+    await evictDurableObject(object)
+    const unsent = await runInDurableObject(object, (_instance, state) => {
+      const mark = state.storage.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'shipped_seq'")
+        .one().value
+      const last = state.storage.sql
+        .exec<{ seq: number }>('SELECT MAX(seq) AS seq FROM events')
+        .one().seq
+      return last - Number(mark)
+    })
+    expect(unsent).toBe(0)
   })
 })

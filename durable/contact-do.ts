@@ -10,7 +10,12 @@ import { onSite, type LastActivity } from '../edge/domain/touches'
 import type { Env } from '../edge/env'
 import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
-import { WITHHELD_CONTACT, type ContactSnapshot, type QueuedMessage } from '../edge/queue/messages'
+import {
+  WITHHELD_CONTACT,
+  type ContactSnapshot,
+  type EventMessage,
+  type QueuedMessage,
+} from '../edge/queue/messages'
 import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { ContactTouches, type TouchRow } from './contact-attribution'
@@ -19,13 +24,14 @@ import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
 import {
+  CONTACT_TABLES,
   FULL_SCHEMA,
   migrateContactStorage,
   SCHEMA_VERSION_KEY,
   schemaVersion,
 } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
-import { Outbox } from './outbox'
+import { Outbox, type Resend } from './outbox'
 
 export interface IngestOptions {
   consentMode: ConsentMode
@@ -130,6 +136,7 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   ownDataKey: null,
   consentRows: 0,
   outboxRows: 0,
+  lastSeq: 0,
 }
 
 const EMPTY_HAND_OVER: HandOver = {
@@ -183,16 +190,17 @@ export class ContactDO extends DurableObject<Env> {
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
   private schema: number
-  /** An earlier instance left messages in the outbox: the next send starts with them. */
-  private leftovers = false
-  private flushing = false
-  private flushAgain = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
     this.metaValues = new ContactMeta(this.sql, () => this.schema > 0)
-    this.outbox = new Outbox(this.sql, () => ({ events: env.EVENTS, conversions: env.CONVERSIONS }))
+    this.outbox = new Outbox(
+      this.sql,
+      this.metaValues,
+      () => ({ events: env.EVENTS, conversions: env.CONVERSIONS }),
+      (after, upTo) => this.resendEvents(after, upTo),
+    )
     this.counters = new ContactCounters(this.sql)
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql, this.metaValues)
@@ -220,7 +228,7 @@ export class ContactDO extends DurableObject<Env> {
     this.touchesOf.prime(state.siteLastAt)
     this.ownDataKey = state.ownDataKey
     if (state.consentRows === 0) this.ledger.primeEmpty()
-    this.leftovers = state.outboxRows > 0
+    this.outbox.inherit({ rows: state.outboxRows, lastSeq: state.lastSeq })
   }
 
   /**
@@ -257,7 +265,7 @@ export class ContactDO extends DurableObject<Env> {
       events.map(async (incoming) => {
         const event: StoredEvent = { id: crypto.randomUUID(), ...incoming }
         const body = JSON.stringify(event)
-        return { event, body, sealed: await sealText(sealing.key, body) }
+        return { event, body, message: await eventMessage(key, event, body, sealing) }
       }),
     )
 
@@ -275,7 +283,7 @@ export class ContactDO extends DurableObject<Env> {
         })
       }
       let lastSeq = 0
-      for (const { event, body, sealed } of prepared) {
+      for (const { event, body, message } of prepared) {
         const seq = this.storeEvent(event, body)
         if (seq === null) continue
         lastSeq = seq
@@ -284,22 +292,9 @@ export class ContactDO extends DurableObject<Env> {
           for (const message of this.touchesOf.observe(key, event, options.attribution))
             this.enqueue(message)
         }
-        this.enqueue({
-          kind: 'event',
-          contactKey: key,
-          event,
-          archive: {
-            id: event.id,
-            type: event.type,
-            receivedAt: event.receivedAt,
-            timestamp: event.timestamp,
-            sourceId: event.sourceId,
-            keyId: sealing.id,
-            ...sealed,
-          },
-        })
+        this.outbox.addFromEvents(message, seq)
       }
-      if (stored > 0) this.enqueue(this.snapshot(key, lastSeq))
+      if (stored > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
     })
     if (stored > 0 || gpc) this.shipOutbox()
     return { ...result, stored, duplicates: events.length - stored }
@@ -445,13 +440,18 @@ export class ContactDO extends DurableObject<Env> {
   async completeHandOver(into: string): Promise<void> {
     // A pointer-only object (see handOver) has nothing to drop.
     if (this.schema < FULL_SCHEMA || this.meta('merged_into') !== into) return
+    // What was not sent yet still belongs in D1 and the archive: it stays, in the outbox table.
+    const unsent = await this.resendEvents(this.outbox.mark())
     this.transaction(() => {
-      // The outbox stays: what it has not shipped yet still belongs in D1 and the archive.
+      for (const message of unsent?.messages ?? []) {
+        if (message.kind === 'event') this.enqueue(message)
+      }
       for (const table of ERASED_TABLES) {
         if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
       }
     })
     this.forgetCopies()
+    this.shipOutbox()
   }
 
   /** Whether this object holds a contact, or where its contact moved. */
@@ -576,22 +576,25 @@ export class ContactDO extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.ensureSchema()
-    this.leftovers = false
     try {
-      await this.outbox.sendStored()
+      await this.outbox.send({ everything: true })
     } finally {
       const now = Date.now()
       if (Number(this.meta('prune_due_at') ?? 0) <= now) await this.pruneExpiredEvents(now)
-      const left = this.outbox.size()
       const prune = this.meta('prune_due_at')
-      const next = left > 0 ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
+      const next = this.outbox.unsent() ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
       if (next !== undefined) await this.ctx.storage.setAlarm(next)
     }
   }
 
   private async pruneExpiredEvents(now: number) {
     const retention = await readRetention(this.env.DB)
-    this.sql.exec('DELETE FROM events WHERE timestamp < ?', now - retention.rawEventsDays * DAY_MS)
+    // Events not known sent stay until they are: the outbox makes their messages from them.
+    this.sql.exec(
+      'DELETE FROM events WHERE timestamp < ? AND seq <= ?',
+      now - retention.rawEventsDays * DAY_MS,
+      this.outbox.mark(),
+    )
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
     if (left > 0) this.setMeta('prune_due_at', String(now + DAY_MS))
     else this.metaValues.delete('prune_due_at')
@@ -652,7 +655,12 @@ export class ContactDO extends DurableObject<Env> {
     }
     const { state } = result
     this.transaction(() => {
-      for (const row of state.events) this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
+      const seqs = state.events.flatMap((row) => {
+        const seq = this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
+        return seq === null ? [] : [seq]
+      })
+      // They were sent under the anonymous key; the merge message moves them in D1.
+      if (seqs.length > 0) this.outbox.alreadySent(seqs[0]!, seqs[seqs.length - 1]!)
       for (const trait of state.traits) {
         this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
       }
@@ -899,31 +907,41 @@ export class ContactDO extends DurableObject<Env> {
   /** Ships the outbox without holding up the caller; a failed send arms the alarm to retry. */
   private shipOutbox() {
     this.ctx.waitUntil(
-      this.flushOutbox()
+      this.outbox
+        .send()
         .catch(() => this.armAlarmBy(Date.now() + OUTBOX_RETRY_MS))
         .catch(() => undefined),
     )
   }
 
-  private async flushOutbox(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true
-      return
-    }
-    this.flushing = true
-    try {
-      do {
-        this.flushAgain = false
-        if (this.leftovers) {
-          this.leftovers = false
-          await this.outbox.sendStored()
-        } else {
-          await this.outbox.sendPending()
-        }
-      } while (this.flushAgain)
-    } finally {
-      this.flushing = false
-    }
+  /**
+   * The messages of the stored events after `after` (up to `upTo`) and the contact's snapshot,
+   * made again (see outbox.ts). The rows are read before the first await, so that events stored
+   * meanwhile stay with the transactions that stored them.
+   */
+  private resendEvents(after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Resend | null> {
+    const rows = this.sql
+      .exec<{ seq: number; body: string }>(
+        'SELECT seq, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
+        after,
+        upTo,
+      )
+      .toArray()
+    const key = this.meta('key')
+    if (rows.length === 0 || !key) return Promise.resolve(null)
+    const through = rows[rows.length - 1]!.seq
+    const snapshot = this.snapshot(key, through)
+    return this.dataKey().then(async (sealing) => ({
+      messages: [
+        ...(await Promise.all(
+          rows.map((row) =>
+            eventMessage(key, JSON.parse(row.body) as StoredEvent, row.body, sealing),
+          ),
+        )),
+        snapshot,
+      ],
+      through,
+    }))
   }
 
   private async dataKey(): Promise<{ id: string; key: CryptoKey }> {
@@ -965,15 +983,13 @@ export class ContactDO extends DurableObject<Env> {
         this.metaValues.stage()
         const result = work()
         this.counters.flush()
-        this.metaValues.commit()
         this.outbox.commit()
+        this.metaValues.commit()
         return result
       })
     } catch (error) {
       this.metaValues.forget()
-      // Rows committed earlier may not be sent yet; the next send reads them from the table.
       this.outbox.forget()
-      this.leftovers = true
       this.forgetCopies()
       throw error
     }
@@ -992,13 +1008,44 @@ export class ContactDO extends DurableObject<Env> {
 
   private ensureSchema() {
     if (this.schema >= FULL_SCHEMA) return
-    this.schema = migrateContactStorage(this.sql, this.schema)
-    // The contact's tables were just created, so their copies start empty without a read.
-    this.primeCopies(NEW_CONTACT)
+    const from = this.schema
+    this.schema = migrateContactStorage(this.sql, from)
+    if (from < CONTACT_TABLES) {
+      this.metaValues.forget()
+      // The contact's tables were just created, so their copies start empty without a read.
+      this.primeCopies(NEW_CONTACT)
+    } else {
+      // An upgrade of a stored contact: its meta values changed under the copies.
+      this.metaValues.forget()
+      this.outbox.forget()
+    }
   }
 
   private setMeta(key: string, value: string) {
     this.metaValues.set(key, value)
+  }
+}
+
+/** An event as the queue carries it: to D1 in clear, to the archive sealed with the data key. */
+async function eventMessage(
+  contactKey: string,
+  event: StoredEvent,
+  body: string,
+  sealing: { id: string; key: CryptoKey },
+): Promise<EventMessage> {
+  return {
+    kind: 'event',
+    contactKey,
+    event,
+    archive: {
+      id: event.id,
+      type: event.type,
+      receivedAt: event.receivedAt,
+      timestamp: event.timestamp,
+      sourceId: event.sourceId,
+      keyId: sealing.id,
+      ...(await sealText(sealing.key, body)),
+    },
   }
 }
 

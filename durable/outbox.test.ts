@@ -1,8 +1,14 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import type { ConversionMessage, MergeMessage, QueuedMessage } from '../edge/queue/messages'
+import type {
+  ContactSnapshot,
+  ConversionMessage,
+  MergeMessage,
+  QueuedMessage,
+} from '../edge/queue/messages'
+import { ContactMeta } from './contact-meta'
 import { migrateContactStorage } from './contact-schema'
-import { Outbox } from './outbox'
+import { Outbox, SHIPPED_SEQ_KEY, type Resend } from './outbox'
 
 /**
  * The outbox against a real Durable Object's SQLite. The queues are fakes: a queue that refuses
@@ -30,12 +36,77 @@ function merge(n: number, padding = ''): MergeMessage {
 
 const conversion = { kind: 'conversion', id: 'c1' } as ConversionMessage
 
-/** Runs `test` with the outbox table of a fresh ContactDO's storage. */
-async function withStorage(test: (sql: SqlStorage) => Promise<void>) {
+/** Stands for the messages of the stored event `seq` (the outbox only carries them). */
+function fromEvent(seq: number): ContactSnapshot {
+  return {
+    kind: 'contact',
+    key: 'user',
+    version: seq,
+    anonymousIds: [],
+    traits: {},
+    firstSeen: '2026-11-24T00:00:00Z',
+    lastSeen: '2026-11-24T00:00:00Z',
+    eventCount: seq,
+  }
+}
+
+/**
+ * Runs `test` on a fresh ContactDO's storage with its tables. `storeEvents(n)` adds n rows to
+ * the events table; the outbox's resend makes `fromEvent(seq)` for each row past the mark.
+ */
+async function withStorage(
+  test: (tools: {
+    sql: SqlStorage
+    outbox: (queues: { events: Queue<string>; conversions?: Queue<string> }) => Outbox
+    storeEvents: (n: number) => number[]
+    storedMark: () => number | undefined
+  }) => Promise<void>,
+) {
   const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
   await runInDurableObject(stub, async (_instance, state) => {
-    migrateContactStorage(state.storage.sql, 0)
-    await test(state.storage.sql)
+    const sql = state.storage.sql
+    migrateContactStorage(sql, 0)
+    const resend = async (after: number, upTo = Infinity): Promise<Resend | null> => {
+      const seqs = sql
+        .exec<{ seq: number }>('SELECT seq FROM events WHERE seq > ? ORDER BY seq', after)
+        .toArray()
+        .filter((row) => row.seq <= upTo)
+        .map((row) => row.seq)
+      return seqs.length === 0
+        ? null
+        : { messages: seqs.map(fromEvent), through: seqs[seqs.length - 1]! }
+    }
+    const storeEvents = (n: number) =>
+      Array.from(
+        { length: n },
+        () =>
+          sql
+            .exec<{ seq: number }>(
+              `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
+               VALUES (?, ?, 'track', 0, 0, '{}') RETURNING seq`,
+              crypto.randomUUID(),
+              crypto.randomUUID(),
+            )
+            .one().seq,
+      )
+    const storedMark = () => {
+      const row = sql
+        .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', SHIPPED_SEQ_KEY)
+        .toArray()[0]
+      return row ? Number(row.value) : undefined
+    }
+    await test({
+      sql,
+      outbox: (queues) =>
+        new Outbox(
+          sql,
+          new ContactMeta(sql, () => true),
+          () => ({ events: queues.events, conversions: queues.conversions ?? queues.events }),
+          resend,
+        ),
+      storeEvents,
+      storedMark,
+    })
   })
 }
 
@@ -43,60 +114,125 @@ const rows = (sql: SqlStorage) =>
   sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n
 
 describe('outbox', () => {
-  it("writes a transaction's messages as one row and one bundle per queue, conversions to their own, deletes the row once sent", async () => {
-    await withStorage(async (sql) => {
+  it("writes a transaction's messages that exist nowhere else as one row, one bundle per queue, conversions to their own, and deletes the row once sent", async () => {
+    await withStorage(async ({ sql, outbox }) => {
       const events = fakeQueue()
       const conversions = fakeQueue()
-      const outbox = new Outbox(sql, () => ({
-        events: events.queue,
-        conversions: conversions.queue,
-      }))
-      outbox.add(merge(1))
-      outbox.add(conversion)
-      outbox.add(merge(2))
-      outbox.commit()
+      const box = outbox({ events: events.queue, conversions: conversions.queue })
+      box.add(merge(1))
+      box.add(conversion)
+      box.add(merge(2))
+      box.commit()
       expect(rows(sql)).toBe(1)
-      await outbox.sendPending()
+      await box.send()
       expect(events.batches).toEqual([[[merge(1), merge(2)]]])
       expect(conversions.batches).toEqual([[[conversion]]])
       expect(rows(sql)).toBe(0)
     })
   })
 
+  it("writes no row for stored events' messages: a confirmed send moves the mark, which the next transaction writes", async () => {
+    await withStorage(async ({ sql, outbox, storeEvents, storedMark }) => {
+      const queue = fakeQueue()
+      const box = outbox({ events: queue.queue })
+      const [first, second] = storeEvents(2)
+      box.addFromEvents(fromEvent(first!), first!)
+      box.addFromEvents(fromEvent(second!), second!)
+      box.add(merge(1))
+      box.commit()
+      await box.send()
+      expect(queue.sent()).toEqual([merge(1), fromEvent(first!), fromEvent(second!)])
+      expect(rows(sql)).toBe(0)
+      expect(box.mark()).toBe(second)
+      // Written with the next commit, not by a write of its own after the send.
+      expect(storedMark()).toBe(0)
+      const [third] = storeEvents(1)
+      box.addFromEvents(fromEvent(third!), third!)
+      box.commit()
+      expect(storedMark()).toBe(second)
+    })
+  })
+
+  it('sends again, from the table, the events an earlier instance left past the written mark, with its own in one sendBatch', async () => {
+    await withStorage(async ({ outbox, storeEvents, storedMark }) => {
+      const queue = fakeQueue()
+      const first = outbox({ events: queue.queue })
+      const seqs = storeEvents(3)
+      for (const seq of seqs) first.addFromEvents(fromEvent(seq), seq)
+      first.commit()
+      await first.send()
+      // The instance stopped before another commit wrote the mark.
+      expect(storedMark()).toBe(0)
+
+      const again = fakeQueue()
+      const next = outbox({ events: again.queue })
+      expect(next.unsent()).toBe(true)
+      next.inherit({ rows: 0, lastSeq: seqs[2]! })
+      const [own] = storeEvents(1)
+      next.addFromEvents(fromEvent(own!), own!)
+      next.commit()
+      await next.send()
+      expect(again.batches).toHaveLength(1)
+      expect(again.sent()).toEqual([...seqs, own!].map(fromEvent))
+      // Written at once: an object storing one event per wake-up would otherwise resend it all.
+      expect(storedMark()).toBe(own)
+      expect(next.unsent()).toBe(false)
+    })
+  })
+
+  it('never moves the mark past an event whose send failed, even when a later send succeeds', async () => {
+    await withStorage(async ({ outbox, storeEvents, storedMark }) => {
+      const queue = fakeQueue({ failOnCall: 1 })
+      const box = outbox({ events: queue.queue })
+      const [lost, later] = storeEvents(2)
+      box.addFromEvents(fromEvent(lost!), lost!)
+      box.commit()
+      await expect(box.send()).rejects.toThrow('queue unavailable')
+      box.addFromEvents(fromEvent(later!), later!)
+      box.commit()
+      await box.send()
+      expect(queue.sent()).toEqual([fromEvent(lost!), fromEvent(later!)])
+      expect(storedMark()).toBe(later)
+    })
+  })
+
   it('keeps a row whose send failed, and a later instance sends it from the table', async () => {
-    await withStorage(async (sql) => {
+    await withStorage(async ({ sql, outbox }) => {
       const failing = fakeQueue({ failOnCall: 1 })
-      const first = new Outbox(sql, () => ({ events: failing.queue, conversions: failing.queue }))
+      const first = outbox({ events: failing.queue })
       first.add(merge(1))
       first.commit()
-      await expect(first.sendPending()).rejects.toThrow('queue unavailable')
+      await expect(first.send()).rejects.toThrow('queue unavailable')
       expect(rows(sql)).toBe(1)
 
       const working = fakeQueue()
-      const next = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
-      await next.sendStored()
+      const next = outbox({ events: working.queue })
+      expect(next.unsent()).toBe(true)
+      next.inherit({ rows: 1, lastSeq: 0 })
+      await next.send()
       expect(working.sent()).toEqual([merge(1)])
       expect(rows(sql)).toBe(0)
     })
   })
 
   it('splits a row over queue message and sendBatch limits and deletes it only once its last part is sent', async () => {
-    await withStorage(async (sql) => {
+    await withStorage(async ({ sql, outbox }) => {
       // 35 KB messages: three to a bundle (under 128 KB per queue message), two bundles to a
       // sendBatch (under 256 KB per call).
       const messages = Array.from({ length: 13 }, (_, n) => merge(n, 'x'.repeat(35 * 1024)))
       const failing = fakeQueue({ failOnCall: 2 })
-      const outbox = new Outbox(sql, () => ({ events: failing.queue, conversions: failing.queue }))
-      for (const message of messages) outbox.add(message)
-      outbox.commit()
-      await expect(outbox.sendPending()).rejects.toThrow('queue unavailable')
+      const box = outbox({ events: failing.queue })
+      for (const message of messages) box.add(message)
+      box.commit()
+      await expect(box.send()).rejects.toThrow('queue unavailable')
       // The first part went out, the row stays for the rest.
       expect(failing.batches.map((batch) => batch.map((bundle) => bundle.length))).toEqual([[3, 3]])
       expect(rows(sql)).toBe(1)
 
       const working = fakeQueue()
-      const retry = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
-      await retry.sendStored()
+      const retry = outbox({ events: working.queue })
+      retry.inherit({ rows: 1, lastSeq: 0 })
+      await retry.send()
       // At least once: the whole row again, in order, never part of it lost.
       expect(working.batches.map((batch) => batch.map((bundle) => bundle.length))).toEqual([
         [3, 3],
@@ -107,14 +243,37 @@ describe('outbox', () => {
       expect(rows(sql)).toBe(0)
 
       // Many small transactions: 100 queue messages per sendBatch.
-      const many = new Outbox(sql, () => ({ events: working.queue, conversions: working.queue }))
+      const many = outbox({ events: working.queue })
       for (let n = 0; n < 150; n++) {
         many.add(merge(n))
         many.commit()
       }
-      await many.sendPending()
+      await many.send()
       expect(working.batches.slice(-2).map((batch) => batch.length)).toEqual([100, 50])
       expect(rows(sql)).toBe(0)
+    })
+  })
+})
+
+describe('contact storage upgrade', () => {
+  it('counts the events of a contact stored before the mark existed as sent (they went through the outbox table)', async () => {
+    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql
+      migrateContactStorage(sql, 0, 2)
+      for (let n = 0; n < 3; n++) {
+        sql.exec(
+          `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
+           VALUES (?, ?, 'track', 0, 0, '{}')`,
+          `e${n}`,
+          `m${n}`,
+        )
+      }
+      migrateContactStorage(sql, 2)
+      const mark = sql
+        .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', SHIPPED_SEQ_KEY)
+        .one().value
+      expect(Number(mark)).toBe(3)
     })
   })
 })

@@ -7,6 +7,7 @@ import { identifierHash, identifierOfKey } from '../privacy/identifiers'
 import { runErasure } from '../privacy/erasure'
 import {
   WITHHELD_CONTACT,
+  type ArchiveRecord,
   type ConsentMessage,
   type ContactSnapshot,
   type ConversionMessage,
@@ -103,6 +104,8 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
       !(m.kind === 'contact' && suppressed.has(m.key)),
   )
   const events = live.filter((m): m is EventMessage => m.kind === 'event')
+  // Before D1, so that an event D1 holds was archived by the delivery that stored it.
+  await archiveNewEvents(env, events)
   const merges = live.filter((m): m is MergeMessage => m.kind === 'merge')
   const consents = latestConsents(live)
   const snapshots = latestSnapshots(live)
@@ -120,8 +123,24 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
     ...chunkJson(live.filter(isKind('conversion')).flatMap(creditRows)).map(insertCredits),
   ]
   await runInTransaction(env.DB, statements)
-  const archive = events.flatMap((m) => (m.archive ? [m.archive] : []))
-  if (archive.length > 0) await writeArchive(env.ARCHIVE, archive)
+}
+
+/**
+ * Archives the events D1 does not hold yet, each once. An event arrives twice when a ContactDO
+ * sends it again (it could not tell whether its first send went through, see durable/outbox.ts):
+ * the archive object of the first delivery already has it.
+ */
+async function archiveNewEvents(env: Env, events: EventMessage[]) {
+  const records = new Map<string, ArchiveRecord>()
+  for (const { archive } of events) if (archive) records.set(archive.id, archive)
+  if (records.size === 0) return
+  const stored = await env.DB.prepare(
+    'SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))',
+  )
+    .bind(JSON.stringify([...records.keys()]))
+    .all<{ id: string }>()
+  for (const { id } of stored.results) records.delete(id)
+  if (records.size > 0) await writeArchive(env.ARCHIVE, [...records.values()])
 }
 
 /**
