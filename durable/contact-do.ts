@@ -357,7 +357,7 @@ export class ContactDO extends DurableObject<Env> {
     this.metaValues.forget()
     this.outbox.forget()
     this.forgetCopies()
-    this.schema = migrateContactStorage(this.sql, 0)
+    this.schema = migrateContactStorage(this.ctx.storage, 0)
     this.setMeta('erased_at', new Date().toISOString())
     return report
   }
@@ -399,7 +399,7 @@ export class ContactDO extends DurableObject<Env> {
     }
     if (this.schema < FULL_SCHEMA) {
       // Nothing was ever stored here: leave only the forward pointer.
-      this.schema = migrateContactStorage(this.sql, this.schema, 1)
+      this.schema = migrateContactStorage(this.ctx.storage, this.schema, 1)
       this.setMeta('merged_into', into)
       return { merged: true, state: EMPTY_HAND_OVER }
     }
@@ -1009,7 +1009,7 @@ export class ContactDO extends DurableObject<Env> {
   private ensureSchema() {
     if (this.schema >= FULL_SCHEMA) return
     const from = this.schema
-    this.schema = migrateContactStorage(this.sql, from)
+    this.schema = migrateContactStorage(this.ctx.storage, from)
     if (from < CONTACT_TABLES) {
       this.metaValues.forget()
       // The contact's tables were just created, so their copies start empty without a read.

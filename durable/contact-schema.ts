@@ -103,10 +103,26 @@ export function schemaVersion(sql: SqlStorage): number {
   return row ? Number(row.value) : 1
 }
 
-/** Applies the migrations after `from` up to `to`; returns the new version. */
-export function migrateContactStorage(sql: SqlStorage, from: number, to = FULL_SCHEMA): number {
+/**
+ * Applies the migrations after `from` up to `to` in one transaction; returns the new version.
+ * All or nothing: a statement that fails part-way (workerd's SQLite runs out of memory under
+ * load) must not leave tables behind without the version that says they exist, or every later
+ * attempt fails on "table already exists".
+ */
+export function migrateContactStorage(
+  storage: DurableObjectStorage,
+  from: number,
+  to = FULL_SCHEMA,
+  migrations = CONTACT_MIGRATIONS,
+): number {
   if (from >= to) return from
-  for (let i = from; i < to; i++) sql.exec(CONTACT_MIGRATIONS[i]!)
-  sql.exec('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', SCHEMA_VERSION_KEY, String(to))
+  storage.transactionSync(() => {
+    for (let i = from; i < to; i++) storage.sql.exec(migrations[i]!)
+    storage.sql.exec(
+      'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
+      SCHEMA_VERSION_KEY,
+      String(to),
+    )
+  })
   return to
 }

@@ -65,7 +65,7 @@ async function withStorage(
   const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
   await runInDurableObject(stub, async (_instance, state) => {
     const sql = state.storage.sql
-    migrateContactStorage(sql, 0)
+    migrateContactStorage(state.storage, 0)
     const resend = async (after: number, upTo = Infinity): Promise<Resend | null> => {
       const seqs = sql
         .exec<{ seq: number }>('SELECT seq FROM events WHERE seq > ? ORDER BY seq', after)
@@ -251,29 +251,6 @@ describe('outbox', () => {
       await many.send()
       expect(working.batches.slice(-2).map((batch) => batch.length)).toEqual([100, 50])
       expect(rows(sql)).toBe(0)
-    })
-  })
-})
-
-describe('contact storage upgrade', () => {
-  it('counts the events of a contact stored before the mark existed as sent (they went through the outbox table)', async () => {
-    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
-    await runInDurableObject(stub, async (_instance, state) => {
-      const sql = state.storage.sql
-      migrateContactStorage(sql, 0, 2)
-      for (let n = 0; n < 3; n++) {
-        sql.exec(
-          `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
-           VALUES (?, ?, 'track', 0, 0, '{}')`,
-          `e${n}`,
-          `m${n}`,
-        )
-      }
-      migrateContactStorage(sql, 2)
-      const mark = sql
-        .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', SHIPPED_SEQ_KEY)
-        .one().value
-      expect(Number(mark)).toBe(3)
     })
   })
 })
