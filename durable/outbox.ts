@@ -197,27 +197,26 @@ export class Outbox {
     const rows = this.sql
       .exec<{ seq: number; body: string }>('SELECT seq, body FROM outbox ORDER BY seq')
       .toArray()
-    const resent = this.resend(this.mark())
+    const remade = this.resent()
     const entries = rows.flatMap((row) => {
       const messages = JSON.parse(row.body) as QueuedMessage[]
       const ids = { transaction: ++this.transactions, row: row.seq }
       return entriesOf(ids, messages, messages.map(queueText))
     })
-    const events = await resent
-    if (events) {
-      const ids = { transaction: ++this.transactions, through: events.through }
-      entries.push(...entriesOf(ids, events.messages, events.messages.map(queueText)))
-    }
+    entries.push(...(await remade))
     while (entries.length > 0) await this.sendNext(entries)
     this.writeMark()
   }
 
-  /** The entries of the events an earlier instance stored past the mark, up to `upTo`. */
-  private async resent(upTo: number): Promise<Entry[]> {
-    const resent = await this.resend(this.mark(), upTo)
-    if (!resent) return []
-    const ids = { transaction: ++this.transactions, through: resent.through }
-    return entriesOf(ids, resent.messages, resent.messages.map(queueText))
+  /**
+   * The entries of the stored events past the mark (up to `upTo`), made again. The events table
+   * is read before this returns, so that what is committed meanwhile stays in `pending`.
+   */
+  private async resent(upTo?: number): Promise<Entry[]> {
+    const events = await this.resend(this.mark(), upTo)
+    if (!events) return []
+    const ids = { transaction: ++this.transactions, through: events.through }
+    return entriesOf(ids, events.messages, events.messages.map(queueText))
   }
 
   private writeMark() {
