@@ -407,4 +407,40 @@ describe('a contact woken from storage', () => {
     })
     expect(unsent).toBe(0)
   })
+
+  it('hands over the history of an anonymous contact stored before the outbox mark existed', async () => {
+    const anon = uid('anon')
+    const user = uid('user')
+    await batch(
+      { type: 'page', anonymousId: anon, name: 'Before', timestamp: at(0) },
+      { type: 'track', anonymousId: anon, event: 'Stored', timestamp: at(1) },
+    )
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(`anon:${anon}`))
+    await eventually(
+      async () =>
+        (await d1Count(
+          'SELECT COUNT(*) AS n FROM events WHERE contact_key = ?',
+          `anon:${anon}`,
+        )) === 2,
+    )
+    // As an object written by the previous schema (version 2) looks: no mark.
+    await runInDurableObject(object, (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM meta WHERE key = 'shipped_seq'")
+      state.storage.sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    })
+    await evictDurableObject(object)
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: anon, timestamp: at(2) })
+    expect((await events(user)).map((e) => e.event ?? e.name ?? e.type)).toEqual([
+      'identify',
+      'Stored',
+      'Before',
+    ])
+    await eventually(
+      async () =>
+        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
+    )
+    expect(
+      await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', `anon:${anon}`),
+    ).toBe(0)
+  })
 })

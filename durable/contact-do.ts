@@ -397,12 +397,13 @@ export class ContactDO extends DurableObject<Env> {
     if (current && current !== into) {
       return { merged: false, reason: `already merged into another identified contact` }
     }
-    if (this.schema < FULL_SCHEMA) {
+    if (this.schema < CONTACT_TABLES) {
       // Nothing was ever stored here: leave only the forward pointer.
       this.schema = migrateContactStorage(this.ctx.storage, this.schema, 1)
       this.setMeta('merged_into', into)
       return { merged: true, state: EMPTY_HAND_OVER }
     }
+    this.ensureSchema()
     const state: HandOver = {
       events: this.sql
         .exec<{ id: string; body: string }>('SELECT id, body FROM events ORDER BY seq')
@@ -439,7 +440,8 @@ export class ContactDO extends DurableObject<Env> {
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
   async completeHandOver(into: string): Promise<void> {
     // A pointer-only object (see handOver) has nothing to drop.
-    if (this.schema < FULL_SCHEMA || this.meta('merged_into') !== into) return
+    if (this.schema < CONTACT_TABLES || this.meta('merged_into') !== into) return
+    this.ensureSchema()
     // What was not sent yet still belongs in D1 and the archive: it stays, in the outbox table.
     const unsent = await this.resendEvents(this.outbox.mark())
     this.transaction(() => {
