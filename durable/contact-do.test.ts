@@ -1,7 +1,15 @@
 import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { readArchive } from '../edge/queue/archive'
-import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
+import type { StoredEvent } from '../edge/ingest/stored-event'
+import {
+  api,
+  archiveRecords,
+  createSource,
+  d1Count,
+  eventually,
+  send,
+  uid,
+} from '../test/support/api'
 
 let writeKey: string
 
@@ -18,6 +26,26 @@ async function events(id: string) {
   const response = await api(`/api/contacts/${encodeURIComponent(id)}/events?limit=1000`)
   expect(response.status).toBe(200)
   return ((await response.json()) as { items: Record<string, any>[] }).items
+}
+
+/** A stored track event, as a ContactDO keeps it, with `id` as its messageId too. */
+function trackEvent(id: string, name: string, timestamp: string): StoredEvent {
+  return {
+    id,
+    messageId: id,
+    type: 'track',
+    event: name,
+    context: {},
+    timestamp,
+    receivedAt: timestamp,
+    sourceId: 'src_test',
+    enrichment: { device: 'other', bot: false, landing: false },
+  }
+}
+
+/** Events D1 holds for a contact. */
+function eventsInD1(contactKey: string) {
+  return d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', contactKey)
 }
 
 function batch(...messages: Record<string, unknown>[]) {
@@ -305,31 +333,14 @@ describe('a contact woken from storage', () => {
     await batch({ type: 'track', userId: user, event: 'First', timestamp: at(0) })
     const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
     const left = uid('left')
-    const stray = {
-      kind: 'event',
-      contactKey: user,
-      event: {
-        id: left,
-        messageId: left,
-        type: 'track',
-        event: 'Left behind',
-        context: {},
-        timestamp: at(1),
-        receivedAt: at(1),
-        sourceId: 'src_test',
-        enrichment: { device: 'other', bot: false, landing: false },
-      },
-    }
+    const stray = { kind: 'event', contactKey: user, event: trackEvent(left, 'Left behind', at(1)) }
     // As if the object had stopped between its commit and the send.
     await runInDurableObject(object, (_instance, state) => {
       state.storage.sql.exec('INSERT INTO outbox (body) VALUES (?)', JSON.stringify([stray]))
     })
     await evictDurableObject(object)
     await batch({ type: 'track', userId: user, event: 'Second', timestamp: at(2) })
-    await eventually(
-      async () =>
-        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
-    )
+    await eventually(async () => (await eventsInD1(user)) === 3)
     expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE id = ?', left)).toBe(1)
     await eventually(async () =>
       runInDurableObject(
@@ -343,10 +354,7 @@ describe('a contact woken from storage', () => {
   it('sends again, after a stop, the events whose send it had not recorded, and archives each once', async () => {
     const user = uid('user')
     await batch({ type: 'track', userId: user, event: 'First', timestamp: at(0) })
-    await eventually(
-      async () =>
-        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 1,
-    )
+    await eventually(async () => (await eventsInD1(user)) === 1)
     const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
     const [firstId] = await runInDurableObject(object, (_instance, state) =>
       state.storage.sql
@@ -358,17 +366,6 @@ describe('a contact woken from storage', () => {
     // As if the object had stopped after one commit before its send (Missed) and after another
     // before a later commit wrote that its send went through (First).
     await runInDurableObject(object, (_instance, state) => {
-      const event = {
-        id: missed,
-        messageId: missed,
-        type: 'track',
-        event: 'Missed',
-        context: {},
-        timestamp: at(1),
-        receivedAt: at(1),
-        sourceId: 'src_test',
-        enrichment: { device: 'other', bot: false, landing: false },
-      }
       state.storage.sql.exec(
         `INSERT INTO events (id, message_id, type, name, timestamp, received_at, body)
          VALUES (?, ?, 'track', 'Missed', ?, ?, ?)`,
@@ -376,22 +373,16 @@ describe('a contact woken from storage', () => {
         missed,
         Date.parse(at(1)),
         Date.parse(at(1)),
-        JSON.stringify(event),
+        JSON.stringify(trackEvent(missed, 'Missed', at(1))),
       )
       state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'shipped_seq'")
     })
     await evictDurableObject(object)
     await batch({ type: 'track', userId: user, event: 'Second', timestamp: at(2) })
-    await eventually(
-      async () =>
-        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
-    )
+    await eventually(async () => (await eventsInD1(user)) === 3)
     expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE id = ?', missed)).toBe(1)
     // First reached the queue twice; the archive holds it once.
-    const listed = await env.ARCHIVE.list({ prefix: 'archive/dt=' })
-    const archived = (
-      await Promise.all(listed.objects.map((object) => readArchive(env.ARCHIVE, object.key)))
-    ).flat()
+    const archived = await archiveRecords()
     expect(archived.filter((record) => record.id === firstId)).toHaveLength(1)
     expect(archived.filter((record) => record.id === missed)).toHaveLength(1)
     // The send of the three went through and is recorded: nothing is sent again.
@@ -416,13 +407,7 @@ describe('a contact woken from storage', () => {
       { type: 'track', anonymousId: anon, event: 'Stored', timestamp: at(1) },
     )
     const object = env.CONTACTS.get(env.CONTACTS.idFromName(`anon:${anon}`))
-    await eventually(
-      async () =>
-        (await d1Count(
-          'SELECT COUNT(*) AS n FROM events WHERE contact_key = ?',
-          `anon:${anon}`,
-        )) === 2,
-    )
+    await eventually(async () => (await eventsInD1(`anon:${anon}`)) === 2)
     // As an object written by the previous schema (version 2) looks: no mark.
     await runInDurableObject(object, (_instance, state) => {
       state.storage.sql.exec("DELETE FROM meta WHERE key = 'shipped_seq'")
@@ -435,12 +420,7 @@ describe('a contact woken from storage', () => {
       'Stored',
       'Before',
     ])
-    await eventually(
-      async () =>
-        (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 3,
-    )
-    expect(
-      await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', `anon:${anon}`),
-    ).toBe(0)
+    await eventually(async () => (await eventsInD1(user)) === 3)
+    expect(await eventsInD1(`anon:${anon}`)).toBe(0)
   })
 })

@@ -2,8 +2,15 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from 'vitest'
 import { contactStub } from '../../durable/contact-client'
 import { importDataKey, openText } from '../../durable/data-key'
-import { readArchive } from '../queue/archive'
-import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
+import {
+  api,
+  archiveRecords,
+  createSource,
+  d1Count,
+  eventually,
+  send,
+  uid,
+} from '../../test/support/api'
 
 interface Erasure {
   id: string
@@ -37,11 +44,6 @@ async function dumpD1(): Promise<string> {
     )
   }
   return parts.join('\n')
-}
-
-async function archiveRecords() {
-  const listed = await env.ARCHIVE.list({ prefix: 'archive/' })
-  return (await Promise.all(listed.objects.map((o) => readArchive(env.ARCHIVE, o.key)))).flat()
 }
 
 describe('erasure', () => {

@@ -1,4 +1,5 @@
 import { env, SELF } from 'cloudflare:test'
+import { readArchive } from '../../edge/queue/archive'
 
 export const ADMIN_KEY = 'test-admin-key'
 export const BASE = 'https://cairn.test'
@@ -77,4 +78,10 @@ let counter = 0
 export function uid(prefix = 'u') {
   counter++
   return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+/** Every record in every archive object of the bucket. */
+export async function archiveRecords() {
+  const listed = await env.ARCHIVE.list({ prefix: 'archive/' })
+  return (await Promise.all(listed.objects.map((o) => readArchive(env.ARCHIVE, o.key)))).flat()
 }
