@@ -12,6 +12,7 @@ export const D1_READER_SCRIPT = `${OUT_DIR}/workers/d1-reader.js`
 export const CEILING_SCRIPTS = {
   bare: `${OUT_DIR}/workers/bare.js`,
   'do-write': `${OUT_DIR}/workers/do-write.js`,
+  'do-queue': `${OUT_DIR}/workers/do-queue.js`,
 } as const
 
 export interface BundleSize {

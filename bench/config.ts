@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** The targets one run measures: Cairn and the two ceilings it is compared with. */
-export const TARGETS = ['bare', 'do-write', 'cairn'] as const
+export const TARGETS = ['bare', 'do-write', 'do-queue', 'cairn'] as const
 export type TargetName = (typeof TARGETS)[number]
 
 export const SHAPES = ['single', 'batch'] as const
@@ -67,7 +67,7 @@ const USAGE = `npm run bench [-- options]
   --batch-size=20         mean events per batch request           (env BENCH_BATCH_SIZE)
   --contacts=N            distinct contacts in the workload       (env BENCH_CONTACTS, default 10000)
   --active=1000           returning visitors in a session at once (env BENCH_ACTIVE)
-  --targets=bare,do-write,cairn                                   (env BENCH_TARGETS)
+  --targets=bare,do-write,do-queue,cairn                          (env BENCH_TARGETS)
   --port=N                port of the server under test           (env BENCH_PORT, default: a free one)
   --drain-timeout=SEC     wait for the queue to drain into D1     (env BENCH_DRAIN_TIMEOUT, default 120)
   --in-memory             keep runtime state in memory instead of on disk

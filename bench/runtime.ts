@@ -155,6 +155,18 @@ function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
       },
     ]
   }
+  if (name === 'do-queue') {
+    return [
+      {
+        ...worker,
+        name,
+        scriptPath: CEILING_SCRIPTS['do-queue'],
+        durableObjects: { STORE: { className: 'ShippingEventStore', useSQLite: true } },
+        queueProducers: { SHIP: { queueName: 'ship' } },
+        queueConsumers: { ship: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+      },
+    ]
+  }
   const bindings = cairnBindings()
   const d1Databases = bindings.d1Databases as Record<string, string>
   return [

@@ -33,13 +33,15 @@ interface TargetOutcome {
 const LABELS: Record<TargetName, string> = {
   bare: 'bare 204',
   'do-write': 'DO-write',
+  'do-queue': 'DO-write + queue',
   cairn: 'Cairn',
 }
 
 /**
- * Ingestion throughput and latency of Cairn against two ceilings on the same runtime and load:
- * a bare Worker (the runtime's own limit) and a Worker that only writes each event into a
- * per-contact SQLite Durable Object (the least any per-contact store can cost).
+ * Ingestion throughput and latency of Cairn against ceilings on the same runtime and load: a
+ * bare Worker (the runtime's own limit), a Worker that only writes each event into a per-contact
+ * SQLite Durable Object (the least any per-contact store can cost), and that same Worker with the
+ * object's Queue send after each write (the least Cairn's data path can cost here).
  */
 export const ingestSection: Section = {
   name: 'ingest',
@@ -298,6 +300,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
         const bare = find('bare', shape, 'closed', connections)
         const doWrite = find('do-write', shape, 'closed', connections)
         const doWriteSingle = find('do-write', 'single', 'closed', connections)
+        const doQueue = find('do-queue', shape, 'closed', connections)
         if (!cairn) continue
         const entry = {
           shape,
@@ -306,6 +309,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           cairnEventsPerSec: cairn.eventsPerSec,
           ofBare: bare ? cairn.requestsPerSec / bare.requestsPerSec : null,
           ofDoWrite: doWrite ? cairn.eventsPerSec / doWrite.eventsPerSec : null,
+          ofDoQueue: doQueue ? cairn.eventsPerSec / doQueue.eventsPerSec : null,
+          doQueueOfDoWrite: doQueue && doWrite ? doQueue.eventsPerSec / doWrite.eventsPerSec : null,
           eventsOfDoWriteSingle: doWriteSingle
             ? cairn.eventsPerSec / doWriteSingle.eventsPerSec
             : null,
@@ -316,6 +321,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           `${connections}`,
           bare ? pct(entry.ofBare!) : '-',
           doWrite ? pct(entry.ofDoWrite!) : '-',
+          doQueue ? pct(entry.ofDoQueue!) : '-',
+          entry.doQueueOfDoWrite === null ? '-' : pct(entry.doQueueOfDoWrite),
           shape === 'batch' && doWriteSingle ? `${entry.eventsOfDoWriteSingle!.toFixed(2)}x` : '',
         ])
         if (shape !== 'batch' && doWrite) {
@@ -341,6 +348,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           'conns',
           'req/s of bare',
           'events/s of DO-write',
+          'of DO-write + queue',
+          'DO-write + queue of DO-write',
           'batch events/s vs DO-write single',
         ],
         ratioRows,

@@ -5,7 +5,7 @@ import { DurableObject } from 'cloudflare:workers'
  * events to its SQLite-backed Durable Object with one RPC (as Cairn does), and the object does
  * one INSERT per event. No auth, validation, enrichment, dedupe, identity or queue.
  */
-interface Env {
+export interface Env {
   STORE: DurableObjectNamespace<EventStore>
 }
 
@@ -31,20 +31,21 @@ export class EventStore extends DurableObject<Env> {
   }
 }
 
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const body = (await request.json()) as Message & { batch?: Message[] }
-    const messages = Array.isArray(body.batch) ? body.batch : [body]
-    const byContact = new Map<string, string[]>()
-    for (const message of messages) {
-      const key = message.userId ?? `anon:${message.anonymousId}`
-      const list = byContact.get(key)
-      if (list) list.push(JSON.stringify(message))
-      else byContact.set(key, [JSON.stringify(message)])
-    }
-    await Promise.all(
-      [...byContact].map(([key, events]) => env.STORE.get(env.STORE.idFromName(key)).store(events)),
-    )
-    return Response.json({ success: true, accepted: messages.length, rejected: [] })
-  },
-} satisfies ExportedHandler<Env>
+/** Routes each contact's events to its object, one RPC per contact, as Cairn does. */
+export async function handleEvents(request: Request, env: Env): Promise<Response> {
+  const body = (await request.json()) as Message & { batch?: Message[] }
+  const messages = Array.isArray(body.batch) ? body.batch : [body]
+  const byContact = new Map<string, string[]>()
+  for (const message of messages) {
+    const key = message.userId ?? `anon:${message.anonymousId}`
+    const list = byContact.get(key)
+    if (list) list.push(JSON.stringify(message))
+    else byContact.set(key, [JSON.stringify(message)])
+  }
+  await Promise.all(
+    [...byContact].map(([key, events]) => env.STORE.get(env.STORE.idFromName(key)).store(events)),
+  )
+  return Response.json({ success: true, accepted: messages.length, rejected: [] })
+}
+
+export default { fetch: handleEvents } satisfies ExportedHandler<Env>
