@@ -3,6 +3,12 @@ import { parseArgs } from 'node:util'
 /** The targets one run measures: Cairn and the two ceilings it is compared with. */
 export const TARGETS = ['bare', 'do-write', 'do-queue', 'cairn'] as const
 export type TargetName = (typeof TARGETS)[number]
+export const TARGET_LABELS: Record<TargetName, string> = {
+  bare: 'bare 204',
+  'do-write': 'DO-write',
+  'do-queue': 'DO-write + queue',
+  cairn: 'Cairn',
+}
 
 export const SHAPES = ['single', 'batch'] as const
 export type Shape = (typeof SHAPES)[number]

@@ -1,5 +1,5 @@
 import { buildCeilings } from '../build.ts'
-import type { BenchConfig, Shape, TargetName } from '../config.ts'
+import { TARGET_LABELS, type BenchConfig, type Shape, type TargetName } from '../config.ts'
 import { waitForDrain, type DrainResult } from '../drain.ts'
 import { runClosedLoop } from '../load/closed-loop.ts'
 import { quietBefore } from '../api.ts'
@@ -28,13 +28,6 @@ interface TargetOutcome {
   loss?: DrainResult
   runtimeOutput: RuntimeOutput
   error?: string
-}
-
-const LABELS: Record<TargetName, string> = {
-  bare: 'bare 204',
-  'do-write': 'DO-write',
-  'do-queue': 'DO-write + queue',
-  cairn: 'Cairn',
 }
 
 /**
@@ -234,7 +227,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
 
   const rows = outcomes.flatMap((o) =>
     o.runs.map((r) => [
-      LABELS[o.target],
+      TARGET_LABELS[o.target],
       r.shape,
       r.mode === 'open'
         ? `open ${r.rate}/s`
@@ -280,7 +273,9 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
   ]
   for (const o of outcomes) {
     if (o.error)
-      summary.push(`${LABELS[o.target]} FAILED: ${o.error.split('\n').slice(0, 3).join(' | ')}`)
+      summary.push(
+        `${TARGET_LABELS[o.target]} FAILED: ${o.error.split('\n').slice(0, 3).join(' | ')}`,
+      )
   }
 
   const checks: Check[] = []
@@ -404,7 +399,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
     for (const o of printed) {
       const kinds = Object.entries(o.runtimeOutput.kinds).sort((a, b) => b[1] - a[1])
       summary.push(
-        `  ${LABELS[o.target]}:`,
+        `  ${TARGET_LABELS[o.target]}:`,
         ...kinds.slice(0, 6).map(([kind, n]) => `    ${String(n).padStart(6)}  ${kind}`),
       )
     }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { buildCeilings, CAIRN_SCRIPT, CEILING_SCRIPTS } from '../build.ts'
-import type { BenchConfig, Shape } from '../config.ts'
+import { TARGET_LABELS, type BenchConfig, type Shape, type TargetName } from '../config.ts'
 import type { RunShape } from '../load/run-result.ts'
 import type { BenchRequest } from '../workload.ts'
 import { runClosedLoop } from '../load/closed-loop.ts'
@@ -19,7 +19,7 @@ const PROFILE_CONTACTS = 2000
 const USER_ISOLATE = 'core:user:'
 
 /**
- * `--profile`: where the CPU goes under load. Runs the DO-write ceiling, then Cairn, with the
+ * `--profile`: where the CPU goes under load. Runs the DO ceilings, then Cairn, with the
  * inspector open (which costs some speed, so these runs are not part of the throughput figures),
  * profiles the worker isolate during first visits and each returning shape, and prints CPU per
  * event, self time by package/file and the inclusive time of Cairn's own functions. Raw profiles
@@ -31,8 +31,8 @@ export const profileSection: Section = {
     await buildCeilings()
     const lines: string[] = []
     const data: Record<string, unknown> = {}
-    // The DO-write ceiling first: its CPU per event is the yardstick for Cairn's.
-    for (const name of ['do-write', 'cairn'] as const) {
+    // The ceilings first: their CPU per event is the yardstick for Cairn's.
+    for (const name of ['do-write', 'do-queue', 'cairn'] as const) {
       if (!config.targets.includes(name)) continue
       const profiled = await profileTarget(name, config)
       lines.push(...profiled.lines)
@@ -42,7 +42,7 @@ export const profileSection: Section = {
   },
 }
 
-async function profileTarget(name: 'do-write' | 'cairn', config: BenchConfig) {
+async function profileTarget(name: Exclude<TargetName, 'bare'>, config: BenchConfig) {
   const inspectorPort = await freePort()
   const target = await startTarget(name, {
     port: config.port,
@@ -51,7 +51,7 @@ async function profileTarget(name: 'do-write' | 'cairn', config: BenchConfig) {
   })
   const writeKey = 'writeKey' in target ? (target as CairnTarget).writeKey : 'wk_ceiling'
   const script = name === 'cairn' ? CAIRN_SCRIPT : CEILING_SCRIPTS[name]
-  const label = name === 'cairn' ? 'Cairn' : 'the DO-write ceiling'
+  const label = TARGET_LABELS[name]
   const summaries: Record<
     string,
     ProfileSummary & { requestsPerSec: number; eventsPerSec: number }
