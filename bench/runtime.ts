@@ -145,23 +145,18 @@ export function freePort(): Promise<number> {
 function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
   const worker = { modules: true, compatibilityDate: COMPATIBILITY_DATE }
   if (name === 'bare') return [{ ...worker, name, scriptPath: CEILING_SCRIPTS.bare }]
-  if (name === 'do-write') {
-    return [
-      {
-        ...worker,
-        name,
-        scriptPath: CEILING_SCRIPTS['do-write'],
-        durableObjects: { STORE: { className: 'EventStore', useSQLite: true } },
-      },
-    ]
-  }
+  /** The DO ceilings differ only in the object's class and, for do-queue, its Queue. */
+  const storeCeiling = (target: 'do-write' | 'do-queue', className: string) => ({
+    ...worker,
+    name: target,
+    scriptPath: CEILING_SCRIPTS[target],
+    durableObjects: { STORE: { className, useSQLite: true } },
+  })
+  if (name === 'do-write') return [storeCeiling(name, 'EventStore')]
   if (name === 'do-queue') {
     return [
       {
-        ...worker,
-        name,
-        scriptPath: CEILING_SCRIPTS['do-queue'],
-        durableObjects: { STORE: { className: 'ShippingEventStore', useSQLite: true } },
+        ...storeCeiling(name, 'ShippingEventStore'),
         queueProducers: { SHIP: { queueName: 'ship' } },
         queueConsumers: { ship: { maxBatchSize: 100, maxBatchTimeout: 1 } },
       },

@@ -1012,15 +1012,12 @@ export class ContactDO extends DurableObject<Env> {
     if (this.schema >= FULL_SCHEMA) return
     const from = this.schema
     this.schema = migrateContactStorage(this.ctx.storage, from)
-    if (from < CONTACT_TABLES) {
-      this.metaValues.forget()
-      // The contact's tables were just created, so their copies start empty without a read.
-      this.primeCopies(NEW_CONTACT)
-    } else {
-      // An upgrade of a stored contact: its meta values changed under the copies.
-      this.metaValues.forget()
-      this.outbox.forget()
-    }
+    // The migrations wrote meta values (the version, the outbox mark) under the copy.
+    this.metaValues.forget()
+    // The contact's tables were just created, so their copies start empty without a read.
+    if (from < CONTACT_TABLES) this.primeCopies(NEW_CONTACT)
+    // An upgrade of a stored contact: the outbox reads its mark again.
+    else this.outbox.forget()
   }
 
   private setMeta(key: string, value: string) {
