@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util'
+import { OUT_DIR } from './build.ts'
+
+/** On this machine's disk, like `wrangler dev`'s `.wrangler/state`. */
+const DEFAULT_STATE_DIR = `${OUT_DIR}/state`
 
 /** The targets one run measures: Cairn and the two ceilings it is compared with. */
 export const TARGETS = ['bare', 'do-write', 'do-queue', 'cairn'] as const
@@ -48,8 +52,11 @@ export interface BenchConfig {
   port: number
   /** Seconds to wait for the queue to drain into D1 before declaring loss. */
   drainTimeout: number
-  /** Keep Durable Object, D1 and R2 state on disk (as `wrangler dev` does) instead of memory. */
-  persist: boolean
+  /**
+   * Where workerd keeps Durable Object, D1 and R2 state (as `wrangler dev` does); null: in
+   * memory, which miniflare backs with files under the system's temporary folder.
+   */
+  stateDir: string | null
   seed: number
   /** Before each measured run, wait up to this long for other processes to go quiet. */
   quietWait: number
@@ -76,7 +83,11 @@ const USAGE = `npm run bench [-- options]
   --targets=bare,do-write,do-queue,cairn                          (env BENCH_TARGETS)
   --port=N                port of the server under test           (env BENCH_PORT, default: a free one)
   --drain-timeout=SEC     wait for the queue to drain into D1     (env BENCH_DRAIN_TIMEOUT, default 120)
-  --in-memory             keep runtime state in memory instead of on disk
+  --state-dir=DIR         folder for the runtime's state (Durable Objects, D1, R2); on tmpfs
+                          (/dev/shm/...) storage costs no disk I/O: README "Benchmarks"
+                                                                  (env BENCH_STATE_DIR, default bench/.out/state)
+  --in-memory             miniflare's non-persistent state (files under the system's temporary
+                          folder, removed at exit) instead of a state folder
   --seed=N                workload seed                           (env BENCH_SEED, default 1)
   --first-visit-max=SEC   cap on the first-visit run              (env BENCH_FIRST_VISIT_MAX, default 240)
   --quiet-wait=SEC        before each run, wait up to SEC for workerd and other processes to go idle
@@ -104,6 +115,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
       targets: { type: 'string' },
       port: { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'state-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       seed: { type: 'string' },
       'max-minutes': { type: 'string' },
@@ -167,7 +179,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
       120,
       'drain-timeout',
     ),
-    persist: !(values['in-memory'] || env.BENCH_IN_MEMORY === '1'),
+    stateDir:
+      values['in-memory'] || env.BENCH_IN_MEMORY === '1'
+        ? null
+        : (pick(values['state-dir'], 'BENCH_STATE_DIR') ?? DEFAULT_STATE_DIR),
     seed: integer(pick(values.seed, 'BENCH_SEED') ?? '1', 'seed', 0, 2 ** 31),
     firstVisitMax: seconds(
       pick(values['first-visit-max'], 'BENCH_FIRST_VISIT_MAX'),

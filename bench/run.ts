@@ -33,7 +33,7 @@ startWatchdog(config.maxMinutes)
 progress(
   'bench',
   `${config.quick ? 'quick run' : 'full run'}: node ${env.node}, miniflare ${env.miniflare} ` +
-    `(workerd ${env.workerd}), ${env.cpus} CPUs, state ${config.persist ? 'on disk' : 'in memory'}`,
+    `(workerd ${env.workerd}), ${env.cpus} CPUs, state ${config.stateDir ?? 'in memory'}`,
 )
 
 const results: Record<string, unknown> = { environment: env, config }

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
 import { unstable_readConfig } from 'wrangler'
-import { buildD1Reader, CAIRN_SCRIPT, CEILING_SCRIPTS, D1_READER_SCRIPT, OUT_DIR } from './build.ts'
+import { buildD1Reader, CAIRN_SCRIPT, CEILING_SCRIPTS, D1_READER_SCRIPT } from './build.ts'
 import { D1_READER_PATH, httpD1, type BenchDb } from './d1-client.ts'
 import type { TargetName } from './config.ts'
 import { withTimeout } from './progress.ts'
@@ -60,19 +60,18 @@ export const COMPATIBILITY_DATE =
     ? supportedCompatibilityDate
     : WANTED_COMPATIBILITY_DATE
 
-const STATE_DIR = `${OUT_DIR}/state`
 /** Where to append workerd's output as printed (see bench/README.md), if anywhere. */
 const RUNTIME_LOG = process.env.BENCH_RUNTIME_LOG
 const START_TIMEOUT_MS = 60_000
 
 export async function startTarget(
   name: TargetName,
-  options: { port: number; persist: boolean; inspectorPort?: number },
+  options: { port: number; stateDir: string | null; inspectorPort?: number },
 ): Promise<Target | CairnTarget> {
   const runtimeOutput: RuntimeOutput = { lines: 0, tail: [], kinds: {} }
-  const persistDir = `${STATE_DIR}/${name}`
-  rmSync(persistDir, { recursive: true, force: true })
-  const persist = (kind: string) => (options.persist ? `${persistDir}/${kind}` : false)
+  const persistDir = options.stateDir && `${options.stateDir}/${name}`
+  if (persistDir) rmSync(persistDir, { recursive: true, force: true })
+  const persist = (kind: string) => (persistDir ? `${persistDir}/${kind}` : false)
   const shared = {
     host: '127.0.0.1',
     port: options.port || (await freePort()),

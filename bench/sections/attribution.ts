@@ -117,7 +117,7 @@ async function measureRealtime(plan: Plan, config: BenchConfig): Promise<Realtim
   progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
   const target = (await startTarget('cairn', {
     port: config.port,
-    persist: config.persist,
+    stateDir: config.stateDir,
   })) as CairnTarget
   try {
     return await realtimeOn(target, plan, config)

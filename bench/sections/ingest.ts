@@ -58,7 +58,7 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
   progress(name, `starting under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
   let target: Target | CairnTarget
   try {
-    target = await startTarget(name, { port: config.port, persist: config.persist })
+    target = await startTarget(name, { port: config.port, stateDir: config.stateDir })
   } catch (error) {
     outcome.error = (error as Error).message
     progress(name, `failed to start: ${outcome.error}`)

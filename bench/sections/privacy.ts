@@ -91,7 +91,7 @@ export const privacySection: Section = {
     progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
     const target = (await startTarget('cairn', {
       port: config.port,
-      persist: config.persist,
+      stateDir: config.stateDir,
     })) as CairnTarget
     try {
       const erasure = await measureErasure(target, plan, config)

@@ -46,7 +46,7 @@ async function profileTarget(name: Exclude<TargetName, 'bare'>, config: BenchCon
   const inspectorPort = await freePort()
   const target = await startTarget(name, {
     port: config.port,
-    persist: config.persist,
+    stateDir: config.stateDir,
     inspectorPort,
   })
   const writeKey = 'writeKey' in target ? (target as CairnTarget).writeKey : 'wk_ceiling'
