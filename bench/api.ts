@@ -3,7 +3,8 @@ import type { BenchConfig } from './config.ts'
 import { cpuSnapshot, cpuUsage, waitForQuiet, type CpuUsage } from './load/cpu.ts'
 import { LatencyRecorder, type LatencySummary } from './load/latency.ts'
 import { progress } from './progress.ts'
-import type { CairnTarget } from './runtime.ts'
+import { int } from './report.ts'
+import type { CairnTarget, Target } from './runtime.ts'
 
 /** Small helpers for sections that drive Cairn's HTTP API one request at a time. */
 
@@ -99,6 +100,42 @@ export async function quietBefore(config: BenchConfig, phase: string): Promise<v
       `waiting for workerd and other processes to go idle (workerd ${cores(usage.runtime)}, others ${cores(usage.other)} cores busy, ${waited.toFixed(0)}/${config.quietWait} s)`,
     )
   })
+}
+
+/** At most this many objects may stay open (the audit sequencer, a straggler) when a run starts. */
+const SETTLED_OPEN_OBJECTS = 5
+const EVICTION_WAIT_SECONDS = 30
+
+/**
+ * Before a measured phase: wait (bounded) until workerd has evicted the Durable Objects that
+ * earlier runs left open. It evicts idle objects in sweeps of hundreds some seconds after their
+ * last request, each closing and checkpointing its SQLite files, while it already looks idle; a
+ * run that started before the sweep would pay for it (README "Benchmarks", "Eviction sweeps and
+ * the open-loop tail"). So every run starts with its contacts' objects asleep.
+ */
+export async function evictionsBefore(target: Target, phase: string): Promise<void> {
+  const started = performance.now()
+  let nextReport = 0
+  for (;;) {
+    const open = target.openObjects()
+    if (open === null || open <= SETTLED_OPEN_OBJECTS) return
+    const waited = (performance.now() - started) / 1000
+    if (waited >= EVICTION_WAIT_SECONDS) {
+      progress(
+        phase,
+        `starting with ${int(open)} Durable Objects still open after ${EVICTION_WAIT_SECONDS} s`,
+      )
+      return
+    }
+    if (waited >= nextReport) {
+      nextReport = waited + 5
+      progress(
+        phase,
+        `waiting for workerd to evict ${int(open)} open Durable Objects (${waited.toFixed(0)}/${EVICTION_WAIT_SECONDS} s)`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
 }
 
 /** Runs `work` and reports the CPU used meanwhile by workerd, this process and the rest. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
@@ -21,6 +21,8 @@ export interface Target {
   mf: Miniflare
   /** What workerd printed (console output of the workers, runtime warnings). */
   runtimeOutput: RuntimeOutput
+  /** Durable Objects workerd holds open now; null when the state is not in a known folder. */
+  openObjects(): number | null
   stop(): Promise<void>
 }
 
@@ -115,6 +117,7 @@ export async function startTarget(
     port: Number(url.port),
     mf,
     runtimeOutput,
+    openObjects: () => (persistDir ? openObjectsIn(`${persistDir}/do`) : null),
     stop,
   }
   if (name !== 'cairn') return target
@@ -126,6 +129,19 @@ export async function startTarget(
       `${(error as Error).message}\n--- workerd output ---\n${runtimeOutput.tail.join('\n')}`,
     )
   }
+}
+
+/**
+ * An open Durable Object's SQLite database has a `-shm` file beside it, which workerd deletes
+ * when it evicts the object (and creates again when it wakes).
+ */
+function openObjectsIn(dir: string): number {
+  if (!existsSync(dir)) return 0
+  let open = 0
+  for (const namespace of readdirSync(dir)) {
+    for (const file of readdirSync(`${dir}/${namespace}`)) if (file.endsWith('.sqlite-shm')) open++
+  }
+  return open
 }
 
 /** A port nothing listens on right now (other engineers' servers run on this machine too). */

@@ -91,9 +91,8 @@ const RUNTIME_IDLE_CORES = 0.05
 /**
  * Waits (bounded) until other processes use less than `threshold` cores and workerd itself is
  * idle, for two seconds in a row: other engineers' test runs share this machine, and a run
- * should not inherit the previous one's work (queue batches still being applied). Evictions are
- * not waited out: workerd sweeps idle Durable Objects later, when it already looks idle (bench
- * README). Returns the last reading.
+ * should not inherit the previous one's work (queue batches still being applied; evictions are
+ * waited for before this, see api.ts evictionsBefore). Returns the last reading.
  */
 export async function waitForQuiet(
   maxSeconds: number,
