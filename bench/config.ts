@@ -32,7 +32,7 @@ export interface BenchConfig {
   sections: SectionName[]
   /** Seconds of each closed-loop run (one per target, shape and connection count). */
   duration: number
-  /** Seconds of unmeasured load before the measured runs of each target. */
+  /** Seconds of unmeasured load before a target's runs, and before each closed loop. */
   warmup: number
   connections: number[]
   shapes: Shape[]
@@ -72,7 +72,8 @@ const USAGE = `npm run bench [-- options]
   --sections=bundle,ingest,profile,tracker,privacy,attribution
                           (env BENCH_SECTIONS, default bundle,ingest,tracker,privacy,attribution)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
-  --warmup=SEC            warm-up seconds per target              (env BENCH_WARMUP, default 3)
+  --warmup=SEC            warm-up seconds per target and before each closed loop
+                                                                  (env BENCH_WARMUP, default 3)
   --connections=16,64     closed-loop connection counts           (env BENCH_CONNECTIONS)
   --shapes=single,batch   load shapes                             (env BENCH_SHAPES)
   --rate=200              open-loop requests per second           (env BENCH_RATE)

@@ -175,19 +175,31 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
     }
     for (const shape of config.shapes) {
       for (const connections of config.connections) {
+        const closedLoop = (seconds: number, label?: string) => () =>
+          runClosedLoop({
+            target: name,
+            url: target.url,
+            shape,
+            connections,
+            seconds,
+            next: next(shape),
+            ledger,
+            label,
+          })
+        // Full load means the steady state, as for the open loop: not the first seconds, when
+        // every visitor in session wakes its object.
+        const warmUp =
+          config.warmup > 0
+            ? {
+                describe: `warm-up: the same load for ${config.warmup} s`,
+                run: closedLoop(config.warmup, `warm-up ${shape} c${connections}`),
+              }
+            : undefined
         await measure(
           `closed loop: ${shape}, ${connections} connections, ${config.duration} s`,
-          () =>
-            runClosedLoop({
-              target: name,
-              url: target.url,
-              shape,
-              connections,
-              seconds: config.duration,
-              next: next(shape),
-              ledger,
-            }),
+          closedLoop(config.duration),
           `${shape} c${connections}`,
+          warmUp,
         )
       }
     }
