@@ -12,6 +12,25 @@ import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
 import { SITE_EVENTS } from './contact-counters'
 import type { ContactMeta } from './contact-meta'
 
+/**
+ * The queue message of the touch an event made. It is made from the event and its row in the
+ * touches table alone, so the outbox can make it again from the two (see outbox.ts).
+ */
+export function touchMessage(
+  contactKey: string,
+  event: Pick<StoredEvent, 'id' | 'timestamp'>,
+  touch: { channel: string; campaign?: string | null },
+): TouchMessage {
+  return {
+    kind: 'touch',
+    id: event.id,
+    contactKey,
+    at: event.timestamp,
+    channel: touch.channel,
+    campaign: touch.campaign ?? undefined,
+  }
+}
+
 export type TouchRow = {
   id: string
   at: number
@@ -89,14 +108,7 @@ export class ContactTouches {
       const key = campaignKey(event.enrichment.campaign)
       if (key) this.setMeta('last_campaign', key)
       this.trim(options.maxTouches)
-      shipped.push({
-        kind: 'touch',
-        id: event.id,
-        contactKey,
-        at: event.timestamp,
-        channel: touch.channel,
-        campaign: touch.campaign,
-      })
+      shipped.push(touchMessage(contactKey, event, touch))
     }
 
     const conversion = matchConversion(event, options.conversions)

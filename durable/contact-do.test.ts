@@ -399,6 +399,64 @@ describe('a contact woken from storage', () => {
     expect(unsent).toBe(0)
   })
 
+  it('sends a session entry with its event, and again with it after a stop before the send', async () => {
+    const user = uid('user')
+    await batch({
+      ...visit(user, 0, 'https://www.google.com/', 's1'),
+      context: {
+        page: { url: 'https://shop.example/?utm_source=news&utm_medium=email&utm_campaign=fall' },
+        sessionId: 's1',
+      },
+    })
+    const touchesInD1 = (id: string) =>
+      d1Count('SELECT COUNT(*) AS n FROM touches WHERE contact_key = ? AND id = ?', user, id)
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    const [first] = await runInDurableObject(object, (_instance, state) =>
+      state.storage.sql.exec<{ id: string }>('SELECT id FROM touches').toArray(),
+    )
+    await eventually(async () => (await touchesInD1(first!.id)) === 1)
+    expect(
+      await d1Count(
+        "SELECT COUNT(*) AS n FROM touches WHERE id = ? AND channel = 'email' AND campaign = 'fall'",
+        first!.id,
+      ),
+    ).toBe(1)
+    const missed = uid('missed')
+    // As if the object had stopped after committing a new session's entry, before its send.
+    await runInDurableObject(object, (_instance, state) => {
+      const event: StoredEvent = {
+        ...trackEvent(missed, 'Viewed', at(50)),
+        type: 'page',
+        event: undefined,
+        enrichment: { device: 'other', bot: false, landing: true, channel: 'referral' },
+      }
+      state.storage.sql.exec(
+        `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
+         VALUES (?, ?, 'page', ?, ?, ?)`,
+        missed,
+        missed,
+        Date.parse(at(50)),
+        Date.parse(at(50)),
+        JSON.stringify(event),
+      )
+      state.storage.sql.exec(
+        "INSERT INTO touches (id, at, channel) VALUES (?, ?, 'referral')",
+        missed,
+        Date.parse(at(50)),
+      )
+    })
+    await evictDurableObject(object)
+    await batch({ type: 'track', userId: user, event: 'Later', timestamp: at(51) })
+    await eventually(async () => (await touchesInD1(missed)) === 1)
+    expect(
+      await d1Count(
+        "SELECT COUNT(*) AS n FROM touches WHERE id = ? AND channel = 'referral' AND at = ?",
+        missed,
+        at(50),
+      ),
+    ).toBe(1)
+  })
+
   it('hands over the history of an anonymous contact stored before the outbox mark existed', async () => {
     const anon = uid('anon')
     const user = uid('user')

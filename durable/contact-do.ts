@@ -18,7 +18,7 @@ import {
 } from '../edge/queue/messages'
 import type { ContactAttribution } from '../edge/attribution/config'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
-import { ContactTouches, type TouchRow } from './contact-attribution'
+import { ContactTouches, touchMessage, type TouchRow } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
@@ -288,11 +288,14 @@ export class ContactDO extends DurableObject<Env> {
         if (seq === null) continue
         lastSeq = seq
         stored++
-        if (!event.enrichment.bot) {
-          for (const message of this.touchesOf.observe(key, event, options.attribution))
-            this.enqueue(message)
-        }
         this.outbox.addFromEvents(message, seq)
+        if (!event.enrichment.bot) {
+          for (const made of this.touchesOf.observe(key, event, options.attribution)) {
+            // A touch is made again from its row, like the event (see resendEvents).
+            if (made.kind === 'touch') this.outbox.addFromEvents(made, seq)
+            else this.enqueue(made)
+          }
+        }
       }
       if (stored > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
     })
@@ -917,14 +920,15 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
-   * The messages of the stored events after `after` (up to `upTo`) and the contact's snapshot,
-   * made again (see outbox.ts). The rows are read before the first await, so that events stored
-   * meanwhile stay with the transactions that stored them.
+   * The messages of the stored events after `after` (up to `upTo`), the touches they made and
+   * the contact's snapshot, made again (see outbox.ts). The rows are read before the first
+   * await, so that events stored meanwhile stay with the transactions that stored them.
    */
   private resendEvents(after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Resend | null> {
     const rows = this.sql
-      .exec<{ seq: number; body: string }>(
-        'SELECT seq, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
+      .exec<{ seq: number; body: string; channel: string | null; campaign: string | null }>(
+        `SELECT e.seq, e.body, t.channel, t.campaign FROM events AS e
+         LEFT JOIN touches AS t ON t.id = e.id WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`,
         after,
         upTo,
       )
@@ -935,11 +939,16 @@ export class ContactDO extends DurableObject<Env> {
     const snapshot = this.snapshot(key, through)
     return this.dataKey().then(async (sealing) => ({
       messages: [
-        ...(await Promise.all(
-          rows.map((row) =>
-            eventMessage(key, JSON.parse(row.body) as StoredEvent, row.body, sealing),
-          ),
-        )),
+        ...(
+          await Promise.all(
+            rows.map(async ({ body, channel, campaign }) => {
+              const event = JSON.parse(body) as StoredEvent
+              const message = await eventMessage(key, event, body, sealing)
+              if (channel === null) return [message]
+              return [message, touchMessage(key, event, { channel, campaign })]
+            }),
+          )
+        ).flat(),
         snapshot,
       ],
       through,

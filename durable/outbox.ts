@@ -44,10 +44,11 @@ interface Entry {
  * A Durable Object's outbox: what its transactions produced for the queues, sent after the
  * commit, and never lost if the object stops in between (delivery is at least once; the
  * consumer is idempotent). Stored events need no copy: the events table holds them, and the mark
- * SHIPPED_SEQ_KEY in meta says up to which seq they were sent, so their messages (and the contact
- * snapshot that goes with them) are made again from the table for whatever lies past the mark.
- * Every other message (touches, conversions, consent, merges, withheld events) exists nowhere
- * else and is written to the outbox table, one row per transaction, deleted once sent.
+ * SHIPPED_SEQ_KEY in meta says up to which seq they were sent, so their messages (and the
+ * touches they made, and the contact snapshot that goes with them) are made again from the
+ * tables for whatever lies past the mark. Every other message (conversions, consent, merges,
+ * withheld events) exists nowhere else and is written to the outbox table, one row per
+ * transaction, deleted once sent (a commit of its own after the send).
  *
  * A confirmed send moves the mark in memory; the next transaction writes it. So an event costs
  * its transaction's commit and nothing more, where a row per transaction and its delete after the
