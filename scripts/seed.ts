@@ -155,44 +155,54 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
 }
 
 async function demoSource(url: string, adminKey: string) {
-  const headers = { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' }
-  const list = await fetch(`${url}/api/sources`, { headers })
-  if (!list.ok) throw new Error(`listing sources failed: ${list.status} ${await list.text()}`)
-  const { items } = (await list.json()) as { items: SeedResult['source'][] }
+  const { items } = await callApi<{ items: SeedResult['source'][] }>(
+    'listing sources',
+    url,
+    adminKey,
+    '/api/sources',
+  )
   const existing = items.find((s) => s.name === SOURCE_NAME)
   if (existing) return existing
-  const created = await fetch(`${url}/api/sources`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ name: SOURCE_NAME, consentMode: 'opt-out' }),
+  return callApi<SeedResult['source']>('creating the demo source', url, adminKey, '/api/sources', {
+    name: SOURCE_NAME,
+    consentMode: 'opt-out',
   })
-  if (created.status !== 201)
-    throw new Error(`creating the demo source failed: ${created.status} ${await created.text()}`)
-  return (await created.json()) as SeedResult['source']
 }
 
 /** Orders are the demo's conversion, defined before any event so each is credited live. */
 async function purchaseConversion(url: string, adminKey: string) {
-  const headers = { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' }
-  const list = await fetch(`${url}/api/attribution/conversions`, { headers })
-  const { items } = (await list.json()) as { items: { eventName: string }[] }
+  const path = '/api/attribution/conversions'
+  const what = 'listing conversion definitions'
+  const { items } = await callApi<{ items: { eventName: string }[] }>(what, url, adminKey, path)
   if (items.some((d) => d.eventName === 'Order Completed')) return
-  const created = await fetch(`${url}/api/attribution/conversions`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ name: 'Purchase', eventName: 'Order Completed' }),
+  await callApi('defining the purchase conversion', url, adminKey, path, {
+    name: 'Purchase',
+    eventName: 'Order Completed',
   })
-  if (created.status !== 201)
-    throw new Error(`defining the purchase conversion failed: ${created.status}`)
 }
 
 /** Fits the data-driven models on the seeded journeys, so every attribution view has numbers. */
 export async function refitAttribution(url: string, adminKey: string) {
-  const response = await fetch(`${url}/api/attribution/refit`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${adminKey}` },
+  await callApi('refitting attribution', url, adminKey, '/api/attribution/refit', {})
+}
+
+/** A management API call (POST when there is a body); a failure names the step and the answer. */
+async function callApi<T>(
+  what: string,
+  url: string,
+  adminKey: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   })
-  if (!response.ok) throw new Error(`refitting attribution failed: ${response.status}`)
+  if (!response.ok) {
+    throw new Error(`${what} failed: ${response.status} ${await response.text()}`)
+  }
+  return (await response.json()) as T
 }
 
 async function sendBatch(url: string, writeKey: string, batch: Record<string, unknown>[]) {

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { startLocalStack } from '../../scripts/local-stack.ts'
+import { freePort, startLocalStack } from '../../scripts/local-stack.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,18 +21,4 @@ export default async function setup(project: TestProject) {
     await stack.stop()
     await rm(persistTo, { recursive: true, force: true })
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 }
