@@ -2,7 +2,7 @@ import { buildCeilings } from '../build.ts'
 import { TARGET_LABELS, type BenchConfig, type Shape, type TargetName } from '../config.ts'
 import { waitForDrain, type DrainResult } from '../drain.ts'
 import { runClosedLoop } from '../load/closed-loop.ts'
-import { evictionsBefore, quietBefore } from '../api.ts'
+import { cores, evictionsBefore, quietBefore } from '../api.ts'
 import { cpuSnapshot, cpuUsage } from '../load/cpu.ts'
 import { Ledger } from '../load/ledger.ts'
 import { runOpenLoop } from '../load/open-loop.ts'
@@ -227,8 +227,23 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
   return outcome
 }
 
-function cores(n: number | null | undefined): string {
-  return n === null || n === undefined ? '-' : n.toFixed(2)
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b <= 0 ? null : a / b
+}
+
+function times(n: number | null): string {
+  return n === null ? '-' : `${n.toFixed(2)}x`
+}
+
+/** workerd's CPU per event (ms): the cores it used over the events it stored per second. */
+function cpuPerEvent(run: RunResult | undefined): number | null {
+  const used = run?.cpu?.runtime
+  if (!run || used === null || used === undefined || run.eventsPerSec <= 0) return null
+  return (used * 1000) / run.eventsPerSec
+}
+
+function cpuMs(n: number | null): string {
+  return n === null ? '-' : n.toFixed(2)
 }
 
 function describe(run: RunResult): string {
@@ -271,6 +286,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
       `${r.non2xx}`,
       `${r.errors}`,
       cores(r.cpu?.runtime),
+      cpuMs(cpuPerEvent(r)),
       cores(r.cpu?.generator),
       cores(r.cpu?.other),
     ]),
@@ -280,7 +296,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
       `view (creates it); then returning contacts in sessions (${int(config.activeVisitors)} active at once): ` +
       `open loop, and closed loops of ${config.duration} s ` +
       `(autocannon), single events and batches of ~${config.batchSize}. Latency in ms; CPU in cores ` +
-      `used by workerd, the load generator and other processes (other > 0.1: a noisy run).`,
+      `used by workerd, the load generator and other processes (other > 0.1: a noisy run), and ` +
+      `workerd's CPU per event in ms (what the run cost it, whether its thread waited on the disk or not).`,
     ...table(
       [
         'target',
@@ -295,6 +312,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
         'non-2xx',
         'errors',
         'workerd',
+        'ms/event',
         'loadgen',
         'other',
       ],
@@ -339,6 +357,9 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           eventsOfDoWriteSingle: doWriteSingle
             ? cairn.eventsPerSec / doWriteSingle.eventsPerSec
             : null,
+          cpuPerEvent: cpuPerEvent(cairn),
+          cpuPerEventOfDoWrite: ratio(cpuPerEvent(cairn), cpuPerEvent(doWrite)),
+          cpuPerEventOfDoQueue: ratio(cpuPerEvent(cairn), cpuPerEvent(doQueue)),
         }
         comparisons.push(entry)
         ratioRows.push([
@@ -349,6 +370,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           doQueue ? pct(entry.ofDoQueue!) : '-',
           entry.doQueueOfDoWrite === null ? '-' : pct(entry.doQueueOfDoWrite),
           shape === 'batch' && doWriteSingle ? `${entry.eventsOfDoWriteSingle!.toFixed(2)}x` : '',
+          times(entry.cpuPerEventOfDoWrite),
+          times(entry.cpuPerEventOfDoQueue),
         ])
         if (shape !== 'batch' && doWrite) {
           checks.push({
@@ -376,6 +399,8 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           'of DO-write + queue',
           'DO-write + queue of DO-write',
           'batch events/s vs DO-write single',
+          'CPU/event vs DO-write',
+          'vs DO-write + queue',
         ],
         ratioRows,
       ).map((l) => `  ${l}`),
