@@ -249,6 +249,26 @@ describe('exactly-once storage by messageId', () => {
     expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)).toBe(2)
   })
 
+  it('stores a long batch for one contact in order, once per messageId across the whole batch', async () => {
+    const user = uid()
+    const ids = Array.from({ length: 30 }, () => uid('msg'))
+    const batch = ids.map((messageId, i) => ({
+      type: 'track',
+      event: `Step ${i}`,
+      userId: user,
+      messageId: i === 25 ? ids[3] : messageId,
+      timestamp: new Date(Date.UTC(2026, 10, 1, 10, i)).toISOString(),
+    }))
+    const response = await send('/v1/batch', writeKey, { batch })
+    expect(await response.json()).toMatchObject({ accepted: 30, rejected: [] })
+    const events = await timeline(user)
+    expect(events).toHaveLength(29)
+    expect(events.map((e) => e.event)).not.toContain('Step 25')
+    expect(events.at(-1)!.event).toBe('Step 0')
+    const profile = (await (await api(`/api/contacts/${user}`)).json()) as { eventCount: number }
+    expect(profile.eventCount).toBe(29)
+  })
+
   it('assigns a messageId when missing, stable for a retried timestamped message', async () => {
     const user = uid()
     const message = {
