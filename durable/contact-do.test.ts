@@ -457,6 +457,50 @@ describe('a contact woken from storage', () => {
     ).toBe(1)
   })
 
+  it('keeps what an absorbed contact had not sent yet, session entries included, for D1', async () => {
+    const anon = uid('anon')
+    const user = uid('user')
+    await batch({ type: 'track', anonymousId: anon, event: 'Sent', timestamp: at(0) })
+    await eventually(async () => (await eventsInD1(`anon:${anon}`)) === 1)
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(`anon:${anon}`))
+    const missed = uid('missed')
+    // As if its last commit (a new session's first page view) had not been sent yet.
+    await runInDurableObject(object, (_instance, state) => {
+      const event: StoredEvent = {
+        ...trackEvent(missed, 'Viewed', at(1)),
+        type: 'page',
+        event: undefined,
+        anonymousId: anon,
+        enrichment: { device: 'other', bot: false, landing: true, channel: 'referral' },
+      }
+      state.storage.sql.exec(
+        `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
+         VALUES (?, ?, 'page', ?, ?, ?)`,
+        missed,
+        missed,
+        Date.parse(at(1)),
+        Date.parse(at(1)),
+        JSON.stringify(event),
+      )
+      state.storage.sql.exec(
+        "INSERT INTO touches (id, at, channel) VALUES (?, ?, 'referral')",
+        missed,
+        Date.parse(at(1)),
+      )
+    })
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: anon, timestamp: at(2) })
+    await eventually(
+      async () =>
+        (await d1Count(
+          "SELECT COUNT(*) AS n FROM touches WHERE id = ? AND contact_key = ? AND channel = 'referral'",
+          missed,
+          user,
+        )) === 1,
+    )
+    await eventually(async () => (await eventsInD1(user)) === 3)
+    expect(await d1Count('SELECT COUNT(*) AS n FROM events WHERE id = ?', missed)).toBe(1)
+  })
+
   it('hands over the history of an anonymous contact stored before the outbox mark existed', async () => {
     const anon = uid('anon')
     const user = uid('user')

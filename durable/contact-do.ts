@@ -448,8 +448,9 @@ export class ContactDO extends DurableObject<Env> {
     // What was not sent yet still belongs in D1 and the archive: it stays, in the outbox table.
     const unsent = await this.resendEvents(this.outbox.mark())
     this.transaction(() => {
+      // Not the snapshot: the contact it describes is the claimant now.
       for (const message of unsent?.messages ?? []) {
-        if (message.kind === 'event') this.enqueue(message)
+        if (message.kind !== 'contact') this.enqueue(message)
       }
       for (const table of ERASED_TABLES) {
         if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
