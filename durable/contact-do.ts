@@ -923,7 +923,9 @@ export class ContactDO extends DurableObject<Env> {
   /**
    * The messages of the stored events after `after` (up to `upTo`), the touches they made and
    * the contact's snapshot, made again (see outbox.ts). The rows are read before the first
-   * await, so that events stored meanwhile stay with the transactions that stored them.
+   * await, so that events stored meanwhile stay with the transactions that stored them. A touch
+   * the bound on kept touches trimmed away before its send (a late one, older than all the
+   * others) is not made again.
    */
   private resendEvents(after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Resend | null> {
     const rows = this.sql
