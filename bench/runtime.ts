@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
 import { unstable_readConfig } from 'wrangler'
 import { buildD1Reader, CAIRN_SCRIPT, CEILING_SCRIPTS, D1_READER_SCRIPT } from './build.ts'
 import { D1_READER_PATH, httpD1, type BenchDb } from './d1-client.ts'
+import { freePort } from '../scripts/local-stack.ts'
 import type { TargetName } from './config.ts'
 import { withTimeout } from './progress.ts'
 
@@ -142,18 +142,6 @@ function openObjectsIn(dir: string): number {
     for (const file of readdirSync(`${dir}/${namespace}`)) if (file.endsWith('.sqlite-shm')) open++
   }
   return open
-}
-
-/** A port nothing listens on right now (other engineers' servers run on this machine too). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** The target's worker first (it answers the target's address); Cairn's D1 reader beside it. */

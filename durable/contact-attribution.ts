@@ -69,14 +69,17 @@ export class ContactTouches {
     this.lastAt = undefined
   }
 
-  /** Records a touch and credits a conversion if the event is either; returns what to ship. */
+  /**
+   * Records a touch and credits a conversion if the event is either; returns their messages.
+   * The touch's can be made again from its row (see touchMessage), the conversion's cannot.
+   */
   observe(
     contactKey: string,
     event: StoredEvent,
     options: AttributionOptions,
-  ): (TouchMessage | ConversionMessage)[] {
+  ): { touch?: TouchMessage; conversion?: ConversionMessage } {
     const at = Date.parse(event.timestamp)
-    const shipped: (TouchMessage | ConversionMessage)[] = []
+    const shipped: { touch?: TouchMessage; conversion?: ConversionMessage } = {}
     const last = this.lastActivity()
     const sessionId =
       typeof event.context.sessionId === 'string' ? event.context.sessionId : undefined
@@ -108,7 +111,7 @@ export class ContactTouches {
       const key = campaignKey(event.enrichment.campaign)
       if (key) this.setMeta('last_campaign', key)
       this.trim(options.maxTouches)
-      shipped.push(touchMessage(contactKey, event, touch))
+      shipped.touch = touchMessage(contactKey, event, touch)
     }
 
     const conversion = matchConversion(event, options.conversions)
@@ -122,7 +125,7 @@ export class ContactTouches {
         options.fitted ?? { removalEffects: {} },
         { halfLifeDays: options.halfLifeDays },
       )
-      shipped.push({
+      shipped.conversion = {
         kind: 'conversion',
         id: event.id,
         contactKey,
@@ -133,7 +136,7 @@ export class ContactTouches {
         deterministic: isDeterministicPath(touches),
         path: touches.map((t) => t.channel),
         credits,
-      })
+      }
     }
     return shipped
   }

@@ -280,6 +280,41 @@ describe('a contact woken from storage', () => {
     context: { page: { url: 'https://shop.example/', referrer }, sessionId },
   })
 
+  /**
+   * Stores a page view that started a session (a referral touch) in the object directly, as a
+   * commit whose send never happened: the object stopped in between.
+   */
+  function commitUnsentSessionEntry(
+    object: DurableObjectStub,
+    id: string,
+    timestamp: string,
+    anonymousId?: string,
+  ) {
+    return runInDurableObject(object, (_instance, state) => {
+      const event: StoredEvent = {
+        ...trackEvent(id, 'Viewed', timestamp),
+        type: 'page',
+        event: undefined,
+        anonymousId,
+        enrichment: { device: 'other', bot: false, landing: true, channel: 'referral' },
+      }
+      state.storage.sql.exec(
+        `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
+         VALUES (?, ?, 'page', ?, ?, ?)`,
+        id,
+        id,
+        Date.parse(timestamp),
+        Date.parse(timestamp),
+        JSON.stringify(event),
+      )
+      state.storage.sql.exec(
+        "INSERT INTO touches (id, at, channel) VALUES (?, ?, 'referral')",
+        id,
+        Date.parse(timestamp),
+      )
+    })
+  }
+
   it('goes on where it left off: counts, traits, identities, sessions and the D1 summary', async () => {
     const user = uid('user')
     const anon = uid('anon')
@@ -423,28 +458,7 @@ describe('a contact woken from storage', () => {
     ).toBe(1)
     const missed = uid('missed')
     // As if the object had stopped after committing a new session's entry, before its send.
-    await runInDurableObject(object, (_instance, state) => {
-      const event: StoredEvent = {
-        ...trackEvent(missed, 'Viewed', at(50)),
-        type: 'page',
-        event: undefined,
-        enrichment: { device: 'other', bot: false, landing: true, channel: 'referral' },
-      }
-      state.storage.sql.exec(
-        `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
-         VALUES (?, ?, 'page', ?, ?, ?)`,
-        missed,
-        missed,
-        Date.parse(at(50)),
-        Date.parse(at(50)),
-        JSON.stringify(event),
-      )
-      state.storage.sql.exec(
-        "INSERT INTO touches (id, at, channel) VALUES (?, ?, 'referral')",
-        missed,
-        Date.parse(at(50)),
-      )
-    })
+    await commitUnsentSessionEntry(object, missed, at(50))
     await evictDurableObject(object)
     await batch({ type: 'track', userId: user, event: 'Later', timestamp: at(51) })
     await eventually(async () => (await touchesInD1(missed)) === 1)
@@ -465,29 +479,7 @@ describe('a contact woken from storage', () => {
     const object = env.CONTACTS.get(env.CONTACTS.idFromName(`anon:${anon}`))
     const missed = uid('missed')
     // As if its last commit (a new session's first page view) had not been sent yet.
-    await runInDurableObject(object, (_instance, state) => {
-      const event: StoredEvent = {
-        ...trackEvent(missed, 'Viewed', at(1)),
-        type: 'page',
-        event: undefined,
-        anonymousId: anon,
-        enrichment: { device: 'other', bot: false, landing: true, channel: 'referral' },
-      }
-      state.storage.sql.exec(
-        `INSERT INTO events (id, message_id, type, timestamp, received_at, body)
-         VALUES (?, ?, 'page', ?, ?, ?)`,
-        missed,
-        missed,
-        Date.parse(at(1)),
-        Date.parse(at(1)),
-        JSON.stringify(event),
-      )
-      state.storage.sql.exec(
-        "INSERT INTO touches (id, at, channel) VALUES (?, ?, 'referral')",
-        missed,
-        Date.parse(at(1)),
-      )
-    })
+    await commitUnsentSessionEntry(object, missed, at(1), anon)
     await send('/v1/identify', writeKey, { userId: user, anonymousId: anon, timestamp: at(2) })
     await eventually(
       async () =>

@@ -290,11 +290,9 @@ export class ContactDO extends DurableObject<Env> {
         stored++
         this.outbox.addFromEvents(message, seq)
         if (!event.enrichment.bot) {
-          for (const made of this.touchesOf.observe(key, event, options.attribution)) {
-            // A touch is made again from its row, like the event (see resendEvents).
-            if (made.kind === 'touch') this.outbox.addFromEvents(made, seq)
-            else this.enqueue(made)
-          }
+          const { touch, conversion } = this.touchesOf.observe(key, event, options.attribution)
+          if (touch) this.outbox.addFromEvents(touch, seq)
+          if (conversion) this.enqueue(conversion)
         }
       }
       if (stored > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)

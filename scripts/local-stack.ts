@@ -11,6 +11,8 @@ import { readdirSync, readFileSync, renameSync } from 'node:fs'
 export interface LocalStack {
   url: string
   adminKey: string
+  /** Where an outdated state was moved (see `moveOutdatedState`), and the tables it lacked. */
+  movedAside?: { to: string; missingTables: string[] }
   stop(): Promise<void>
 }
 
@@ -21,34 +23,14 @@ export interface LocalStackOptions {
   /** Show wrangler's own output (npm start) instead of keeping it for error reports (tests). */
   inheritOutput?: boolean
   /**
-   * Check, after applying the migrations, that D1 has every table they create (a state kept
-   * from before they were last rewritten lacks some); throws OutdatedStateError if not.
+   * For a state kept between runs: if, with the migrations applied, D1 lacks tables they create
+   * (it was built before they were last rewritten), move the folder aside, never delete it since
+   * it may hold data of the user's own, and start on a fresh one.
    */
-  verifySchema?: boolean
-}
-
-/** A stack on a persistent state; `movedAside` names where an outdated state was moved. */
-export interface PersistentStack extends LocalStack {
-  movedAside?: string
-  missingTables?: string[]
-}
-
-/** The state folder holds a D1 database that older versions of the migrations built. */
-export class OutdatedStateError extends Error {
-  readonly missingTables: string[]
-
-  constructor(missingTables: string[]) {
-    super(`the local D1 database lacks tables the migrations create: ${missingTables.join(', ')}`)
-    this.missingTables = missingTables
-  }
+  moveOutdatedState?: boolean
 }
 
 const WRANGLER = 'node_modules/.bin/wrangler'
-
-export function generateKey(prefix: string): string {
-  return `${prefix}_${randomBytes(24).toString('base64url')}`
-}
-
 const WRANGLER_ENV = {
   ...process.env,
   WRANGLER_SEND_METRICS: 'false',
@@ -56,37 +38,25 @@ const WRANGLER_ENV = {
   NO_D1_WARNING: 'true',
 }
 
-/**
- * Starts on the state in `options.persistTo`, kept between runs. A state whose D1 database
- * lacks tables the migrations create (it was built before they were last rewritten) is moved
- * aside, never deleted since it may hold data of the user's own, and the stack starts on a
- * fresh one.
- */
-export async function startOnCurrentState(options: LocalStackOptions): Promise<PersistentStack> {
-  try {
-    return await startLocalStack({ ...options, verifySchema: true })
-  } catch (error) {
-    if (!(error instanceof OutdatedStateError)) throw error
-    const movedAside = `${options.persistTo}-outdated-${new Date().toISOString().replace(/[:.]/g, '-')}`
-    renameSync(options.persistTo, movedAside)
-    const stack = await startLocalStack(options)
-    return { ...stack, movedAside, missingTables: error.missingTables }
-  }
+export function generateKey(prefix: string): string {
+  return `${prefix}_${randomBytes(24).toString('base64url')}`
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const adminKey = options.adminKey ?? generateKey('sk_admin')
-  const migrate = spawnSync(
-    WRANGLER,
-    ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', options.persistTo],
-    { env: WRANGLER_ENV, encoding: 'utf8' },
-  )
-  if (migrate.status !== 0) {
-    throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
-  }
-  if (options.verifySchema) {
-    const missing = missingD1Tables(options.persistTo)
-    if (missing.length > 0) throw new OutdatedStateError(missing)
+  const { persistTo } = options
+  applyMigrations(persistTo)
+  let movedAside: LocalStack['movedAside']
+  if (options.moveOutdatedState) {
+    const missingTables = missingD1Tables(persistTo)
+    if (missingTables.length > 0) {
+      movedAside = {
+        to: `${persistTo}-outdated-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+        missingTables,
+      }
+      renameSync(persistTo, movedAside.to)
+      applyMigrations(persistTo)
+    }
   }
   const child = spawn(
     WRANGLER,
@@ -120,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopProcess(child)
     throw new Error(`${(error as Error).message}\n--- wrangler output ---\n${output}`)
   }
-  return { url, adminKey, stop: () => stopProcess(child) }
+  return { url, adminKey, movedAside, stop: () => stopProcess(child) }
 }
 
 /** Tables the migrations in migrations/ leave behind that the local D1 database does not have. */
@@ -136,14 +106,32 @@ function missingD1Tables(persistTo: string): string[] {
 
 /** Runs SQL on the local D1 database in a state folder (wrangler d1 execute); returns its rows. */
 export function executeLocalD1<Row>(persistTo: string, sql: string): Row[] {
-  const run = spawnSync(
-    WRANGLER,
-    ['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--json', '--command', sql],
-    { env: WRANGLER_ENV, encoding: 'utf8' },
+  const output = wrangler(
+    'd1',
+    'execute',
+    'DB',
+    '--local',
+    '--persist-to',
+    persistTo,
+    '--json',
+    '--command',
+    sql,
   )
-  if (run.status !== 0) throw new Error(`wrangler d1 execute failed:\n${run.stdout}\n${run.stderr}`)
-  const [answer] = JSON.parse(run.stdout) as { results: Row[] }[]
+  const [answer] = JSON.parse(output) as { results: Row[] }[]
   return answer?.results ?? []
+}
+
+function applyMigrations(persistTo: string) {
+  wrangler('d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo)
+}
+
+/** Runs a wrangler command to its end; returns its output, or throws with all of it. */
+function wrangler(...args: string[]): string {
+  const run = spawnSync(WRANGLER, args, { env: WRANGLER_ENV, encoding: 'utf8' })
+  if (run.status !== 0) {
+    throw new Error(`wrangler ${args.slice(0, 3).join(' ')} failed:\n${run.stdout}\n${run.stderr}`)
+  }
+  return run.stdout
 }
 
 function tablesOfMigrations(): Set<string> {
@@ -200,10 +188,11 @@ function stopProcess(child: ChildProcess): Promise<void> {
   })
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
+/** A port nothing listens on right now (other engineers' servers run on this machine too). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
+    server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
       server.close(() =>

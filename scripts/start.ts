@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { refitAttribution, seedDemo } from './seed.ts'
-import { generateKey, startOnCurrentState } from './local-stack.ts'
+import { generateKey, startLocalStack } from './local-stack.ts'
 
 /**
  * `npm start`: builds the console and tracker, starts the whole stack locally with persistent
@@ -17,15 +17,16 @@ if (build.status !== 0) process.exit(build.status ?? 1)
 step(
   `Starting the local stack on port ${port} (wrangler dev: Worker, Durable Objects, D1, R2, Queues)`,
 )
-const stack = await startOnCurrentState({
+const stack = await startLocalStack({
   port,
   persistTo: '.wrangler/state',
   adminKey,
   inheritOutput: false,
+  moveOutdatedState: true,
 })
 if (stack.movedAside) {
-  console.log(`The local state predates the current D1 schema (it lacks ${stack.missingTables?.join(', ')}):
-moved it to ${stack.movedAside} and started on a fresh one.`)
+  console.log(`The local state predates the current D1 schema (it lacks ${stack.movedAside.missingTables.join(', ')}):
+moved it to ${stack.movedAside.to} and started on a fresh one.`)
 }
 process.on('SIGINT', () => void stack.stop().then(() => process.exit(0)))
 process.on('SIGTERM', () => void stack.stop().then(() => process.exit(0)))

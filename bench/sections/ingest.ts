@@ -369,7 +369,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           doWrite ? pct(entry.ofDoWrite!) : '-',
           doQueue ? pct(entry.ofDoQueue!) : '-',
           entry.doQueueOfDoWrite === null ? '-' : pct(entry.doQueueOfDoWrite),
-          shape === 'batch' && doWriteSingle ? `${entry.eventsOfDoWriteSingle!.toFixed(2)}x` : '',
+          shape === 'batch' ? times(entry.eventsOfDoWriteSingle) : '',
           times(entry.cpuPerEventOfDoWrite),
           times(entry.cpuPerEventOfDoQueue),
         ])
@@ -384,7 +384,7 @@ function summarise(outcomes: TargetOutcome[], config: BenchConfig) {
           checks.push({
             name: `batch events/s well past the single-event DO-write ceiling (${connections} conns)`,
             ok: entry.eventsOfDoWriteSingle! > 1.5,
-            detail: `${int(cairn.eventsPerSec)} vs ${int(doWriteSingle.eventsPerSec)} events/s = ${entry.eventsOfDoWriteSingle!.toFixed(2)}x`,
+            detail: `${int(cairn.eventsPerSec)} vs ${int(doWriteSingle.eventsPerSec)} events/s = ${times(entry.eventsOfDoWriteSingle)}`,
           })
         }
       }

@@ -2,12 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import {
-  executeLocalD1,
-  freePort,
-  startLocalStack,
-  startOnCurrentState,
-} from '../../scripts/local-stack.ts'
+import { executeLocalD1, freePort, startLocalStack } from '../../scripts/local-stack.ts'
 
 const folders: string[] = []
 
@@ -15,26 +10,33 @@ afterAll(async () => {
   await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })))
 })
 
+/** A stack on a state folder of its own, as `npm start` runs it, stopped once. */
+async function firstRun() {
+  const folder = await mkdtemp(join(tmpdir(), 'cairn-state-'))
+  folders.push(folder)
+  const persistTo = join(folder, 'state')
+  const port = await freePort()
+  const stack = await startLocalStack({ port, persistTo })
+  return { folder, persistTo, port, stack }
+}
+
 describe('npm start on a state kept from earlier runs', () => {
   it('moves a state built by older migrations aside, keeps it, and starts on a fresh one', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'cairn-state-'))
-    folders.push(folder)
-    const persistTo = join(folder, 'state')
-    const port = await freePort()
-    // A state whose migrations were recorded as applied when they created fewer tables.
-    const old = await startLocalStack({ port, persistTo })
+    const { folder, persistTo, port, stack: old } = await firstRun()
     await old.stop()
+    // A state whose migrations were recorded as applied when they created fewer tables.
     executeLocalD1(persistTo, 'DROP TABLE touches; DROP TABLE conversion_definitions')
 
-    const stack = await startOnCurrentState({ port, persistTo })
+    const stack = await startLocalStack({ port, persistTo, moveOutdatedState: true })
     try {
-      expect(stack.missingTables?.sort()).toEqual(['conversion_definitions', 'touches'])
-      expect(stack.movedAside).toMatch(/state-outdated-/)
+      const movedAside = stack.movedAside!
+      expect(movedAside.missingTables.sort()).toEqual(['conversion_definitions', 'touches'])
+      expect(movedAside.to).toMatch(/state-outdated-/)
       expect(await readdir(folder)).toEqual(
-        expect.arrayContaining(['state', stack.movedAside!.split('/').pop()]),
+        expect.arrayContaining(['state', movedAside.to.split('/').pop()]),
       )
       const kept = executeLocalD1<{ name: string }>(
-        stack.movedAside!,
+        movedAside.to,
         "SELECT name FROM sqlite_master WHERE name = 'sources'",
       )
       expect(kept).toHaveLength(1)
@@ -48,11 +50,7 @@ describe('npm start on a state kept from earlier runs', () => {
   })
 
   it('starts on a current state as it is', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'cairn-state-'))
-    folders.push(folder)
-    const persistTo = join(folder, 'state')
-    const port = await freePort()
-    const first = await startLocalStack({ port, persistTo })
+    const { folder, persistTo, port, stack: first } = await firstRun()
     const created = await fetch(`${first.url}/api/sources`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${first.adminKey}`, 'Content-Type': 'application/json' },
@@ -61,7 +59,12 @@ describe('npm start on a state kept from earlier runs', () => {
     expect(created.status).toBe(201)
     await first.stop()
 
-    const again = await startOnCurrentState({ port, persistTo, adminKey: first.adminKey })
+    const again = await startLocalStack({
+      port,
+      persistTo,
+      adminKey: first.adminKey,
+      moveOutdatedState: true,
+    })
     try {
       expect(again.movedAside).toBeUndefined()
       const sources = await fetch(`${again.url}/api/sources`, {
