@@ -109,6 +109,15 @@ describe('queue consumer', () => {
   it('adds nothing when a batch is delivered twice', async () => {
     const key = uid('redelivered')
     const messages = [eventMessage(key), eventMessage(key), eventMessage(key)]
+    messages[2]!.event = {
+      ...messages[2]!.event,
+      type: 'track',
+      event: 'Signed Up',
+      userId: 'u-9',
+      properties: { plan: 'pro' },
+      context: { locale: 'de-DE' },
+      enrichment: { ...messages[2]!.event.enrichment, country: 'DE', browser: 'Firefox' },
+    }
     const day = messages[0]!.event.timestamp.slice(0, 10)
     const pageviews = () =>
       d1Count(
@@ -123,7 +132,31 @@ describe('queue consumer', () => {
     expect(second.explicitAcks).toHaveLength(3)
 
     expect(await storedEventCount(key)).toBe(3)
-    expect((await pageviews()) - before).toBe(3)
+    expect((await pageviews()) - before).toBe(2)
+    // Every column of the row comes from the message, once.
+    const last = messages[2]!.event
+    const row = await env.DB.prepare(
+      `SELECT contact_key, message_id, type, event, user_id, timestamp, day, path, country,
+        browser, device, bot, properties, context FROM events WHERE id = ?`,
+    )
+      .bind(last.id)
+      .first()
+    expect(row).toEqual({
+      contact_key: key,
+      message_id: last.messageId,
+      type: 'track',
+      event: 'Signed Up',
+      user_id: 'u-9',
+      timestamp: last.timestamp,
+      day: last.timestamp.slice(0, 10),
+      path: '/redelivered',
+      country: 'DE',
+      browser: 'Firefox',
+      device: 'desktop',
+      bot: 0,
+      properties: '{"plan":"pro"}',
+      context: '{"locale":"de-DE"}',
+    })
   })
 
   it('applies a bundle (one ContactDO transaction) as a whole, beside single messages', async () => {
