@@ -9,6 +9,8 @@ export const CAIRN_BUNDLE_DIR = `${OUT_DIR}/cairn`
 export const CAIRN_SCRIPT = `${CAIRN_BUNDLE_DIR}/index.js`
 /** The bench's own access to Cairn's D1 (see workers/d1-reader.ts). */
 export const D1_READER_SCRIPT = `${OUT_DIR}/workers/d1-reader.js`
+/** Cairn's queue consumer driven with synthetic batches (see workers/consumer-driver.ts). */
+export const CONSUMER_DRIVER_SCRIPT = `${OUT_DIR}/workers/consumer-driver.js`
 export const CEILING_SCRIPTS = {
   bare: `${OUT_DIR}/workers/bare.js`,
   'do-write': `${OUT_DIR}/workers/do-write.js`,
@@ -98,6 +100,10 @@ export function buildD1Reader(): Promise<void> {
   return buildBenchWorker('d1-reader', D1_READER_SCRIPT)
 }
 
+export function buildConsumerDriver(): Promise<void> {
+  return buildBenchWorker('consumer-driver', CONSUMER_DRIVER_SCRIPT)
+}
+
 async function buildBenchWorker(name: string, outfile: string): Promise<void> {
   await build({
     entryPoints: [`bench/workers/${name}.ts`],
@@ -106,7 +112,10 @@ async function buildBenchWorker(name: string, outfile: string): Promise<void> {
     format: 'esm',
     target: 'es2024',
     platform: 'neutral',
-    external: ['cloudflare:*'],
+    // As for Cairn's bundle: the consumer driver bundles Cairn's code and its packages.
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    external: ['cloudflare:*', 'node:*'],
     logLevel: 'warning',
   })
 }

@@ -24,6 +24,7 @@ export const SECTIONS = [
   'tracker',
   'privacy',
   'attribution',
+  'consumer',
 ] as const
 export type SectionName = (typeof SECTIONS)[number]
 
@@ -69,8 +70,8 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
-  --sections=bundle,ingest,profile,tracker,privacy,attribution
-                          (env BENCH_SECTIONS, default bundle,ingest,tracker,privacy,attribution)
+  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer
+                          (env BENCH_SECTIONS, default: all but profile)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target and before each closed loop
                                                                   (env BENCH_WARMUP, default 3)
@@ -132,7 +133,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
   const quick = values.quick || env.BENCH_QUICK === '1'
   const pick = (flag: string | undefined, name: string) => flag ?? env[name]
   const sections = oneOf(
-    list(pick(values.sections, 'BENCH_SECTIONS'), 'bundle,ingest,tracker,privacy,attribution'),
+    list(
+      pick(values.sections, 'BENCH_SECTIONS'),
+      'bundle,ingest,tracker,privacy,attribution,consumer',
+    ),
     SECTIONS,
     'sections',
   )

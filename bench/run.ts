@@ -8,6 +8,7 @@ import { profileSection } from './sections/profile.ts'
 import { trackerSection } from './sections/tracker.ts'
 import { privacySection } from './sections/privacy.ts'
 import { attributionSection } from './sections/attribution.ts'
+import { consumerSection } from './sections/consumer.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -22,6 +23,7 @@ const SECTIONS: Section[] = [
   trackerSection,
   privacySection,
   attributionSection,
+  consumerSection,
 ]
 
 const config = readConfig(process.argv.slice(2), process.env)

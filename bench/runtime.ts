@@ -3,7 +3,14 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'n
 import type { Readable } from 'node:stream'
 import { Miniflare, supportedCompatibilityDate, type MiniflareOptions } from 'miniflare'
 import { unstable_readConfig } from 'wrangler'
-import { buildD1Reader, CAIRN_SCRIPT, CEILING_SCRIPTS, D1_READER_SCRIPT } from './build.ts'
+import {
+  buildConsumerDriver,
+  buildD1Reader,
+  CAIRN_SCRIPT,
+  CEILING_SCRIPTS,
+  CONSUMER_DRIVER_SCRIPT,
+  D1_READER_SCRIPT,
+} from './build.ts'
 import { D1_READER_PATH, httpD1, type BenchDb } from './d1-client.ts'
 import { freePort } from '../scripts/local-stack.ts'
 import type { TargetName } from './config.ts'
@@ -68,7 +75,13 @@ const START_TIMEOUT_MS = 60_000
 
 export async function startTarget(
   name: TargetName,
-  options: { port: number; stateDir: string | null; inspectorPort?: number },
+  options: {
+    port: number
+    stateDir: string | null
+    inspectorPort?: number
+    /** Also start Cairn's consumer driver (workers/consumer-driver.ts) beside it. */
+    consumerDriver?: boolean
+  },
 ): Promise<Target | CairnTarget> {
   const runtimeOutput: RuntimeOutput = { lines: 0, tail: [], kinds: {} }
   const persistDir = options.stateDir && `${options.stateDir}/${name}`
@@ -100,7 +113,9 @@ export async function startTarget(
     },
   }
   if (name === 'cairn') await buildD1Reader()
-  const mf = new Miniflare({ ...shared, workers: workersOf(name) } as MiniflareOptions)
+  if (options.consumerDriver) await buildConsumerDriver()
+  const workers = workersOf(name, options.consumerDriver === true)
+  const mf = new Miniflare({ ...shared, workers } as MiniflareOptions)
   const stop = async () => {
     await mf.dispose()
   }
@@ -144,8 +159,11 @@ function openObjectsIn(dir: string): number {
   return open
 }
 
-/** The target's worker first (it answers the target's address); Cairn's D1 reader beside it. */
-function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
+/**
+ * The target's worker first (it answers the target's address); Cairn's D1 reader beside it, and
+ * its consumer driver when asked for.
+ */
+function workersOf(name: TargetName, consumerDriver: boolean): Partial<MiniflareOptions>[] {
   const worker = { modules: true, compatibilityDate: COMPATIBILITY_DATE }
   if (name === 'bare') return [{ ...worker, name, scriptPath: CEILING_SCRIPTS.bare }]
   /** The DO ceilings differ only in the object's class and, for do-queue, its Queue. */
@@ -167,7 +185,8 @@ function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
   }
   const bindings = cairnBindings()
   const d1Databases = bindings.d1Databases as Record<string, string>
-  return [
+  const r2Buckets = bindings.r2Buckets as Record<string, string>
+  const workers: Partial<MiniflareOptions>[] = [
     { ...worker, name, scriptPath: CAIRN_SCRIPT, ...bindings },
     {
       ...worker,
@@ -177,7 +196,21 @@ function workersOf(name: TargetName): Partial<MiniflareOptions>[] {
       d1Databases: { DB: d1Databases.DB! },
     },
   ]
+  if (consumerDriver) {
+    workers.push({
+      ...worker,
+      name: 'consumer-driver',
+      scriptPath: CONSUMER_DRIVER_SCRIPT,
+      routes: [`*${CONSUMER_DRIVER_PATH}`],
+      d1Databases: { DB: d1Databases.DB! },
+      r2Buckets: { ARCHIVE: r2Buckets.ARCHIVE! },
+    })
+  }
+  return workers
 }
+
+/** The path the consumer driver is routed at, on Cairn's own address. */
+export const CONSUMER_DRIVER_PATH = '/__bench/consumer'
 
 /**
  * Cairn's bindings, read from wrangler.toml (through wrangler's own config reader) and mapped

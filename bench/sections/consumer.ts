@@ -1,0 +1,192 @@
+import { cores, quietBefore, summarize, withCpu } from '../api.ts'
+import type { BenchConfig } from '../config.ts'
+import type { LatencySummary } from '../load/latency.ts'
+import { progress } from '../progress.ts'
+import { int, ms, table } from '../report.ts'
+import {
+  COMPATIBILITY_DATE,
+  CONSUMER_DRIVER_PATH,
+  startTarget,
+  type CairnTarget,
+} from '../runtime.ts'
+import type { DriverPlan, DriverResult } from '../workers/consumer-driver.ts'
+import type { Check, Section } from './section.ts'
+
+/**
+ * What the events queue's consumer costs per batch: Cairn's consumer (`consumeEvents`: D1 rows,
+ * rollups, contact snapshots, touches and the R2 archive object, in one D1 transaction per
+ * batch) against a baseline that writes the same events' D1 rows alone, at two batch sizes, on
+ * a D1 already holding earlier events. Locally the consumer runs on workerd's one thread beside
+ * ingestion, and the time one batch holds it is what requests arriving meanwhile wait (README
+ * "Benchmarks"); on Cloudflare it runs apart, and D1's one writer applies every batch in turn,
+ * so events per second of one serial writer bound the event stream there.
+ */
+
+const PHASE = 'consumer'
+const BATCH_SIZES = [25, 100]
+const MODES: DriverPlan['mode'][] = ['consumer', 'rows']
+
+interface Plan {
+  contacts: number
+  /** Events applied unmeasured first, so D1's tables and indexes are not empty. */
+  warmupEvents: number
+  /** Events per measured run (one per mode and batch size). */
+  events: number
+}
+
+function planFor(config: BenchConfig): Plan {
+  return config.quick
+    ? { contacts: 1_000, warmupEvents: 2_000, events: 1_000 }
+    : { contacts: 10_000, warmupEvents: 20_000, events: 10_000 }
+}
+
+interface ConsumerRun {
+  mode: DriverPlan['mode']
+  batchSize: number
+  events: number
+  batch: LatencySummary
+  meanMs: number
+  /** workerd's CPU over the run, cores, and per event, ms. */
+  runtimeCores: number | null
+  cpuMsPerEvent: number | null
+  otherCores: number | null
+}
+
+export const consumerSection: Section = {
+  name: 'consumer',
+  async run(config) {
+    const plan = planFor(config)
+    progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
+    const target = (await startTarget('cairn', {
+      port: config.port,
+      stateDir: config.stateDir,
+      consumerDriver: true,
+    })) as CairnTarget
+    try {
+      const sourceId = `bench-consumer-${Date.now()}`
+      progress(PHASE, `warm-up: ${int(plan.warmupEvents)} events through the consumer, unmeasured`)
+      await drive(target, {
+        mode: 'consumer',
+        batchSize: 100,
+        batches: plan.warmupEvents / 100,
+        contacts: plan.contacts,
+        sourceId: `${sourceId}-warmup`,
+      })
+      const runs: ConsumerRun[] = []
+      for (const batchSize of BATCH_SIZES) {
+        for (const mode of MODES) {
+          await quietBefore(config, PHASE)
+          progress(PHASE, `${mode}: ${int(plan.events)} events in batches of ${batchSize}`)
+          runs.push(await measure(target, plan, { mode, batchSize, sourceId }))
+        }
+      }
+      const stored = await storedEvents(target, `${sourceId}-consumer`)
+      return summarise(plan, runs, stored, config)
+    } finally {
+      await target.stop().catch(() => undefined)
+    }
+  },
+}
+
+async function measure(
+  target: CairnTarget,
+  plan: Plan,
+  run: { mode: DriverPlan['mode']; batchSize: number; sourceId: string },
+): Promise<ConsumerRun> {
+  const started = performance.now()
+  const { result, cpu } = await withCpu(() =>
+    drive(target, {
+      mode: run.mode,
+      batchSize: run.batchSize,
+      batches: Math.ceil(plan.events / run.batchSize),
+      contacts: plan.contacts,
+      sourceId: `${run.sourceId}-${run.mode}`,
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  const totalMs = result.ms.reduce((sum, x) => sum + x, 0)
+  return {
+    mode: run.mode,
+    batchSize: run.batchSize,
+    events: result.events,
+    batch: summarize(result.ms),
+    meanMs: totalMs / result.ms.length,
+    runtimeCores: cpu.runtime,
+    cpuMsPerEvent: cpu.runtime === null ? null : (cpu.runtime * seconds * 1000) / result.events,
+    otherCores: cpu.other,
+  }
+}
+
+async function drive(target: CairnTarget, plan: DriverPlan): Promise<DriverResult> {
+  const response = await fetch(`${target.url}${CONSUMER_DRIVER_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(plan),
+  })
+  if (!response.ok) {
+    throw new Error(`consumer driver answered ${response.status}: ${await response.text()}`)
+  }
+  return (await response.json()) as DriverResult
+}
+
+async function storedEvents(target: CairnTarget, sourceId: string): Promise<number> {
+  const row = await target.db
+    .prepare('SELECT COUNT(*) AS n FROM events WHERE source_id = ?')
+    .bind(sourceId)
+    .first<{ n: number }>()
+  return row?.n ?? 0
+}
+
+function summarise(plan: Plan, runs: ConsumerRun[], stored: number, config: BenchConfig) {
+  const baseline = (run: ConsumerRun) =>
+    runs.find((r) => r.mode === 'rows' && r.batchSize === run.batchSize)
+  const rows = runs.map((run) => {
+    const base = baseline(run)
+    return [
+      run.mode === 'consumer' ? "Cairn's consumer" : 'D1 rows alone',
+      run.batchSize,
+      int(run.events),
+      ms(run.batch.p50),
+      ms(run.batch.p95),
+      ms(run.batch.max),
+      (run.meanMs / run.batchSize).toFixed(3),
+      int((run.batchSize * 1000) / run.meanMs),
+      run.cpuMsPerEvent === null ? '-' : run.cpuMsPerEvent.toFixed(3),
+      base && run !== base ? `${(run.meanMs / base.meanMs).toFixed(1)}x` : '-',
+      cores(run.otherCores),
+    ]
+  })
+  const consumerRuns = runs.filter((r) => r.mode === 'consumer')
+  const expected = consumerRuns.reduce((sum, r) => sum + r.events, 0)
+  const summary = [
+    `Queue consumer under miniflare@4${config.quick ? ' (--quick: fewer events)' : ''}: batches of ` +
+      `single-event bundles (event, contact snapshot, a touch on every fifth) from ${int(plan.contacts)} ` +
+      `contacts, applied one after another on a D1 that already holds ${int(plan.warmupEvents)}+ events; ` +
+      `ms per batch is workerd's clock across the batch (its D1 and R2 calls), events/s what one ` +
+      `serial writer applies; "other" = CPU cores used by other processes.`,
+    ...table(
+      [
+        'writes',
+        'batch',
+        'events',
+        'ms p50',
+        'ms p95',
+        'ms max',
+        'ms/event',
+        'events/s',
+        'CPU ms/event',
+        'vs rows alone',
+        'other',
+      ],
+      rows,
+    ).map((line) => `  ${line}`),
+  ]
+  const checks: Check[] = [
+    {
+      name: 'the consumer stored every event of its batches once',
+      ok: stored === expected,
+      detail: `${int(stored)} events in D1 of ${int(expected)} sent`,
+    },
+  ]
+  return { summary, checks, data: { plan, runs, stored, expected } }
+}
