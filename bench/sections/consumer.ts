@@ -23,7 +23,7 @@ import type { Check, Section } from './section.ts'
  */
 
 const PHASE = 'consumer'
-const BATCH_SIZES = [25, 100]
+const BATCH_SIZES = [25, 50, 100]
 const MODES: DriverPlan['mode'][] = ['consumer', 'rows']
 
 interface Plan {
