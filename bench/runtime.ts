@@ -14,7 +14,7 @@ import {
 import { D1_READER_PATH, httpD1, type BenchDb } from './d1-client.ts'
 import { freePort } from '../scripts/local-stack.ts'
 import type { TargetName } from './config.ts'
-import { withTimeout } from './progress.ts'
+import { progress, withTimeout } from './progress.ts'
 
 /**
  * Every target runs under the stable miniflare@4 API from this Node process (workerd is its
@@ -143,6 +143,35 @@ export async function startTarget(
     throw new Error(
       `${(error as Error).message}\n--- workerd output ---\n${runtimeOutput.tail.join('\n')}`,
     )
+  }
+}
+
+/**
+ * Starts Cairn alone for a section's measurements, runs `work` on it and stops it whatever
+ * happens, saying how much workerd printed meanwhile.
+ */
+export async function withCairn<T>(
+  phase: string,
+  config: { port: number; stateDir: string | null },
+  work: (target: CairnTarget) => Promise<T>,
+  options: { consumerDriver?: boolean } = {},
+): Promise<T> {
+  progress(phase, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
+  const target = (await startTarget('cairn', {
+    port: config.port,
+    stateDir: config.stateDir,
+    consumerDriver: options.consumerDriver,
+  })) as CairnTarget
+  try {
+    return await work(target)
+  } finally {
+    if (target.runtimeOutput.lines > 0) {
+      progress(
+        phase,
+        `workerd printed ${target.runtimeOutput.lines} lines; last: ${target.runtimeOutput.tail.at(-1)}`,
+      )
+    }
+    await target.stop().catch(() => undefined)
   }
 }
 

@@ -8,7 +8,7 @@ import { cpuSnapshot, cpuUsage, type CpuUsage } from '../load/cpu.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress, sleep } from '../progress.ts'
 import { int, ms, table } from '../report.ts'
-import { COMPATIBILITY_DATE, startTarget, type CairnTarget } from '../runtime.ts'
+import { withCairn, type CairnTarget } from '../runtime.ts'
 import { seeded } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
@@ -113,23 +113,8 @@ interface Realtime {
   creditModels: number
 }
 
-async function measureRealtime(plan: Plan, config: BenchConfig): Promise<Realtime> {
-  progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
-  const target = (await startTarget('cairn', {
-    port: config.port,
-    stateDir: config.stateDir,
-  })) as CairnTarget
-  try {
-    return await realtimeOn(target, plan, config)
-  } finally {
-    if (target.runtimeOutput.lines > 0) {
-      progress(
-        PHASE,
-        `workerd printed ${target.runtimeOutput.lines} lines; last: ${target.runtimeOutput.tail.at(-1)}`,
-      )
-    }
-    await target.stop().catch(() => undefined)
-  }
+function measureRealtime(plan: Plan, config: BenchConfig): Promise<Realtime> {
+  return withCairn(PHASE, config, (target) => realtimeOn(target, plan, config))
 }
 
 async function realtimeOn(target: CairnTarget, plan: Plan, config: BenchConfig): Promise<Realtime> {

@@ -3,12 +3,7 @@ import type { BenchConfig } from '../config.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress } from '../progress.ts'
 import { int, ms, table } from '../report.ts'
-import {
-  COMPATIBILITY_DATE,
-  CONSUMER_DRIVER_PATH,
-  startTarget,
-  type CairnTarget,
-} from '../runtime.ts'
+import { CONSUMER_DRIVER_PATH, withCairn, type CairnTarget } from '../runtime.ts'
 import type { DriverPlan, DriverResult } from '../workers/consumer-driver.ts'
 import type { Check, Section } from './section.ts'
 
@@ -59,38 +54,34 @@ interface ConsumerRun {
 
 export const consumerSection: Section = {
   name: 'consumer',
-  async run(config) {
+  run(config) {
     const plan = planFor(config)
-    progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
-    const target = (await startTarget('cairn', {
-      port: config.port,
-      stateDir: config.stateDir,
+    return withCairn(PHASE, config, (target) => measureConsumer(target, plan, config), {
       consumerDriver: true,
-    })) as CairnTarget
-    try {
-      const sourceId = `bench-consumer-${Date.now()}`
-      progress(PHASE, `warm-up: ${int(plan.warmupEvents)} events through the consumer, unmeasured`)
-      await drive(target, {
-        mode: 'consumer',
-        batchSize: 100,
-        batches: plan.warmupEvents / 100,
-        contacts: plan.contacts,
-        sourceId: `${sourceId}-warmup`,
-      })
-      const runs: ConsumerRun[] = []
-      for (const batchSize of BATCH_SIZES) {
-        for (const mode of MODES) {
-          await quietBefore(config, PHASE)
-          progress(PHASE, `${LABELS[mode]}: ${int(plan.events)} events in batches of ${batchSize}`)
-          runs.push(await measure(target, plan, { mode, batchSize, sourceId }))
-        }
-      }
-      const stored = await storedEvents(target, `${sourceId}-consumer`)
-      return summarise(plan, runs, stored, config)
-    } finally {
-      await target.stop().catch(() => undefined)
-    }
+    })
   },
+}
+
+async function measureConsumer(target: CairnTarget, plan: Plan, config: BenchConfig) {
+  const sourceId = `bench-consumer-${Date.now()}`
+  progress(PHASE, `warm-up: ${int(plan.warmupEvents)} events through the consumer, unmeasured`)
+  await drive(target, {
+    mode: 'consumer',
+    batchSize: 100,
+    batches: plan.warmupEvents / 100,
+    contacts: plan.contacts,
+    sourceId: `${sourceId}-warmup`,
+  })
+  const runs: ConsumerRun[] = []
+  for (const batchSize of BATCH_SIZES) {
+    for (const mode of MODES) {
+      await quietBefore(config, PHASE)
+      progress(PHASE, `${LABELS[mode]}: ${int(plan.events)} events in batches of ${batchSize}`)
+      runs.push(await measure(target, plan, { mode, batchSize, sourceId }))
+    }
+  }
+  const stored = await storedEvents(target, `${sourceId}-consumer`)
+  return summarise(plan, runs, stored, config)
 }
 
 async function measure(

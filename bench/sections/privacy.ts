@@ -6,7 +6,7 @@ import { countOf } from '../drain.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress, sleep } from '../progress.ts'
 import { int, ms, table } from '../report.ts'
-import { COMPATIBILITY_DATE, startTarget, type CairnTarget } from '../runtime.ts'
+import { withCairn, type CairnTarget } from '../runtime.ts'
 import { seeded } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
@@ -88,24 +88,11 @@ export const privacySection: Section = {
   name: 'privacy',
   async run(config) {
     const plan = planFor(config)
-    progress(PHASE, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
-    const target = (await startTarget('cairn', {
-      port: config.port,
-      stateDir: config.stateDir,
-    })) as CairnTarget
-    try {
+    return withCairn(PHASE, config, async (target) => {
       const erasure = await measureErasure(target, plan, config)
       const trail = await measureTrail(target, plan, config)
       return summarise(plan, erasure, trail, target, config)
-    } finally {
-      if (target.runtimeOutput.lines > 0) {
-        progress(
-          PHASE,
-          `workerd printed ${target.runtimeOutput.lines} lines; last: ${target.runtimeOutput.tail.at(-1)}`,
-        )
-      }
-      await target.stop().catch(() => undefined)
-    }
+    })
   },
 }
 

@@ -1,7 +1,7 @@
 import { generateDataKey, importDataKey, sealText } from '../../durable/data-key'
 import { multiRowQueries } from '../../edge/db/multi-row'
 import type { Env } from '../../edge/env'
-import { consumeEvents } from '../../edge/queue/consumer'
+import { consumeEvents, EVENT_COLUMNS, eventRow } from '../../edge/queue/consumer'
 import type {
   ContactSnapshot,
   EventMessage,
@@ -173,48 +173,19 @@ function queueBatch(bundles: QueuedMessage[][]): MessageBatch<unknown> {
   } as unknown as MessageBatch<unknown>
 }
 
-const ROW_COLUMNS = `id, message_id, contact_key, source_id, type, event, anonymous_id, timestamp,
-  received_at, day, path, landing, referrer_domain, channel, country, browser, os, device, bot,
-  properties, context, rolled_up`
-
 /**
- * The baseline: each event's D1 row, bound as values a few per statement (the cheapest way to
- * write them), already marked rolled up so the consumer's rollups never count them.
+ * The baseline: each event's D1 row as the consumer makes it, bound as values a few per
+ * statement (the cheapest way to write them), already marked rolled up so the consumer's rollups
+ * never count them.
  */
 async function insertRowsOnly(db: D1Database, bundles: QueuedMessage[][]) {
-  const rows = bundles.flatMap((messages) =>
-    messages.flatMap((message) => {
-      if (message.kind !== 'event') return []
-      const { event, contactKey } = message
-      const e = event.enrichment
-      return [
-        [
-          event.id,
-          event.messageId,
-          contactKey,
-          event.sourceId,
-          event.type,
-          event.name ?? null,
-          event.anonymousId ?? null,
-          event.timestamp,
-          event.receivedAt,
-          event.timestamp.slice(0, 10),
-          e.path ?? null,
-          e.landing ? 1 : 0,
-          e.referrerDomain ?? null,
-          e.channel ?? null,
-          e.country ?? null,
-          e.browser ?? null,
-          e.os ?? null,
-          e.device,
-          0,
-          JSON.stringify(event.properties ?? {}),
-          JSON.stringify(event.context),
-          1,
-        ],
-      ]
-    }),
-  )
-  const queries = multiRowQueries(`INSERT OR IGNORE INTO events (${ROW_COLUMNS}) VALUES `, rows)
+  const rows = bundles.flat().flatMap((message) => {
+    if (message.kind !== 'event') return []
+    const row = eventRow(message)
+    return [[row.contactKey, ...EVENT_COLUMNS.map(([, field]) => row[field]), 1]]
+  })
+  const columns = ['contact_key', ...EVENT_COLUMNS.map(([column]) => column), 'rolled_up']
+  const head = `INSERT OR IGNORE INTO events (${columns.join(', ')}) VALUES `
+  const queries = multiRowQueries(head, rows)
   await db.batch(queries.map((query) => db.prepare(query.sql).bind(...query.params)))
 }

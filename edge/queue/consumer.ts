@@ -346,7 +346,8 @@ function latestSnapshots(messages: QueuedMessage[]): ContactSnapshot[] {
   return [...latest.values()]
 }
 
-function eventRow({ contactKey, event }: EventMessage) {
+/** An event's D1 row (also the bench's baseline for writing the event stream alone). */
+export function eventRow({ contactKey, event }: EventMessage) {
   const e = event.enrichment
   return {
     id: event.id,
@@ -393,7 +394,8 @@ function chunkJson<T>(rows: T[]): string[] {
   return chunks
 }
 
-const EVENT_COLUMNS = [
+/** The events table's columns, each with its field of eventRow. */
+export const EVENT_COLUMNS = [
   ['id', 'id'],
   ['message_id', 'messageId'],
   ['source_id', 'sourceId'],
