@@ -230,6 +230,8 @@ function workersOf(name: TargetName, consumerDriver: boolean): Partial<Miniflare
       ...worker,
       name: 'consumer-driver',
       scriptPath: CONSUMER_DRIVER_SCRIPT,
+      // It runs Cairn's consumer, so it needs Cairn's flags (node:zlib for the archive).
+      compatibilityFlags: bindings.compatibilityFlags,
       routes: [`*${CONSUMER_DRIVER_PATH}`],
       d1Databases: { DB: d1Databases.DB! },
       r2Buckets: { ARCHIVE: r2Buckets.ARCHIVE! },

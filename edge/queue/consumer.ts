@@ -97,7 +97,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 }
 
 export async function applyMessages(env: Env, messages: QueuedMessage[]): Promise<void> {
-  const suppressed = await suppressedContacts(env, messages)
+  const { suppressed, stored } = await priorState(env, messages)
   const live = messages.filter(
     (m) =>
       !('contactKey' in m && suppressed.has(m.contactKey)) &&
@@ -105,7 +105,7 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
   )
   const events = live.filter((m): m is EventMessage => m.kind === 'event')
   // Before D1, so that an event D1 holds was archived by the delivery that stored it.
-  await archiveNewEvents(env, events)
+  await archiveNewEvents(env, events, stored)
   const merges = live.filter((m): m is MergeMessage => m.kind === 'merge')
   const consents = latestConsents(live)
   const snapshots = latestSnapshots(live)
@@ -130,39 +130,46 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
  * sends it again (it could not tell whether its first send went through, see durable/outbox.ts):
  * the archive object of the first delivery already has it.
  */
-async function archiveNewEvents(env: Env, events: EventMessage[]) {
+async function archiveNewEvents(env: Env, events: EventMessage[], stored: Set<string>) {
   const records = new Map<string, ArchiveRecord>()
-  for (const { archive } of events) if (archive) records.set(archive.id, archive)
-  if (records.size === 0) return
-  const stored = await env.DB.prepare(
-    'SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))',
-  )
-    .bind(JSON.stringify([...records.keys()]))
-    .all<{ id: string }>()
-  for (const { id } of stored.results) records.delete(id)
+  for (const { archive } of events) {
+    if (archive && !stored.has(archive.id)) records.set(archive.id, archive)
+  }
   if (records.size > 0) await writeArchive(env.ARCHIVE, [...records.values()])
 }
 
 /**
- * Contacts erased while their messages waited in the queue. Their rows are also filtered
- * inside the D1 transaction (by suppressionHash), which closes the race with an erasure that
- * commits between this read and the batch.
+ * What D1 already says about a batch, read in one round trip: the contacts erased while their
+ * messages waited in the queue, and the batch's events D1 holds (sent again by a ContactDO). The
+ * erased contacts' rows are also filtered inside the D1 transaction (by suppressionHash), which
+ * closes the race with an erasure that commits between this read and the batch.
  */
-async function suppressedContacts(env: Env, messages: QueuedMessage[]): Promise<Set<string>> {
+async function priorState(
+  env: Env,
+  messages: QueuedMessage[],
+): Promise<{ suppressed: Set<string>; stored: Set<string> }> {
   const keys = new Set<string>()
+  const eventIds: string[] = []
   for (const m of messages) {
     if ('contactKey' in m && m.contactKey !== WITHHELD_CONTACT) keys.add(m.contactKey)
     if (m.kind === 'contact') keys.add(m.key)
+    if (m.kind === 'event' && m.archive) eventIds.push(m.archive.id)
   }
-  if (keys.size === 0) return new Set()
+  if (keys.size === 0 && eventIds.length === 0) return { suppressed: new Set(), stored: new Set() }
   const byHash = new Map<string, string>()
   for (const key of keys) byHash.set(await suppressionHashOf(key), key)
-  const rows = await env.DB.prepare(
-    'SELECT hash FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))',
-  )
-    .bind(JSON.stringify([...byHash.keys()]))
-    .all<{ hash: string }>()
-  return new Set(rows.results.map((row) => byHash.get(row.hash)!))
+  const [hashes, ids] = await env.DB.batch<{ value: string }>([
+    env.DB.prepare(
+      'SELECT hash AS value FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))',
+    ).bind(JSON.stringify([...byHash.keys()])),
+    env.DB.prepare(
+      'SELECT id AS value FROM events WHERE id IN (SELECT value FROM json_each(?))',
+    ).bind(JSON.stringify(eventIds)),
+  ])
+  return {
+    suppressed: new Set(hashes!.results.map((row) => byHash.get(row.value)!)),
+    stored: new Set(ids!.results.map((row) => row.value)),
+  }
 }
 
 async function withSuppressionHash<T extends { contactKey?: string; key?: string }>(rows: T[]) {
