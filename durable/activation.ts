@@ -56,7 +56,7 @@ const HAS_TABLES = `SELECT COUNT(*) AS found FROM sqlite_master WHERE type = 'ta
 /** Null when the object's schema is not complete yet (a new or pointer-only object). */
 export function readActivationState(sql: SqlStorage): ActivationState | null {
   // Asked first because a new object is common (every first visit) and the query failing on a
-  // missing table cost it about 0.3 ms, most of a new object's wake-up (README "Benchmarks").
+  // missing table cost it about 0.27 ms, most of a new object's wake-up (README "Benchmarks").
   if (sql.exec<{ found: number }>(HAS_TABLES).one().found === 0) return null
   const row = sql.exec<Row>(QUERY, ALL_EVENTS, SITE_EVENTS).one()
   const total = row.total ? (JSON.parse(row.total) as [number, number, number]) : null
