@@ -913,7 +913,10 @@ export class ContactDO extends DurableObject<Env> {
     this.ctx.waitUntil(
       this.outbox
         .send()
-        .catch(() => this.armAlarmBy(Date.now() + OUTBOX_RETRY_MS))
+        .catch((error: unknown) => {
+          console.error('outbox send failed; the alarm retries it', error)
+          return this.armAlarmBy(Date.now() + OUTBOX_RETRY_MS)
+        })
         .catch(() => undefined),
     )
   }
