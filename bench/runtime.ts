@@ -51,6 +51,8 @@ function recordOutput(output: RuntimeOutput, line: string) {
     ? 'SQLite failed: out of memory: SQLITE_NOMEM'
     : line
         .replace(/[0-9a-f]{16,}/g, '…')
+        // workerd's internal errors carry a random reference, one per line.
+        .replace(/reference = \w+/g, 'reference = …')
         .replace(/\d+(\.\d+)?/g, 'N')
         .slice(0, 120)
   output.kinds[kind] = (output.kinds[kind] ?? 0) + 1
