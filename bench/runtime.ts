@@ -210,7 +210,8 @@ function workersOf(name: TargetName, consumerDriver: boolean): Partial<Miniflare
       {
         ...storeCeiling(name, 'ShippingEventStore'),
         queueProducers: { SHIP: { queueName: 'ship' } },
-        queueConsumers: { ship: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+        // Batched as Cairn's events queue is (wrangler.toml), so both pay the same per batch.
+        queueConsumers: { ship: cairnEventsBatching() },
       },
     ]
   }
@@ -241,6 +242,19 @@ function workersOf(name: TargetName, consumerDriver: boolean): Partial<Miniflare
   }
   return workers
 }
+
+/** How Cairn's events queue gathers batches, from wrangler.toml. */
+function cairnEventsBatching(): { maxBatchSize?: number; maxBatchTimeout?: number } {
+  const consumers = cairnBindings().queueConsumers as Record<
+    string,
+    { maxBatchSize?: number; maxBatchTimeout?: number }
+  >
+  const events = consumers[CAIRN_EVENTS_QUEUE]
+  if (!events) throw new Error(`wrangler.toml has no consumer for ${CAIRN_EVENTS_QUEUE}`)
+  return { maxBatchSize: events.maxBatchSize, maxBatchTimeout: events.maxBatchTimeout }
+}
+
+const CAIRN_EVENTS_QUEUE = 'cairn-events'
 
 /** The path the consumer driver is routed at, on Cairn's own address. */
 export const CONSUMER_DRIVER_PATH = '/__bench/consumer'
