@@ -47,17 +47,8 @@ type Row = {
   last_seq: number | null
 }
 
-/**
- * The contact's tables are created together (contact-schema.ts), the events table among them; a
- * later migration that adds a table QUERY reads must make this check look for that table.
- */
-const HAS_TABLES = `SELECT COUNT(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'events'`
-
-/** Null when the object's schema is not complete yet (a new or pointer-only object). */
-export function readActivationState(sql: SqlStorage): ActivationState | null {
-  // Asked first because a new object is common (every first visit) and the query failing on a
-  // missing table cost it about 0.27 ms, most of a new object's wake-up (README "Benchmarks").
-  if (sql.exec<{ found: number }>(HAS_TABLES).one().found === 0) return null
+/** For an object that holds the contact's tables (contact-schema.ts `storedSchema`). */
+export function readActivationState(sql: SqlStorage): ActivationState {
   const row = sql.exec<Row>(QUERY, ALL_EVENTS, SITE_EVENTS).one()
   const total = row.total ? (JSON.parse(row.total) as [number, number, number]) : null
   const ownKey = row.own_key ? (JSON.parse(row.own_key) as [string, string]) : null

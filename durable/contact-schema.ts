@@ -91,12 +91,27 @@ export const CONTACT_TABLES = 2
 /** The meta key holding the applied version. */
 export const SCHEMA_VERSION_KEY = 'schema_version'
 
+/**
+ * What an object holds when it wakes, from one look at `sqlite_master`: nothing yet (a new
+ * object), only meta (a contact merged away before it stored anything keeps its forward pointer
+ * there), or the contact's tables, which are created together, the events table among them (a
+ * later migration adding a table that activation.ts reads must be looked for here too).
+ */
+export type StoredSchema = 'none' | 'meta' | 'contact'
+
+export function storedSchema(sql: SqlStorage): StoredSchema {
+  const names = sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'events')",
+    )
+    .toArray()
+    .map((row) => row.name)
+  return names.includes('events') ? 'contact' : names.includes('meta') ? 'meta' : 'none'
+}
+
 /** The object's schema version: 0 for a new object. */
-export function schemaVersion(sql: SqlStorage): number {
-  const hasMeta = sql
-    .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-    .toArray().length
-  if (!hasMeta) return 0
+export function schemaVersion(sql: SqlStorage, stored = storedSchema(sql)): number {
+  if (stored === 'none') return 0
   const row = sql
     .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', SCHEMA_VERSION_KEY)
     .toArray()[0]
