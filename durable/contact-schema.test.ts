@@ -1,5 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { ANON_PREFIX } from '../edge/domain/identity'
+import { createSource, send, uid } from '../test/support/api'
 import {
   CONTACT_MIGRATIONS,
   FULL_SCHEMA,
@@ -44,5 +46,18 @@ describe('contact storage schema', () => {
       expect(migrateContactStorage(state.storage, 0)).toBe(FULL_SCHEMA)
       expect(schemaVersion(state.storage.sql)).toBe(FULL_SCHEMA)
     })
+  })
+
+  it('keeps a contact made by one page view within 17 pages of storage, its schema included', async () => {
+    const { writeKey } = await createSource({ name: 'Schema size' })
+    const visitor = uid('anon')
+    const response = await send('/v1/page', writeKey, { anonymousId: visitor, name: 'Home' })
+    expect(response.status).toBe(200)
+    const stub = env.CONTACTS.get(env.CONTACTS.idFromName(`${ANON_PREFIX}${visitor}`))
+    const bytes = await runInDurableObject(
+      stub,
+      (_instance, state) => state.storage.sql.databaseSize,
+    )
+    expect(bytes).toBeLessThanOrEqual(17 * 4096)
   })
 })
