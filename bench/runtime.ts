@@ -62,6 +62,13 @@ export interface CairnTarget extends Target {
   adminKey: string
   writeKey: string
   db: BenchDb
+  secrets: CairnSecrets
+}
+
+/** Generated per start; a restart on the same state needs the same ones. */
+export interface CairnSecrets {
+  CAIRN_ADMIN_KEY: string
+  CAIRN_IP_SALT: string
 }
 
 /** wrangler.toml asks for 2026-10-01; this miniflare's workerd supports up to its own date. */
@@ -83,15 +90,19 @@ export async function startTarget(
     inspectorPort?: number
     /** Also start Cairn's consumer driver (workers/consumer-driver.ts) beside it. */
     consumerDriver?: boolean
+    /** Start again on the state a target that stopped left (see `restartTarget`). */
+    resume?: Target | CairnTarget
   },
 ): Promise<Target | CairnTarget> {
-  const runtimeOutput: RuntimeOutput = { lines: 0, tail: [], kinds: {} }
+  const { resume } = options
+  const runtimeOutput: RuntimeOutput = resume?.runtimeOutput ?? { lines: 0, tail: [], kinds: {} }
   const persistDir = options.stateDir && `${options.stateDir}/${name}`
-  if (persistDir) rmSync(persistDir, { recursive: true, force: true })
+  if (persistDir && !resume) rmSync(persistDir, { recursive: true, force: true })
   const persist = (kind: string) => (persistDir ? `${persistDir}/${kind}` : false)
   const shared = {
     host: '127.0.0.1',
-    port: options.port || (await freePort()),
+    // A restarted target keeps its address: the workload and the D1 reader point there.
+    port: resume?.port ?? (options.port || (await freePort())),
     logRequests: false,
     inspectorPort: options.inspectorPort,
     telemetry: { enabled: false },
@@ -116,7 +127,8 @@ export async function startTarget(
   }
   if (name === 'cairn') await buildD1Reader()
   if (options.consumerDriver) await buildConsumerDriver()
-  const workers = workersOf(name, options.consumerDriver === true)
+  const secrets = resume && 'secrets' in resume ? resume.secrets : generateSecrets()
+  const workers = workersOf(name, options.consumerDriver === true, secrets)
   const mf = new Miniflare({ ...shared, workers } as MiniflareOptions)
   const stop = async () => {
     await mf.dispose()
@@ -134,18 +146,51 @@ export async function startTarget(
     port: Number(url.port),
     mf,
     runtimeOutput,
-    openObjects: () => (persistDir ? openObjectsIn(`${persistDir}/do`) : null),
+    openObjects: () => (persistDir ? shmFiles(`${persistDir}/do`).length : null),
     stop,
   }
   if (name !== 'cairn') return target
   try {
-    return await prepareCairn(target)
+    if (resume && 'writeKey' in resume) {
+      const { adminKey, writeKey, db } = resume
+      return { ...target, adminKey, writeKey, db, secrets }
+    }
+    return await prepareCairn(target, secrets)
   } catch (error) {
     await stop().catch(() => undefined)
     throw new Error(
       `${(error as Error).message}\n--- workerd output ---\n${runtimeOutput.tail.join('\n')}`,
     )
   }
+}
+
+/**
+ * Whether workerd is gone: its address refuses the connection. A timeout is not taken for a
+ * crash (a stalled workerd may still answer).
+ */
+export async function runtimeGone(target: Target): Promise<boolean> {
+  try {
+    await fetch(target.url, { signal: AbortSignal.timeout(10_000) })
+    return false
+  } catch (error) {
+    return (error as Error).name !== 'TimeoutError'
+  }
+}
+
+/**
+ * Starts a target again on the state it left (its Durable Objects, D1 and R2 on disk), with
+ * the same address, secrets and write key. What the local queue broker held is not on disk: it
+ * keeps its messages in memory, so they went with the old workerd.
+ */
+export async function restartTarget(
+  target: Target | CairnTarget,
+  stateDir: string,
+): Promise<Target | CairnTarget> {
+  await target.stop().catch(() => undefined)
+  // The dead process's shared-memory index files would count as open objects;
+  // SQLite rebuilds them from the write-ahead log when an object opens again.
+  for (const file of shmFiles(`${stateDir}/${target.name}/do`)) rmSync(file)
+  return startTarget(target.name, { port: target.port, stateDir, resume: target })
 }
 
 /**
@@ -178,23 +223,28 @@ export async function withCairn<T>(
 }
 
 /**
- * An open Durable Object's SQLite database has a `-shm` file beside it, which workerd deletes
- * when it evicts the object (and creates again when it wakes).
+ * The `-shm` files of the Durable Objects under a state folder's `do`, by path. An open object's
+ * SQLite database has one beside it, which workerd deletes when it evicts the object (and
+ * creates again when it wakes).
  */
-function openObjectsIn(dir: string): number {
-  if (!existsSync(dir)) return 0
-  let open = 0
-  for (const namespace of readdirSync(dir)) {
-    for (const file of readdirSync(`${dir}/${namespace}`)) if (file.endsWith('.sqlite-shm')) open++
-  }
-  return open
+function shmFiles(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir).flatMap((namespace) =>
+    readdirSync(`${dir}/${namespace}`)
+      .filter((file) => file.endsWith('.sqlite-shm'))
+      .map((file) => `${dir}/${namespace}/${file}`),
+  )
 }
 
 /**
  * The target's worker first (it answers the target's address); Cairn's D1 reader beside it, and
  * its consumer driver when asked for.
  */
-function workersOf(name: TargetName, consumerDriver: boolean): Partial<MiniflareOptions>[] {
+function workersOf(
+  name: TargetName,
+  consumerDriver: boolean,
+  secrets: CairnSecrets,
+): Partial<MiniflareOptions>[] {
   const worker = { modules: true, compatibilityDate: COMPATIBILITY_DATE }
   if (name === 'bare') return [{ ...worker, name, scriptPath: CEILING_SCRIPTS.bare }]
   /** The DO ceilings differ only in the object's class and, for do-queue, its Queue. */
@@ -215,7 +265,7 @@ function workersOf(name: TargetName, consumerDriver: boolean): Partial<Miniflare
       },
     ]
   }
-  const bindings = cairnBindings()
+  const bindings = cairnBindings(secrets)
   const d1Databases = bindings.d1Databases as Record<string, string>
   const r2Buckets = bindings.r2Buckets as Record<string, string>
   const workers: Partial<MiniflareOptions>[] = [
@@ -245,7 +295,7 @@ function workersOf(name: TargetName, consumerDriver: boolean): Partial<Miniflare
 
 /** How Cairn's events queue gathers batches, from wrangler.toml. */
 function cairnEventsBatching(): { maxBatchSize?: number; maxBatchTimeout?: number } {
-  const consumers = cairnBindings().queueConsumers as Record<
+  const consumers = cairnBindings(generateSecrets()).queueConsumers as Record<
     string,
     { maxBatchSize?: number; maxBatchTimeout?: number }
   >
@@ -262,9 +312,9 @@ export const CONSUMER_DRIVER_PATH = '/__bench/consumer'
 /**
  * Cairn's bindings, read from wrangler.toml (through wrangler's own config reader) and mapped
  * to miniflare@4's options, so the bench follows the toml as bindings are added. Static assets
- * and cron triggers are left out: ingestion does not use them. Secrets are generated.
+ * and cron triggers are left out: ingestion does not use them.
  */
-export function cairnBindings(): Partial<MiniflareOptions> {
+export function cairnBindings(secrets: CairnSecrets): Partial<MiniflareOptions> {
   const config = unstable_readConfig({ config: 'wrangler.toml' }) as unknown as WranglerConfig
   const sqliteClasses = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []))
   const unsupported = [
@@ -309,11 +359,14 @@ export function cairnBindings(): Partial<MiniflareOptions> {
       ]),
     ),
     ratelimits: Object.fromEntries(config.ratelimits.map((r) => [r.name, { simple: r.simple }])),
-    bindings: {
-      ...(config.vars as Record<string, string>),
-      CAIRN_ADMIN_KEY: `sk_admin_${randomBytes(18).toString('base64url')}`,
-      CAIRN_IP_SALT: randomBytes(18).toString('base64url'),
-    },
+    bindings: { ...(config.vars as Record<string, string>), ...secrets },
+  }
+}
+
+function generateSecrets(): CairnSecrets {
+  return {
+    CAIRN_ADMIN_KEY: `sk_admin_${randomBytes(18).toString('base64url')}`,
+    CAIRN_IP_SALT: randomBytes(18).toString('base64url'),
   }
 }
 
@@ -345,11 +398,10 @@ interface WranglerConfig {
 }
 
 /** Applies the D1 migrations and creates a source through the public API. */
-async function prepareCairn(target: Target): Promise<CairnTarget> {
+async function prepareCairn(target: Target, secrets: CairnSecrets): Promise<CairnTarget> {
   const db = httpD1(target.url)
   await applyMigrations(db)
-  const bindings = await target.mf.getBindings<{ CAIRN_ADMIN_KEY: string }>()
-  const adminKey = bindings.CAIRN_ADMIN_KEY
+  const adminKey = secrets.CAIRN_ADMIN_KEY
   const response = await fetch(`${target.url}/api/sources`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -360,7 +412,7 @@ async function prepareCairn(target: Target): Promise<CairnTarget> {
     throw new Error(`POST /api/sources answered ${response.status}: ${text}`)
   }
   const { writeKey } = JSON.parse(text) as { writeKey: string }
-  return { ...target, adminKey, writeKey, db }
+  return { ...target, adminKey, writeKey, db, secrets }
 }
 
 /** drizzle-kit output: statements separated by `--> statement-breakpoint`, applied in order. */
