@@ -91,7 +91,14 @@ export interface HandOver {
   lastActivity: LastActivity | null
 }
 
-export type HandOverResult = { merged: true; state: HandOver } | { merged: false; reason: string }
+export type HandOverResult =
+  | {
+      merged: true
+      state: HandOver
+      /** Nothing was ever stored there, so nothing is left to drop: no `completeHandOver`. */
+      pointerOnly: boolean
+    }
+  | { merged: false; reason: string }
 
 export interface TimelinePage {
   items: StoredEvent[]
@@ -407,7 +414,7 @@ export class ContactDO extends DurableObject<Env> {
       // Nothing was ever stored here: leave only the forward pointer.
       this.schema = migrateContactStorage(this.ctx.storage, this.schema, 1)
       this.setMeta('merged_into', into)
-      return { merged: true, state: EMPTY_HAND_OVER }
+      return { merged: true, state: EMPTY_HAND_OVER, pointerOnly: true }
     }
     this.ensureSchema()
     const state: HandOver = {
@@ -440,13 +447,12 @@ export class ContactDO extends DurableObject<Env> {
       lastActivity: this.touchesOf.lastActivity(),
     }
     this.setMeta('merged_into', into)
-    return { merged: true, state }
+    return { merged: true, state, pointerOnly: false }
   }
 
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
   async completeHandOver(into: string): Promise<void> {
-    // A pointer-only object (see handOver) has nothing to drop.
-    if (this.schema < CONTACT_TABLES || this.meta('merged_into') !== into) return
+    if (this.meta('merged_into') !== into) return
     this.ensureSchema()
     // What was not sent yet still belongs in D1 and the archive: it stays, in the outbox table.
     const unsent = await this.resendEvents(this.outbox.mark())
@@ -721,7 +727,8 @@ export class ContactDO extends DurableObject<Env> {
       this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
     })
     this.identities = undefined
-    await source.completeHandOver(key)
+    // A visitor who signs in on the first page has an anonymous contact that is only a pointer.
+    if (!result.pointerOnly) await source.completeHandOver(key)
   }
 
   /**
@@ -1033,7 +1040,10 @@ export class ContactDO extends DurableObject<Env> {
     // The migrations wrote meta values (the version, the outbox mark) under the copy.
     this.metaValues.forget()
     // The contact's tables were just created, so their copies start empty without a read.
-    if (from < CONTACT_TABLES) this.primeCopies(NEW_CONTACT)
+    if (from < CONTACT_TABLES) {
+      this.primeCopies(NEW_CONTACT)
+      this.touchesOf.primeEmpty()
+    }
     // An upgrade of a stored contact: the outbox reads its mark again.
     else this.outbox.forget()
   }
