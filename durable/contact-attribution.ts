@@ -54,6 +54,11 @@ export class ContactTouches {
    * an identify from a back end must not hide the entry of the visit that follows it.
    */
   private lastAt?: number | null
+  /**
+   * How many touch rows there are at most, when known without a read (a new contact has none):
+   * the trim below runs only past the cap. Unknown after a wake, when every touch trims.
+   */
+  private rowCount?: number
 
   constructor(
     private readonly sql: SqlStorage,
@@ -65,8 +70,14 @@ export class ContactTouches {
     this.lastAt = lastAt
   }
 
+  /** The contact's tables were just created. */
+  primeEmpty() {
+    this.rowCount = 0
+  }
+
   forget() {
     this.lastAt = undefined
+    this.rowCount = undefined
   }
 
   /**
@@ -110,7 +121,7 @@ export class ContactTouches {
       )
       const key = campaignKey(event.enrichment.campaign)
       if (key) this.setMeta('last_campaign', key)
-      this.trim(options.maxTouches)
+      this.trim(options.maxTouches, 1)
       shipped.touch = touchMessage(contactKey, event, touch)
     }
 
@@ -189,14 +200,20 @@ export class ContactTouches {
         row.medium,
       )
     }
-    this.trim(maxTouches)
+    this.trim(maxTouches, rows.length)
   }
 
-  private trim(maxTouches: number) {
+  /** Keeps the newest `maxTouches` touches, after `added` rows were inserted (or ignored). */
+  private trim(maxTouches: number, added: number) {
+    if (this.rowCount !== undefined) {
+      this.rowCount += added
+      if (this.rowCount <= maxTouches) return
+    }
     this.sql.exec(
       'DELETE FROM touches WHERE seq NOT IN (SELECT seq FROM touches ORDER BY at DESC, seq DESC LIMIT ?)',
       maxTouches,
     )
+    if (this.rowCount !== undefined) this.rowCount = maxTouches
   }
 
   private meta(key: string): string | undefined {

@@ -1,3 +1,4 @@
+import { env, evictDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { api, createSource, eventually, send, uid } from '../../test/support/api'
 
@@ -155,6 +156,48 @@ describe('real-time attribution end to end', () => {
       touches: { channel: string }[]
     }
     expect(profile.touches.map((t) => t.channel)).toEqual(['organic_search', 'referral'])
+  })
+
+  it('keeps only the newest touches past the configured cap, for a new contact and a woken one', async () => {
+    const settings = (await (await api('/api/attribution/settings')).json()) as Record<
+      string,
+      number
+    >
+    const capped = await api('/api/attribution/settings', {
+      method: 'PUT',
+      json: { ...settings, maxTouches: 3 },
+    })
+    expect(capped.status).toBe(200)
+    try {
+      const { writeKey } = await createSource({ name: 'Touch cap' })
+      const user = uid('capped')
+      const now = Date.now()
+      // Hours apart, each from its own campaign: every page view is the entry of a visit.
+      const visit = (campaign: string, hoursAgo: number) => ({
+        type: 'page',
+        userId: user,
+        timestamp: new Date(now - hoursAgo * 3_600_000).toISOString(),
+        context: {
+          page: {
+            url: `https://shop.example/?utm_source=mail&utm_medium=email&utm_campaign=${campaign}`,
+          },
+        },
+      })
+      const campaigns = async () => {
+        const response = await api(`/api/contacts/${user}`)
+        const profile = (await response.json()) as { touches: { campaign: string }[] }
+        return profile.touches.map((touch) => touch.campaign)
+      }
+      await send('/v1/batch', writeKey, {
+        batch: ['a', 'b', 'c', 'd', 'e'].map((campaign, i) => visit(campaign, 10 - i)),
+      })
+      expect(await campaigns()).toEqual(['c', 'd', 'e'])
+      await evictDurableObject(env.CONTACTS.get(env.CONTACTS.idFromName(user)))
+      await send('/v1/batch', writeKey, { batch: [visit('f', 2)] })
+      expect(await campaigns()).toEqual(['d', 'e', 'f'])
+    } finally {
+      await api('/api/attribution/settings', { method: 'PUT', json: settings })
+    }
   })
 
   it("applies an admin's channel rules to new events", async () => {
