@@ -295,11 +295,7 @@ function workersOf(
 
 /** How Cairn's events queue gathers batches, from wrangler.toml. */
 function cairnEventsBatching(): { maxBatchSize?: number; maxBatchTimeout?: number } {
-  const consumers = cairnBindings(generateSecrets()).queueConsumers as Record<
-    string,
-    { maxBatchSize?: number; maxBatchTimeout?: number }
-  >
-  const events = consumers[CAIRN_EVENTS_QUEUE]
+  const events = cairnQueueConsumers(readCairnConfig())[CAIRN_EVENTS_QUEUE]
   if (!events) throw new Error(`wrangler.toml has no consumer for ${CAIRN_EVENTS_QUEUE}`)
   return { maxBatchSize: events.maxBatchSize, maxBatchTimeout: events.maxBatchTimeout }
 }
@@ -315,7 +311,7 @@ export const CONSUMER_DRIVER_PATH = '/__bench/consumer'
  * and cron triggers are left out: ingestion does not use them.
  */
 export function cairnBindings(secrets: CairnSecrets): Partial<MiniflareOptions> {
-  const config = unstable_readConfig({ config: 'wrangler.toml' }) as unknown as WranglerConfig
+  const config = readCairnConfig()
   const sqliteClasses = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []))
   const unsupported = [
     ['services', config.services],
@@ -347,20 +343,29 @@ export function cairnBindings(secrets: CairnSecrets): Partial<MiniflareOptions> 
     queueProducers: Object.fromEntries(
       (config.queues.producers ?? []).map((q) => [q.binding, { queueName: q.queue }]),
     ),
-    queueConsumers: Object.fromEntries(
-      (config.queues.consumers ?? []).map((q) => [
-        q.queue,
-        {
-          maxBatchSize: q.max_batch_size ?? undefined,
-          maxBatchTimeout: q.max_batch_timeout ?? undefined,
-          maxRetries: q.max_retries ?? undefined,
-          deadLetterQueue: q.dead_letter_queue ?? undefined,
-        },
-      ]),
-    ),
+    queueConsumers: cairnQueueConsumers(config),
     ratelimits: Object.fromEntries(config.ratelimits.map((r) => [r.name, { simple: r.simple }])),
     bindings: { ...(config.vars as Record<string, string>), ...secrets },
   }
+}
+
+function readCairnConfig(): WranglerConfig {
+  return unstable_readConfig({ config: 'wrangler.toml' }) as unknown as WranglerConfig
+}
+
+/** Each queue's consumer settings from wrangler.toml, in miniflare@4's terms. */
+function cairnQueueConsumers(config: WranglerConfig) {
+  return Object.fromEntries(
+    (config.queues.consumers ?? []).map((q) => [
+      q.queue,
+      {
+        maxBatchSize: q.max_batch_size ?? undefined,
+        maxBatchTimeout: q.max_batch_timeout ?? undefined,
+        maxRetries: q.max_retries ?? undefined,
+        deadLetterQueue: q.dead_letter_queue ?? undefined,
+      },
+    ]),
+  )
 }
 
 function generateSecrets(): CairnSecrets {

@@ -84,24 +84,20 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
     writeKey: cairn?.writeKey ?? 'wk_ceiling',
   })
   const next = (shape: Shape) => (shape === 'single' ? workload.single : workload.batch)
+  // After a crash D1 may never reach what was accepted (see restartTarget): then wait only until
+  // the queue is empty, so the next run does not start on a backlog.
+  const stallMs = () => (outcome.crashes.length > 0 ? STALL_AFTER_CRASH_MS : undefined)
+  const drain = ({ db }: CairnTarget) =>
+    waitForDrain(db, ledger, config.drainTimeout, `${name} drain`, stallMs())
   const settle = async (after: string) => {
     if (!cairn) return
-    // After a crash D1 cannot reach what was accepted (see restartTarget): wait only until the
-    // queue is empty, so the next run does not start on a backlog.
-    const stallMs = outcome.crashes.length > 0 ? STALL_AFTER_CRASH_MS : undefined
-    const drained = await waitForDrain(
-      cairn.db,
-      ledger,
-      config.drainTimeout,
-      `${name} drain`,
-      stallMs,
-    )
+    const drained = await drain(cairn)
     outcome.drains.push({ after, seconds: drained.drainSeconds })
     const short = `still ${int(drained.accepted - drained.d1Events)} short of what was accepted`
     const caughtUp =
       drained.drainSeconds !== null
         ? `${drained.drainSeconds.toFixed(1)} s`
-        : stallMs
+        : stallMs()
           ? `never: the queue is empty, D1 ${short} since workerd died`
           : `never (timeout), D1 ${short}`
     progress(name, `after ${after}: D1 caught up in ${caughtUp}`)
@@ -240,13 +236,7 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
     }
     if (cairn) {
       progress(name, 'final check: D1 events vs accepted')
-      outcome.loss = await waitForDrain(
-        cairn.db,
-        ledger,
-        config.drainTimeout,
-        `${name} drain`,
-        outcome.crashes.length > 0 ? STALL_AFTER_CRASH_MS : undefined,
-      )
+      outcome.loss = await drain(cairn)
       const loss = outcome.loss
       progress(
         name,
