@@ -8,8 +8,20 @@ import { z } from '@hono/zod-openapi'
 export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const
 export type MessageType = (typeof MESSAGE_TYPES)[number]
 
+/** What a JSON value that is neither string nor number is, for an error message. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
 const id = z
-  .union([z.string().max(255), z.number()])
+  .union([z.string().max(255), z.number()], {
+    error: ({ input }) =>
+      input === undefined
+        ? 'is required (a string or a number)'
+        : `must be a string or a number, not ${describeType(input)}`,
+  })
   .transform(String)
   .openapi({ type: 'string' })
 const isoDate = z
@@ -67,14 +79,20 @@ export const AliasSchema = z.looseObject({
 })
 
 export const MessageSchema = z
-  .discriminatedUnion('type', [
-    TrackSchema,
-    IdentifySchema,
-    PageSchema,
-    ScreenSchema,
-    GroupSchema,
-    AliasSchema,
-  ])
+  .discriminatedUnion(
+    'type',
+    [TrackSchema, IdentifySchema, PageSchema, ScreenSchema, GroupSchema, AliasSchema],
+    {
+      error: ({ code, input }) => {
+        if (code !== 'invalid_union') return undefined
+        const type = (input as { type?: unknown } | undefined)?.type
+        const expected = `one of ${MESSAGE_TYPES.join(', ')}`
+        return type === undefined
+          ? `is required: ${expected}`
+          : `${JSON.stringify(type)} is not a message type; expected ${expected}`
+      },
+    },
+  )
   .openapi('SegmentMessage')
 export type Message = z.infer<typeof MessageSchema>
 

@@ -201,6 +201,27 @@ describe('validation', () => {
     expect((await timeline(user)).map((e) => e.event).sort()).toEqual(['Good 1', 'Good 2'])
   })
 
+  it('says which field was wrong and how: a missing id, an id of the wrong type, a bad type', async () => {
+    const user = uid()
+    const response = await send('/v1/batch', writeKey, {
+      batch: [
+        { type: 'alias', userId: user },
+        { type: 'group', userId: user, groupId: { id: 7 } },
+        { type: 'track', event: 'Flag', userId: true },
+        { event: 'No type', userId: user },
+        { type: 'Track', event: 'Capital', userId: user },
+      ],
+    })
+    const body = (await response.json()) as { rejected: { index: number; message: string }[] }
+    expect(body.rejected.map((r) => r.message)).toEqual([
+      'previousId: is required (a string or a number)',
+      'groupId: must be a string or a number, not an object',
+      'userId: must be a string or a number, not a boolean',
+      'type: is required: one of track, identify, page, screen, group, alias',
+      'type: "Track" is not a message type; expected one of track, identify, page, screen, group, alias',
+    ])
+  })
+
   it('answers 400 on a single-message path when the message is rejected', async () => {
     const response = await send('/v1/track', writeKey, { anonymousId: uid() })
     expect(response.status).toBe(400)
