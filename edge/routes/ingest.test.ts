@@ -328,6 +328,20 @@ describe('enrichment', () => {
     expect(Date.parse(event!.receivedAt) - corrected).toBe(5_000)
   })
 
+  it('dates an event from a clock set years ahead at its receipt, so last seen stays true', async () => {
+    const user = uid()
+    await send('/v1/track', writeKey, {
+      userId: user,
+      event: 'From the future',
+      timestamp: '2099-01-01T00:00:00.000Z',
+    })
+    const [event] = await timeline(user)
+    expect(event!.timestamp).toBe(event!.receivedAt)
+    expect(event!.originalTimestamp).toBe('2099-01-01T00:00:00.000Z')
+    const contact = (await (await api(`/api/contacts/${user}`)).json()) as { lastSeen: string }
+    expect(contact.lastSeen).toBe(event!.receivedAt)
+  })
+
   it('parses the user agent, flags bots, and never stores the IP in clear', async () => {
     const user = uid()
     await send(
