@@ -15,7 +15,8 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
-const id = z
+/** A user, anonymous, group or previous id: SDKs send strings, some numbers; kept as a string. */
+export const IdSchema = z
   .union([z.string().max(255), z.number()], {
     error: ({ input }) =>
       input === undefined
@@ -32,8 +33,8 @@ const record = z.record(z.string(), z.unknown())
 
 const common = {
   messageId: z.string().min(1).max(100).optional(),
-  userId: id.nullish(),
-  anonymousId: id.nullish(),
+  userId: IdSchema.nullish(),
+  anonymousId: IdSchema.nullish(),
   timestamp: isoDate.optional(),
   originalTimestamp: isoDate.optional(),
   sentAt: isoDate.optional(),
@@ -69,13 +70,13 @@ export const ScreenSchema = z.looseObject({
 export const GroupSchema = z.looseObject({
   ...common,
   type: z.literal('group'),
-  groupId: id.pipe(z.string().min(1, 'group needs a groupId')),
+  groupId: IdSchema.pipe(z.string().min(1, 'group needs a groupId')),
   traits: record.optional(),
 })
 export const AliasSchema = z.looseObject({
   ...common,
   type: z.literal('alias'),
-  previousId: id.pipe(z.string().min(1, 'alias needs a previousId')),
+  previousId: IdSchema.pipe(z.string().min(1, 'alias needs a previousId')),
 })
 
 export const MessageSchema = z

@@ -145,6 +145,47 @@ describe('paths and bodies real SDKs use', () => {
     expect(response.status).toBe(200)
     expect((await timeline(user))[0]!.event).toBe('Zipped')
   })
+
+  it('reads deflate bodies and refuses broken, oversized once inflated, or unknown encodings', async () => {
+    const user = uid()
+    const compress = (text: string, format: 'gzip' | 'deflate') =>
+      new Response(
+        new Blob([text]).stream().pipeThrough(new CompressionStream(format)),
+      ).arrayBuffer()
+    const json = JSON.stringify({ type: 'track', event: 'Deflated', userId: user })
+    const deflated = await send('/v1/track', writeKey, await compress(json, 'deflate'), {
+      'Content-Encoding': 'deflate',
+    })
+    expect(deflated.status).toBe(200)
+
+    const broken = await send('/v1/track', writeKey, 'not gzip at all', {
+      'Content-Encoding': 'gzip',
+    })
+    expect(broken.status).toBe(400)
+    expect(await broken.json()).toEqual({
+      error: { code: 'invalid_encoding', message: 'The body is not valid gzip data' },
+    })
+
+    // 20 MB of one character gzips to about 20 KB: under the wire limit, far over it inflated.
+    const bomb = JSON.stringify({
+      type: 'track',
+      event: 'Bomb',
+      userId: user,
+      pad: 'x'.repeat(20e6),
+    })
+    const inflated = await send('/v1/track', writeKey, await compress(bomb, 'gzip'), {
+      'Content-Encoding': 'gzip',
+    })
+    expect(inflated.status).toBe(413)
+    expect(await inflated.json()).toMatchObject({ error: { code: 'payload_too_large' } })
+
+    const brotli = await send('/v1/track', writeKey, json, { 'Content-Encoding': 'br' })
+    expect(brotli.status).toBe(415)
+    expect(await brotli.json()).toMatchObject({
+      error: { code: 'unsupported_encoding', message: expect.stringContaining('"br"') },
+    })
+    expect((await timeline(user)).map((e) => e.event)).toEqual(['Deflated'])
+  })
 })
 
 describe('validation', () => {

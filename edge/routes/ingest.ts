@@ -9,6 +9,7 @@ import { ApiError, ErrorSchema, errorResponse, validationError } from '../errors
 import type { Env } from '../env'
 import {
   BatchSchema,
+  IdSchema,
   IngestResponseSchema,
   MESSAGE_TYPES,
   MessageSchema,
@@ -16,6 +17,7 @@ import {
 } from '../ingest/message-schema'
 import { MAX_BATCH_BYTES, type Envelope } from '../ingest/normalize'
 import { assertJsonDepth } from '../middleware/json-limits'
+import { requestText } from '../ingest/request-body'
 import { hashClientIp, ingestMessages } from '../ingest/pipeline'
 import {
   originAllowed,
@@ -53,8 +55,8 @@ const PurposesSchema = z.object(
 
 export const ConsentBodySchema = z
   .object({
-    userId: z.union([z.string().max(255), z.number()]).nullish(),
-    anonymousId: z.union([z.string().max(255), z.number()]).nullish(),
+    userId: IdSchema.nullish(),
+    anonymousId: IdSchema.nullish(),
     purposes: PurposesSchema.refine((p) => Object.keys(p).length > 0, 'name at least one purpose'),
     policyVersion: z.string().trim().min(1).max(100).default('unversioned'),
     source: z
@@ -201,17 +203,7 @@ async function admit(c: Context<IngestEnv>) {
 async function readJsonBody(
   c: Context<IngestEnv>,
 ): Promise<{ body: Record<string, unknown>; chars: number }> {
-  const encoding = c.req.header('Content-Encoding')
-  let text: string
-  if (encoding === 'gzip') {
-    const stream = c.req.raw.body?.pipeThrough(new DecompressionStream('gzip'))
-    text = stream ? await new Response(stream).text() : ''
-    if (new TextEncoder().encode(text).length > MAX_BATCH_BYTES) {
-      throw new ApiError(413, 'payload_too_large', `Request body exceeds ${MAX_BATCH_BYTES} bytes`)
-    }
-  } else {
-    text = await c.req.text()
-  }
+  const text = await requestText(c.req.raw, MAX_BATCH_BYTES)
   assertJsonDepth(text)
   let body: unknown
   try {
@@ -309,7 +301,8 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       content: { 'application/json': { schema: IngestResponseSchema } },
     },
     400: {
-      description: 'Malformed JSON, or (single-message paths) the message was rejected',
+      description:
+        'Malformed JSON or compressed data, or (single-message paths) the message was rejected',
       content: { 'application/json': { schema: ErrorSchema } },
     },
     401: {
@@ -321,7 +314,11 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       content: { 'application/json': { schema: ErrorSchema } },
     },
     413: {
-      description: 'Body over 500 KB',
+      description: 'Body over 500 KB, as sent or once decompressed',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    415: {
+      description: 'A Content-Encoding other than gzip or deflate',
       content: { 'application/json': { schema: ErrorSchema } },
     },
     429: {
