@@ -262,6 +262,25 @@ describe('traits, counters and groups', () => {
     expect(seen).toEqual(['E6', 'E5', 'E4', 'E3', 'E2', 'E1', 'E0'])
   })
 
+  it('answers a cursor it did not make with 400 on every list, not with a first page', async () => {
+    const user = uid('user')
+    await batch({ type: 'track', userId: user, event: 'Only' })
+    // Junk, strings where numbers go, too few values, numbers where strings go.
+    const cases = [
+      [`/api/contacts/${user}/events`, 'zzz'],
+      [`/api/contacts/${user}/events`, btoa('["1", "2"]')],
+      ['/api/contacts', btoa('["2026-01-01"]')],
+      ['/api/audit', btoa('["7"]')],
+      ['/api/privacy/erasure', btoa('[1, 2]')],
+      ['/api/privacy/suppressions', 'zzz'],
+    ]
+    for (const [list, cursor] of cases) {
+      const response = await api(`${list}?cursor=${encodeURIComponent(cursor!)}`)
+      expect([list, response.status]).toEqual([list, 400])
+      expect(await response.json()).toMatchObject({ error: { code: 'invalid_cursor' } })
+    }
+  })
+
   it('answers 404 for a contact that never sent anything', async () => {
     const missing = await contact(uid('ghost'))
     expect(missing.status).toBe(404)

@@ -102,7 +102,8 @@ export type HandOverResult =
 
 export interface TimelinePage {
   items: StoredEvent[]
-  cursor: string | null
+  /** Where the next page starts after: the last event's timestamp and seq; null on the last page. */
+  next: [number, number] | null
 }
 
 export interface ContactProfile {
@@ -554,9 +555,12 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Newest first by event time; the cursor is opaque to callers. */
-  async timeline(options: { limit: number; cursor?: string | null }): Promise<TimelinePage> {
+  async timeline(options: {
+    limit: number
+    after?: readonly [number, number] | null
+  }): Promise<TimelinePage> {
     this.ensureSchema()
-    const [timestamp, seq] = decodeCursor(options.cursor)
+    const [timestamp, seq] = options.after ?? [END, END]
     const rows = this.sql
       .exec<{ seq: number; timestamp: number; body: string }>(
         `SELECT seq, timestamp, body FROM events WHERE (timestamp, seq) < (?, ?)
@@ -570,7 +574,7 @@ export class ContactDO extends DurableObject<Env> {
     const last = page[page.length - 1]
     return {
       items: page.map((row) => JSON.parse(row.body) as StoredEvent),
-      cursor: rows.length > options.limit && last ? `${last.timestamp}.${last.seq}` : null,
+      next: rows.length > options.limit && last ? [last.timestamp, last.seq] : null,
     }
   }
 
@@ -1085,11 +1089,5 @@ function iso(ms: number): string {
   return new Date(ms).toISOString()
 }
 
+/** Past every timestamp and seq: the first page of the timeline starts before it. */
 const END = Number.MAX_SAFE_INTEGER
-
-function decodeCursor(cursor: string | null | undefined): [number, number] {
-  if (!cursor) return [END, END]
-  const [timestamp, seq] = cursor.split('.').map(Number)
-  if (!Number.isFinite(timestamp) || !Number.isFinite(seq)) return [END, END]
-  return [timestamp!, seq!]
-}

@@ -253,6 +253,31 @@ describe('erasure', () => {
     expect(events.items.map((e) => e.event)).toEqual(['Came back'])
   })
 
+  it('pages through the suppressions of one erasure, which share a timestamp, one at a time', async () => {
+    const { writeKey } = await createSource({ name: 'Paged' })
+    const user = uid('paged')
+    await send('/v1/identify', writeKey, {
+      userId: user,
+      anonymousId: uid('device'),
+      traits: { email: `${user}@example.com` },
+    })
+    const erasure = await erase({ userId: user })
+    const seen: { erasureId: string; kind: string; createdAt: string }[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : ''
+      const page = (await (await api(`/api/privacy/suppressions?limit=1${query}`)).json()) as {
+        items: { erasureId: string; kind: string; createdAt: string }[]
+        cursor: string | null
+      }
+      seen.push(...page.items)
+      cursor = page.cursor
+    } while (cursor)
+    const mine = seen.filter((s) => s.erasureId === erasure.id)
+    expect(mine.map((s) => s.kind).sort()).toEqual(['anonymousId', 'email', 'userId'])
+    expect(new Set(mine.map((s) => s.createdAt)).size).toBe(1)
+  })
+
   it('rejects an erasure request that names no identifier or several', async () => {
     for (const body of [{}, { userId: 'a', email: 'a@example.com' }, { email: 'not-an-email' }]) {
       const response = await api('/api/privacy/erasure', { method: 'POST', json: body })

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
-import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, lte, type SQL } from 'drizzle-orm'
 import { subjectHash } from '../audit/log'
+import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import { auditLog } from '../db/schema'
 import { verifyChain, type AuditRow } from '../domain/audit-chain'
 import type { Env } from '../env'
@@ -66,19 +67,16 @@ export function auditRoutes() {
       if (query.actor) conditions.push(eq(auditLog.actorKeyId, query.actor))
       if (query.from) conditions.push(gte(auditLog.at, new Date(query.from).toISOString()))
       if (query.to) conditions.push(lte(auditLog.at, new Date(query.to).toISOString()))
-      if (query.cursor) conditions.push(lt(auditLog.seq, Number(query.cursor) || 0))
+      const after = decodeCursor(query.cursor, ['number'])
+      if (after) conditions.push(olderThan([auditLog.seq], after))
       const rows = await drizzle(c.env.DB)
         .select()
         .from(auditLog)
         .where(and(...conditions))
         .orderBy(desc(auditLog.seq))
         .limit(query.limit + 1)
-      const page = rows.slice(0, query.limit).map(toEntry)
       return c.json(
-        {
-          items: page,
-          cursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
-        },
+        pageOf(rows, query.limit, toEntry, (row) => [row.seq]),
         200,
       )
     },

@@ -1,10 +1,11 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
-import { and, desc, eq, like, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, like, or, sql } from 'drizzle-orm'
 import { contactStub, existingContact } from '../../durable/contact-client'
 import type { ContactProfile } from '../../durable/contact-do'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
+import { decodeCursor, encodeCursor, olderThan, pageOf } from '../db/keyset'
 import { ApiError } from '../errors'
 import { PageQuerySchema, authErrors, bearer, json, listOf, notFound } from './common'
 
@@ -143,37 +144,26 @@ export function contactRoutes() {
           )!,
         )
       }
-      const after = decodeCursor(cursor)
-      if (after) {
-        conditions.push(
-          or(
-            lt(contacts.lastSeen, after.lastSeen),
-            and(eq(contacts.lastSeen, after.lastSeen), lt(contacts.key, after.key)),
-          )!,
-        )
-      }
+      const after = decodeCursor(cursor, ['string', 'string'])
+      if (after) conditions.push(olderThan([contacts.lastSeen, contacts.key], after))
       const rows = await db
         .select()
         .from(contacts)
         .where(and(...conditions))
         .orderBy(desc(contacts.lastSeen), desc(contacts.key))
         .limit(limit + 1)
-      const page = rows.slice(0, limit)
-      const last = page[page.length - 1]
+      const summary = (row: (typeof rows)[number]) => ({
+        key: row.key,
+        userId: row.userId,
+        email: row.email,
+        anonymousIds: row.anonymousIds,
+        traits: row.traits,
+        firstSeen: row.firstSeen,
+        lastSeen: row.lastSeen,
+        eventCount: row.eventCount,
+      })
       return c.json(
-        {
-          items: page.map((row) => ({
-            key: row.key,
-            userId: row.userId,
-            email: row.email,
-            anonymousIds: row.anonymousIds,
-            traits: row.traits,
-            firstSeen: row.firstSeen,
-            lastSeen: row.lastSeen,
-            eventCount: row.eventCount,
-          })),
-          cursor: rows.length > limit && last ? encodeCursor(last) : null,
-        },
+        pageOf(rows, limit, summary, (row) => [row.lastSeen, row.key]),
         200,
       )
     },
@@ -214,8 +204,9 @@ export function contactRoutes() {
     async (c) => {
       const key = await existingContact(c.env, c.req.valid('param').id)
       const { limit, cursor } = c.req.valid('query')
-      const page = await contactStub(c.env, key).timeline({ limit, cursor })
-      return c.json({ items: page.items, cursor: page.cursor }, 200)
+      const after = decodeCursor(cursor, ['number', 'number'])
+      const page = await contactStub(c.env, key).timeline({ limit, after })
+      return c.json({ items: page.items, cursor: page.next && encodeCursor(page.next) }, 200)
     },
   )
   return app
@@ -225,19 +216,4 @@ async function readProfile(env: Env, id: string): Promise<ContactProfile> {
   const result = await contactStub(env, await existingContact(env, id)).profile()
   if (!result.found) throw new ApiError(404, 'not_found', `No contact ${id}`)
   return result.profile
-}
-
-function encodeCursor(row: { lastSeen: string; key: string }) {
-  return btoa(JSON.stringify([row.lastSeen, row.key]))
-}
-
-function decodeCursor(cursor: string | undefined) {
-  if (!cursor) return null
-  try {
-    const [lastSeen, key] = JSON.parse(atob(cursor)) as [string, string]
-    if (typeof lastSeen === 'string' && typeof key === 'string') return { lastSeen, key }
-  } catch {
-    // fall through to the error below
-  }
-  throw new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned')
 }

@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
-import { desc, eq, lt } from 'drizzle-orm'
+import { desc, eq } from 'drizzle-orm'
+import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import { erasureRequests, suppressions } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
@@ -117,15 +118,16 @@ export function privacyRoutes() {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query')
+      const after = decodeCursor(cursor, ['string', 'string'])
+      const order = [erasureRequests.requestedAt, erasureRequests.id]
       const rows = await drizzle(c.env.DB)
         .select()
         .from(erasureRequests)
-        .where(cursor ? lt(erasureRequests.requestedAt, cursor) : undefined)
-        .orderBy(desc(erasureRequests.requestedAt))
+        .where(after ? olderThan(order, after) : undefined)
+        .orderBy(...order.map((column) => desc(column)))
         .limit(limit + 1)
-      const page = rows.slice(0, limit).map(erasureView)
       return c.json(
-        { items: page, cursor: rows.length > limit ? page[page.length - 1]!.requestedAt : null },
+        pageOf(rows, limit, erasureView, (row) => [row.requestedAt, row.id]),
         200,
       )
     },
@@ -191,15 +193,17 @@ export function privacyRoutes() {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query')
+      const after = decodeCursor(cursor, ['string', 'string'])
+      const order = [suppressions.createdAt, suppressions.hash]
       const rows = await drizzle(c.env.DB)
         .select()
         .from(suppressions)
-        .where(cursor ? lt(suppressions.createdAt, cursor) : undefined)
-        .orderBy(desc(suppressions.createdAt))
+        .where(after ? olderThan(order, after) : undefined)
+        .orderBy(...order.map((column) => desc(column)))
         .limit(limit + 1)
-      const page = rows.slice(0, limit).map(({ contactObjectId: _id, ...row }) => row)
+      const withoutObjectId = ({ contactObjectId: _id, ...row }: (typeof rows)[number]) => row
       return c.json(
-        { items: page, cursor: rows.length > limit ? page[page.length - 1]!.createdAt : null },
+        pageOf(rows, limit, withoutObjectId, (row) => [row.createdAt, row.hash]),
         200,
       )
     },
