@@ -25,21 +25,31 @@ export const IdSchema = z
   })
   .transform(String)
   .openapi({ type: 'string' })
+/** Date.parse alone takes "1" for 2001-01-01; a date must look like one. */
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$/
 const isoDate = z
   .string()
   .max(64)
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date')
-const record = z.record(z.string(), z.unknown())
+  .refine(
+    (value) => ISO_8601.test(value) && !Number.isNaN(Date.parse(value)),
+    'must be an ISO-8601 date',
+  )
+/** SDKs send `null` for an empty object as often as they leave it out; both mean none. */
+const record = z
+  .record(z.string(), z.unknown())
+  .nullish()
+  .transform((value) => value ?? undefined)
 
 const common = {
-  messageId: z.string().min(1).max(100).optional(),
+  messageId: z.string().max(100).optional(),
   userId: IdSchema.nullish(),
   anonymousId: IdSchema.nullish(),
   timestamp: isoDate.optional(),
   originalTimestamp: isoDate.optional(),
   sentAt: isoDate.optional(),
-  context: record.optional(),
-  integrations: record.optional(),
+  context: record,
+  integrations: record,
   writeKey: z.string().optional(),
 }
 
@@ -47,31 +57,31 @@ export const TrackSchema = z.looseObject({
   ...common,
   type: z.literal('track'),
   event: z.string().trim().min(1, 'track needs an event name').max(200),
-  properties: record.optional(),
+  properties: record,
 })
 export const IdentifySchema = z.looseObject({
   ...common,
   type: z.literal('identify'),
-  traits: record.optional(),
+  traits: record,
 })
 export const PageSchema = z.looseObject({
   ...common,
   type: z.literal('page'),
   name: z.string().max(200).nullish(),
   category: z.string().max(200).nullish(),
-  properties: record.optional(),
+  properties: record,
 })
 export const ScreenSchema = z.looseObject({
   ...common,
   type: z.literal('screen'),
   name: z.string().max(200).nullish(),
-  properties: record.optional(),
+  properties: record,
 })
 export const GroupSchema = z.looseObject({
   ...common,
   type: z.literal('group'),
   groupId: IdSchema.pipe(z.string().min(1, 'group needs a groupId')),
-  traits: record.optional(),
+  traits: record,
 })
 export const AliasSchema = z.looseObject({
   ...common,
@@ -104,8 +114,8 @@ export const BatchSchema = z
       items: { $ref: '#/components/schemas/SegmentMessage' },
     }),
     sentAt: isoDate.optional(),
-    context: record.optional(),
-    integrations: record.optional(),
+    context: record,
+    integrations: record,
     writeKey: z.string().optional(),
   })
   .openapi('Batch')

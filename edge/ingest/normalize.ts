@@ -95,7 +95,8 @@ export async function normalizeMessage(
   const rest = extraFields(message)
   const event: IncomingEvent = {
     ...rest,
-    messageId: message.messageId ?? (await assignMessageId(message)),
+    // A placeholder ("undefined", blanks) as every message's id would drop all but the first.
+    messageId: usableId(message.messageId) ?? (await assignMessageId(message)),
     type: message.type,
     userId: userId ?? undefined,
     anonymousId: anonymousId ?? undefined,

@@ -263,6 +263,24 @@ describe('validation', () => {
     ])
   })
 
+  it('takes null for an absent object, and refuses a timestamp that only Date.parse would read', async () => {
+    const user = uid()
+    const response = await send('/v1/batch', writeKey, {
+      context: null,
+      batch: [
+        { type: 'track', userId: user, event: 'Nulls', properties: null, context: null },
+        { type: 'identify', userId: user, traits: null, integrations: null },
+        { type: 'track', userId: user, event: 'Odd time', timestamp: '1' },
+        { type: 'track', userId: user, event: 'Day only', timestamp: '2026-11-01' },
+      ],
+    })
+    const body = (await response.json()) as { accepted: number; rejected: { index: number }[] }
+    expect(body.rejected.map((r) => r.index)).toEqual([2])
+    const events = await timeline(user)
+    expect(events.map((e) => e.event ?? e.type).sort()).toEqual(['Day only', 'Nulls', 'identify'])
+    expect(events.find((e) => e.event === 'Day only')!.timestamp).toBe('2026-11-01T00:00:00.000Z')
+  })
+
   it('answers 400 on a single-message path when the message is rejected', async () => {
     const response = await send('/v1/track', writeKey, { anonymousId: uid() })
     expect(response.status).toBe(400)
@@ -286,6 +304,22 @@ describe('validation', () => {
 })
 
 describe('exactly-once storage by messageId', () => {
+  it('gives a blank or placeholder messageId a real one, so those messages are not dropped', async () => {
+    const user = uid()
+    const response = await send('/v1/batch', writeKey, {
+      batch: ['undefined', 'null', '   ', '', 'undefined'].map((messageId, i) => ({
+        type: 'track',
+        userId: user,
+        event: `Tagged ${i}`,
+        messageId,
+      })),
+    })
+    expect(await response.json()).toMatchObject({ accepted: 5, rejected: [] })
+    const events = await timeline(user)
+    expect(events.map((e) => e.event).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `Tagged ${i}`))
+    for (const event of events) expect(event.messageId).toMatch(/^cairn-/)
+  })
+
   it('stores a message retried in the same batch, a later batch and a single call once', async () => {
     const user = uid()
     const message = {
