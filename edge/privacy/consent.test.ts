@@ -209,4 +209,25 @@ describe('consent enforcement', () => {
       error: { code: 'invalid_request', message: expect.stringContaining('purposes.analytics') },
     })
   })
+
+  it('refuses a purpose it does not know rather than dropping it', async () => {
+    const { writeKey } = await createSource({ name: 'Misspelt consent' })
+    const anonymousId = uid()
+    const response = await send('/v1/consent', writeKey, {
+      anonymousId,
+      purposes: { analytics: true, marketting: true },
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('marketting') },
+    })
+    const viaApi = await api(`/api/contacts/anon:${anonymousId}/consent`, {
+      method: 'POST',
+      json: { purposes: { telepathy: false }, policyVersion: 'v1', source: 'support' },
+    })
+    expect(viaApi.status).toBe(400)
+    expect(await viaApi.json()).toMatchObject({
+      error: { message: expect.stringContaining('telepathy') },
+    })
+  })
 })

@@ -1,5 +1,19 @@
 import { z } from '@hono/zod-openapi'
+import { PURPOSES, type Purpose } from '../domain/consent'
 import { ErrorSchema } from '../errors'
+
+/**
+ * A consent decision's purposes, each granted or denied; one left out stays as it was. An
+ * unknown name is an error: a misspelt "marketting" dropped silently would record no decision.
+ */
+export const PurposesSchema = z
+  .strictObject(
+    Object.fromEntries(PURPOSES.map((p) => [p, z.boolean().optional()])) as Record<
+      Purpose,
+      z.ZodOptional<z.ZodBoolean>
+    >,
+  )
+  .refine((p) => Object.keys(p).length > 0, 'name at least one purpose')
 
 export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50).openapi({ example: 50 }),

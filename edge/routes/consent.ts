@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { contactStub, existingContact } from '../../durable/contact-client'
 import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
 import type { Env } from '../env'
-import { authErrors, json, notFound } from './common'
+import { PurposesSchema, authErrors, json, notFound } from './common'
 
 const Decision = z.boolean().nullable()
 const StateSchema = z.object(
@@ -29,14 +29,7 @@ const ConsentSchema = z
 
 const RecordSchema = z
   .object({
-    purposes: z
-      .object(
-        Object.fromEntries(PURPOSES.map((p) => [p, z.boolean().optional()])) as Record<
-          Purpose,
-          z.ZodOptional<z.ZodBoolean>
-        >,
-      )
-      .refine((p) => Object.keys(p).length > 0, 'name at least one purpose'),
+    purposes: PurposesSchema,
     policyVersion: z.string().trim().min(1).max(100),
     source: z.string().trim().min(1).max(100),
     method: z.enum(CONSENT_METHODS).default('api'),

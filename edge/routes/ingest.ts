@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { contactStub } from '../../durable/contact-client'
 import { sha256Hex } from '../access/secrets'
-import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
+import { CONSENT_METHODS } from '../domain/consent'
 import { canonicalKey, usableId } from '../domain/identity'
 import { ApiError, ErrorSchema, errorResponse, validationError } from '../errors'
 import type { Env } from '../env'
@@ -25,6 +25,7 @@ import {
   sourceByWriteKey,
   type Source,
 } from '../ingest/sources'
+import { PurposesSchema } from './common'
 
 type IngestEnv = { Bindings: Env; Variables: { originRefused: boolean } }
 
@@ -46,18 +47,11 @@ const SINGLE_PATHS: Record<string, MessageType> = {
 const BATCH_PATHS = ['/v1/batch', '/v1/b', '/beacon/v1/batch']
 const CONSENT_PATH = '/v1/consent'
 
-const PurposesSchema = z.object(
-  Object.fromEntries(PURPOSES.map((p) => [p, z.boolean().optional()])) as Record<
-    Purpose,
-    z.ZodOptional<z.ZodBoolean>
-  >,
-)
-
 export const ConsentBodySchema = z
   .object({
     userId: IdSchema.nullish(),
     anonymousId: IdSchema.nullish(),
-    purposes: PurposesSchema.refine((p) => Object.keys(p).length > 0, 'name at least one purpose'),
+    purposes: PurposesSchema,
     policyVersion: z.string().trim().min(1).max(100).default('unversioned'),
     source: z
       .string()
