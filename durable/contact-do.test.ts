@@ -262,6 +262,34 @@ describe('traits, counters and groups', () => {
     expect(seen).toEqual(['E6', 'E5', 'E4', 'E3', 'E2', 'E1', 'E0'])
   })
 
+  it('pages through contacts whose ids hold any character and share a last-seen time', async () => {
+    const tag = uid('pg')
+    const users = ['Ünïcødé', '🎉 party', 'plain'].map((name) => `${tag} ${name}`)
+    await batch(
+      ...users.map((userId) => ({
+        type: 'track',
+        userId,
+        event: 'Seen',
+        timestamp: '2026-11-20T10:05:00.000Z',
+      })),
+    )
+    await eventually(async () => {
+      const all = await api(`/api/contacts?q=${encodeURIComponent(tag)}`)
+      return ((await all.json()) as { items: unknown[] }).items.length === 3
+    })
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = `q=${encodeURIComponent(tag)}&limit=1${cursor ? `&cursor=${cursor}` : ''}`
+      const response = await api(`/api/contacts?${query}`)
+      expect(response.status).toBe(200)
+      const page = (await response.json()) as { items: { key: string }[]; cursor: string | null }
+      seen.push(...page.items.map((item) => item.key))
+      cursor = page.cursor
+    } while (cursor)
+    expect(seen.sort()).toEqual([...users].sort())
+  })
+
   it('answers a cursor it did not make with 400 on every list, not with a first page', async () => {
     const user = uid('user')
     await batch({ type: 'track', userId: user, event: 'Only' })

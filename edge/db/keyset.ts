@@ -10,8 +10,20 @@ import { ApiError } from '../errors'
  */
 export type CursorValue = string | number
 
+/** base64url of the values' JSON in UTF-8 (keys hold any character; btoa takes only Latin-1). */
 export function encodeCursor(values: readonly CursorValue[]): string {
-  return btoa(JSON.stringify(values)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  const bytes = new TextEncoder().encode(JSON.stringify(values))
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
+}
+
+function decodeText(cursor: string): string {
+  const binary = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+    Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+  )
 }
 
 /**
@@ -24,7 +36,7 @@ export function decodeCursor<const T extends readonly ('string' | 'number')[]>(
 ): { [I in keyof T]: T[I] extends 'number' ? number : string } | null {
   if (!cursor) return null
   try {
-    const values: unknown = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')))
+    const values: unknown = JSON.parse(decodeText(cursor))
     if (
       Array.isArray(values) &&
       values.length === types.length &&
