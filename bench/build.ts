@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
@@ -29,6 +29,8 @@ export interface BundleSize {
 
 /** Bundles Cairn exactly as a deploy would, with `wrangler deploy --dry-run`. */
 export function bundleCairn(): BundleSize {
+  // A failed build must not leave the last one behind to be measured as if it were this code.
+  rmSync(CAIRN_BUNDLE_DIR, { recursive: true, force: true })
   const result = spawnSync(
     'node_modules/.bin/wrangler',
     ['deploy', '--dry-run', '--outdir', CAIRN_BUNDLE_DIR],

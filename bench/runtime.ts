@@ -265,6 +265,9 @@ function workersOf(
       },
     ]
   }
+  if (!existsSync(CAIRN_SCRIPT)) {
+    throw new Error(`${CAIRN_SCRIPT} is missing: the bundle section failed (see above)`)
+  }
   const bindings = cairnBindings(secrets)
   const d1Databases = bindings.d1Databases as Record<string, string>
   const r2Buckets = bindings.r2Buckets as Record<string, string>
