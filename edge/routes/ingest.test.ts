@@ -197,6 +197,17 @@ describe('validation', () => {
     })
   })
 
+  it('answers another method on a tracking path with 405 and Allow, not 404', async () => {
+    for (const path of ['/v1/track', '/v1/batch', '/v1/consent']) {
+      const response = await SELF.fetch(`${BASE}${path}`)
+      expect([path, response.status]).toEqual([path, 405])
+      expect(response.headers.get('Allow')).toBe('POST, OPTIONS')
+      expect(await response.json()).toEqual({
+        error: { code: 'method_not_allowed', message: `GET ${path} is not allowed; send POST` },
+      })
+    }
+  })
+
   it('answers a body that is not a batch with 400', async () => {
     const response = await send('/v1/batch', writeKey, { messages: [] })
     expect(response.status).toBe(400)

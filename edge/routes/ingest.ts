@@ -83,9 +83,11 @@ export function ingestRoutes() {
   for (const path of [...Object.keys(SINGLE_PATHS), ...BATCH_PATHS]) {
     app.options(path, preflight)
     app.post(path, limit, (c) => handleIngest(c, SINGLE_PATHS[path]))
+    app.all(path, postOnly)
   }
   app.options(CONSENT_PATH, preflight)
   app.post(CONSENT_PATH, limit, handleConsent)
+  app.all(CONSENT_PATH, postOnly)
   registerDocs(app)
   return app
 }
@@ -104,6 +106,17 @@ const readableByBrowsers: MiddlewareHandler<IngestEnv> = async function readable
   c.res.headers.set('Access-Control-Allow-Origin', origin)
   c.res.headers.set('Access-Control-Expose-Headers', 'Retry-After')
   c.res.headers.append('Vary', 'Origin')
+}
+
+/** A GET to a tracking path is a wrong method, not a missing route. */
+function postOnly(c: Context<IngestEnv>): never {
+  throw new ApiError(
+    405,
+    'method_not_allowed',
+    `${c.req.method} ${c.req.path} is not allowed; send POST`,
+    undefined,
+    { Allow: 'POST, OPTIONS' },
+  )
 }
 
 /** Allows what a source might allow; the request itself answers for its own source. */
