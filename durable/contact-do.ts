@@ -554,7 +554,7 @@ export class ContactDO extends DurableObject<Env> {
     }
   }
 
-  /** Newest first by event time; the cursor is opaque to callers. */
+  /** Newest first by event time, after the position of a previous page's `next`. */
   async timeline(options: {
     limit: number
     after?: readonly [number, number] | null
