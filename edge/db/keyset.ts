@@ -12,17 +12,14 @@ export type CursorValue = string | number
 
 /** base64url of the values' JSON in UTF-8 (keys hold any character; btoa takes only Latin-1). */
 export function encodeCursor(values: readonly CursorValue[]): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(values))
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
+  return new TextEncoder()
+    .encode(JSON.stringify(values))
+    .toBase64({ alphabet: 'base64url', omitPadding: true })
 }
 
 function decodeText(cursor: string): string {
-  const binary = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))
   return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
-    Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    Uint8Array.fromBase64(cursor, { alphabet: 'base64url' }),
   )
 }
 
