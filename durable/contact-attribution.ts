@@ -55,8 +55,9 @@ export class ContactTouches {
    */
   private lastAt?: number | null
   /**
-   * How many touch rows there are at most, when known without a read (a new contact has none):
-   * the trim below runs only past the cap. Unknown after a wake, when every touch trims.
+   * How many touch rows there are at most, when known without a read (a new contact has none;
+   * a trim leaves at most the cap): the trim below runs only past the cap. Unknown after a wake
+   * until the first trim.
    */
   private rowCount?: number
 
@@ -213,7 +214,7 @@ export class ContactTouches {
       'DELETE FROM touches WHERE seq NOT IN (SELECT seq FROM touches ORDER BY at DESC, seq DESC LIMIT ?)',
       maxTouches,
     )
-    if (this.rowCount !== undefined) this.rowCount = maxTouches
+    this.rowCount = maxTouches
   }
 
   private meta(key: string): string | undefined {
