@@ -4,25 +4,62 @@ import type { Env } from '../edge/env'
 
 export type AuditEntry = Omit<AuditContent, 'seq' | 'at'>
 
+/** The last seq the sequencer has handed out, and the hash the next row chains from. */
+export interface ChainHead {
+  seq: number
+  hash: string
+}
+
 /**
  * The single writer of the audit log. One object orders every append, so the chain has no
- * forks; D1 holds the rows and is the truth about the chain's head, which this object reloads
- * whenever it starts or an insert finds the head moved.
+ * forks. D1 holds the rows; this object's own storage records the chain's head after every
+ * append, because a chain checked only against itself cannot tell a log whose last rows were
+ * deleted from a shorter one. `head()` gives the verifier that record to compare D1 with.
+ *
+ * The record, not D1's tail, is the truth about the head:
+ * - D1 behind the record (rows removed from the end): appends continue after the record, so
+ *   the gap stays in the log and every later verification names it; the chain never silently
+ *   restarts from the truncated point.
+ * - D1 ahead of the record: a 'pending' record is written before each D1 batch, so rows of a
+ *   batch that committed while this object crashed or lost the answer are recognised and
+ *   adopted. Rows nobody recorded are never chained onto: appends take the next free seq and
+ *   chain from the recorded hash, so the foreign rows show as a break.
+ * - No record at all (the first start, or an upgrade from before the record existed): D1's tail
+ *   is adopted, since there is nothing to compare it with.
  */
 export class AuditSequencer extends DurableObject<Env> {
-  private head?: { seq: number; hash: string }
-  private tail: Promise<unknown> = Promise.resolve()
+  private current?: ChainHead
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS chain_head (
+         slot TEXT PRIMARY KEY CHECK (slot IN ('head', 'pending')),
+         seq INTEGER NOT NULL,
+         hash TEXT NOT NULL)`,
+    )
+  }
 
   /** Appends entries in order and resolves once they are in D1. */
-  async append(entries: AuditEntry[]): Promise<{ seq: number; hash: string }[]> {
-    const run = this.tail.then(() => this.write(entries))
-    this.tail = run.catch(() => undefined)
+  append(entries: AuditEntry[]): Promise<ChainHead[]> {
+    return this.serially(() => this.write(entries))
+  }
+
+  /** The recorded head, once every append called before it has finished. */
+  head(): Promise<ChainHead> {
+    return this.serially(() => this.loadHead())
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task)
+    this.queue = run.catch(() => undefined)
     return run
   }
 
-  private async write(entries: AuditEntry[]) {
+  private async write(entries: AuditEntry[]): Promise<ChainHead[]> {
     for (let attempt = 0; ; attempt++) {
-      const head = this.head ?? (await this.loadHead())
+      const head = await this.loadHead()
       const at = new Date().toISOString()
       const rows: (AuditContent & { prevHash: string; hash: string })[] = []
       let prev = head
@@ -32,6 +69,8 @@ export class AuditSequencer extends DurableObject<Env> {
         rows.push({ ...content, prevHash: prev.hash, hash })
         prev = { seq: content.seq, hash }
       }
+      if (rows.length === 0) return []
+      this.record('pending', prev)
       try {
         await this.env.DB.batch(
           rows.map((row) =>
@@ -52,23 +91,69 @@ export class AuditSequencer extends DurableObject<Env> {
             ),
           ),
         )
-        this.head = prev
-        return rows.map((row) => ({ seq: row.seq, hash: row.hash }))
       } catch (error) {
-        this.head = undefined
-        if (attempt >= 2) throw error
+        // The batch may have committed though its answer was lost; or rows this object never
+        // wrote may hold these seqs, which are then skipped (not chained onto).
+        const tail = await this.d1Tail()
+        if (!sameHead(tail, prev)) {
+          this.forget('pending')
+          if (tail && tail.seq >= rows[0]!.seq) this.commit({ seq: tail.seq, hash: head.hash })
+          if (attempt >= 2) throw error
+          continue
+        }
       }
+      this.commit(prev)
+      return rows.map((row) => ({ seq: row.seq, hash: row.hash }))
     }
   }
 
-  private async loadHead() {
-    const row = await this.env.DB.prepare(
-      'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
-    ).first<{
+  private async loadHead(): Promise<ChainHead> {
+    if (this.current) return this.current
+    let head = this.read('head')
+    const pending = this.read('pending')
+    if (pending) {
+      if (sameHead(await this.d1Tail(), pending)) head = pending
+      this.forget('pending')
+    }
+    head ??= (await this.d1Tail()) ?? { seq: 0, hash: GENESIS_HASH }
+    this.commit(head)
+    return head
+  }
+
+  private commit(head: ChainHead) {
+    this.record('head', head)
+    this.forget('pending')
+    this.current = head
+  }
+
+  private record(slot: 'head' | 'pending', head: ChainHead) {
+    this.ctx.storage.sql.exec(
+      'INSERT OR REPLACE INTO chain_head (slot, seq, hash) VALUES (?, ?, ?)',
+      slot,
+      head.seq,
+      head.hash,
+    )
+  }
+
+  private forget(slot: 'pending') {
+    this.ctx.storage.sql.exec('DELETE FROM chain_head WHERE slot = ?', slot)
+  }
+
+  private read(slot: 'head' | 'pending'): ChainHead | undefined {
+    const [row] = this.ctx.storage.sql
+      .exec<{ seq: number; hash: string }>('SELECT seq, hash FROM chain_head WHERE slot = ?', slot)
+      .toArray()
+    return row && { seq: row.seq, hash: row.hash }
+  }
+
+  private async d1Tail(): Promise<ChainHead | null> {
+    return this.env.DB.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').first<{
       seq: number
       hash: string
     }>()
-    this.head = row ?? { seq: 0, hash: GENESIS_HASH }
-    return this.head
   }
+}
+
+function sameHead(a: ChainHead | null | undefined, b: ChainHead): boolean {
+  return a?.seq === b.seq && a.hash === b.hash
 }

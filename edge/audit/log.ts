@@ -9,7 +9,7 @@ const SEQUENCER = 'audit-log'
 export function auditSequencer(env: Pick<Env, 'AUDIT'>) {
   return releasing(env.AUDIT.get(env.AUDIT.idFromName(SEQUENCER))) as unknown as Pick<
     AuditSequencer,
-    'append'
+    'append' | 'head'
   >
 }
 

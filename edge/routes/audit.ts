@@ -1,10 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, asc, desc, eq, gt, gte, lte, type SQL } from 'drizzle-orm'
-import { subjectHash } from '../audit/log'
+import { auditSequencer, subjectHash } from '../audit/log'
 import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import { auditLog } from '../db/schema'
-import { verifyChain, type AuditRow } from '../domain/audit-chain'
+import { GENESIS_HASH, verifyChain, type AuditRow } from '../domain/audit-chain'
 import type { Env } from '../env'
 import { PageQuerySchema, authErrors, json, listOf } from './common'
 
@@ -87,23 +87,28 @@ export function auditRoutes() {
       method: 'get',
       path: '/audit/verify',
       tags: ['audit'],
-      summary: 'Recomputes the whole hash chain and names the first broken row',
+      summary:
+        "Recomputes the whole hash chain, checks its end against the sequencer's head, and names the first broken row",
       responses: { 200: json(VerifySchema, 'The verdict'), ...authErrors },
     }),
     async (c) => {
+      // The sequencer's head first: rows appended while this runs lie beyond it and are left
+      // for the next verification; rows D1 lost from the end show as a head D1 never reaches.
+      const sequencer = auditSequencer(c.env)
+      const head = await sequencer.head()
       const db = drizzle(c.env.DB)
-      let prev = undefined as { seq: number; hash: string } | undefined
+      let prev = { seq: 0, hash: GENESIS_HASH }
       let total = 0
       for (;;) {
         const rows = (
           await db
             .select()
             .from(auditLog)
-            .where(gt(auditLog.seq, prev?.seq ?? 0))
+            .where(and(gt(auditLog.seq, prev.seq), lte(auditLog.seq, head.seq)))
             .orderBy(asc(auditLog.seq))
             .limit(VERIFY_PAGE)
         ).map(toEntry)
-        if (rows.length === 0) return c.json({ ok: true, rows: total }, 200)
+        if (rows.length === 0) break
         const verdict = await verifyChain(rows, prev)
         total += verdict.rows
         if (!verdict.ok)
@@ -111,6 +116,35 @@ export function auditRoutes() {
         const last = rows[rows.length - 1]!
         prev = { seq: last.seq, hash: last.hash }
       }
+      const broken = (seq: number, reason: string) =>
+        c.json({ ok: false, rows: total, firstBroken: { seq, reason } }, 200)
+      if (prev.seq < head.seq) {
+        return broken(
+          prev.seq + 1,
+          `the chain ends at seq ${prev.seq} but the sequencer's head is ${head.seq}: ` +
+            `rows ${prev.seq + 1}–${head.seq} are missing`,
+        )
+      }
+      if (prev.hash !== head.hash) {
+        return broken(head.seq, "its hash differs from the sequencer's record of the head")
+      }
+      const [tail] = await db
+        .select({ seq: auditLog.seq })
+        .from(auditLog)
+        .orderBy(desc(auditLog.seq))
+        .limit(1)
+      if (tail && tail.seq > head.seq) {
+        // Appends that reached D1 before the read above have finished before this answers.
+        const now = await sequencer.head()
+        if (tail.seq > now.seq) {
+          return broken(
+            now.seq + 1,
+            `D1 holds rows up to seq ${tail.seq} after the sequencer's head ${now.seq}: ` +
+              'the sequencer did not write them',
+          )
+        }
+      }
+      return c.json({ ok: true, rows: total }, 200)
     },
   )
   return app
