@@ -15,6 +15,7 @@ export interface Principal {
 }
 
 export const BOOTSTRAP_KEY_ID = 'bootstrap'
+const BOOTSTRAP_NAME = 'Bootstrap admin (CAIRN_ADMIN_KEY)'
 
 /**
  * Resolved keys are cached per isolate for a few seconds so that a page of console requests
@@ -27,7 +28,7 @@ export async function principalFromKey(env: Env, secret: string): Promise<Princi
   if (env.CAIRN_ADMIN_KEY && (await equalSecrets(secret, env.CAIRN_ADMIN_KEY))) {
     return {
       keyId: BOOTSTRAP_KEY_ID,
-      name: 'Bootstrap admin (CAIRN_ADMIN_KEY)',
+      name: BOOTSTRAP_NAME,
       role: 'admin',
       via: 'key',
     }
@@ -58,21 +59,33 @@ export async function principalFromSession(env: Env, token: string): Promise<Pri
       ),
     )
   if (!row) return null
-  const name =
-    row.keyId === BOOTSTRAP_KEY_ID
-      ? 'Bootstrap admin (CAIRN_ADMIN_KEY)'
-      : await keyName(env, row.keyId)
+  const name = await validKeyName(env, row)
   if (name === null) return null
   return { keyId: row.keyId, name, role: row.role, via: 'session', csrfToken: row.csrfToken }
 }
 
-/** A session ends when its key is revoked. */
-async function keyName(env: Env, keyId: string): Promise<string | null> {
+/**
+ * A session lasts only while the very key it was made with is valid: a revoked key ends its
+ * sessions, and so does a changed CAIRN_ADMIN_KEY (the session holds the hash of the key it
+ * was made with, compared on every request). A bootstrap session from before the hash was
+ * kept cannot prove its key and has ended.
+ */
+async function validKeyName(
+  env: Env,
+  session: Pick<typeof sessions.$inferSelect, 'keyId' | 'keyHash'>,
+): Promise<string | null> {
+  if (session.keyId === BOOTSTRAP_KEY_ID) {
+    if (!env.CAIRN_ADMIN_KEY || !session.keyHash) return null
+    const current = await sha256Hex(env.CAIRN_ADMIN_KEY)
+    return (await equalSecrets(session.keyHash, current)) ? BOOTSTRAP_NAME : null
+  }
   const [row] = await drizzle(env.DB)
-    .select({ name: apiKeys.name })
+    .select({ name: apiKeys.name, keyHash: apiKeys.keyHash })
     .from(apiKeys)
-    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
-  return row?.name ?? null
+    .where(and(eq(apiKeys.id, session.keyId), isNull(apiKeys.revokedAt)))
+  if (!row) return null
+  if (session.keyHash && session.keyHash !== row.keyHash) return null
+  return row.name
 }
 
 export function forgetKeys() {

@@ -150,6 +150,11 @@ export const sessions = sqliteTable('sessions', {
   keyId: text('key_id').notNull(),
   role: text('role', { enum: ROLES }).notNull(),
   csrfToken: text('csrf_token').notNull(),
+  /**
+   * SHA-256 of the key the session was made with (as api_keys.key_hash): a session lasts only
+   * while that very key is valid, so changing CAIRN_ADMIN_KEY ends the bootstrap key's sessions.
+   */
+  keyHash: text('key_hash'),
   createdAt: text('created_at').notNull(),
   expiresAt: text('expires_at').notNull(),
 })

@@ -1,6 +1,7 @@
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_KEY, BASE, api } from '../../test/support/api'
+import { createApp } from '../app'
 
 async function login(key: string, ip = '198.51.100.20') {
   const response = await SELF.fetch(`${BASE}/api/session`, {
@@ -86,6 +87,35 @@ describe('console sessions', () => {
     const unknown = await login('sk_not_a_key')
     expect(unknown.response.status).toBe(401)
     expect(unknown.token).toBeUndefined()
+  })
+
+  it('ends bootstrap-key sessions once CAIRN_ADMIN_KEY changes', async () => {
+    const { token } = await login(ADMIN_KEY)
+    const withAdminKey = (adminKey: string) =>
+      createApp().request(
+        `${BASE}/api/contacts`,
+        { headers: { Cookie: `cairn_session=${token}` } },
+        { ...env, CAIRN_ADMIN_KEY: adminKey },
+      )
+    expect((await withAdminKey(ADMIN_KEY)).status).toBe(200)
+    const rotated = await withAdminKey('a-new-admin-key')
+    expect(rotated.status).toBe(401)
+    expect(await rotated.json()).toMatchObject({ error: { code: 'session_expired' } })
+    const unset = await withAdminKey('')
+    expect(unset.status).toBe(401)
+    expect(await unset.json()).toMatchObject({ error: { code: 'session_expired' } })
+  })
+
+  it('ends an API-key session when its key is revoked, with session_expired', async () => {
+    const created = (await (
+      await api('/api/keys', { method: 'POST', json: { name: 'revoked', role: 'analyst' } })
+    ).json()) as { id: string; key: string }
+    const { token } = await login(created.key)
+    expect((await withSession(token!, '/api/session')).status).toBe(200)
+    expect((await api(`/api/keys/${created.id}`, { method: 'DELETE' })).status).toBe(200)
+    const after = await withSession(token!, '/api/session')
+    expect(after.status).toBe(401)
+    expect(await after.json()).toMatchObject({ error: { code: 'session_expired' } })
   })
 
   it('rate limits login attempts per address with Retry-After', async () => {

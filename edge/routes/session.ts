@@ -59,7 +59,8 @@ export function sessionRoutes() {
           },
         )
       }
-      const principal = await principalFromKey(c.env, c.req.valid('json').key)
+      const { key } = c.req.valid('json')
+      const principal = await principalFromKey(c.env, key)
       if (!principal) {
         await appendAudit(c.env, [
           {
@@ -84,6 +85,7 @@ export function sessionRoutes() {
           keyId: principal.keyId,
           role: principal.role,
           csrfToken,
+          keyHash: await sha256Hex(key),
           createdAt: now.toISOString(),
           expiresAt,
         })
