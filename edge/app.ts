@@ -1,9 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import { ApiError, errorResponse, validationError } from './errors'
 import type { Env } from './env'
 import { authorize } from './middleware/auth'
-import { jsonLimits } from './middleware/json-limits'
+import { requestBodies } from './middleware/json-limits'
 import { attributionRoutes } from './routes/attribution'
 import { auditRoutes } from './routes/audit'
 import { consentRoutes } from './routes/consent'
@@ -17,8 +18,23 @@ import { keyRoutes } from './routes/keys'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
 
-/** Management requests are small; path uploads to /api/attribution/analyze are the largest. */
-const MAX_API_BODY_BYTES = 6 * 1024 * 1024
+/**
+ * Management requests are small: a configuration at every bound (see attribution/config.ts,
+ * routes/sources.ts, routes/keys.ts) fits well inside this.
+ */
+export const MAX_API_BODY_BYTES = 256 * 1024
+/** Aggregated paths from elsewhere, the one large body of the management API. */
+export const MAX_PATH_UPLOAD_BYTES = 6 * 1024 * 1024
+const LARGE_BODIES: Record<string, number> = {
+  'POST /api/attribution/analyze': MAX_PATH_UPLOAD_BYTES,
+}
+
+/** The code of an error Hono itself raises (a validator's 400, a media type gate's 415). */
+const HTTP_ERROR_CODES: Record<number, string> = {
+  400: 'bad_request',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+}
 
 /** Composes the Worker's HTTP surface; each route module owns its schemas and handlers. */
 export function createApp() {
@@ -27,7 +43,12 @@ export function createApp() {
       if (!result.success) throw validationError(result.error.issues)
     },
   })
-  app.use('/api/*', secureHeaders(), jsonLimits({ maxBytes: MAX_API_BODY_BYTES }), authorize())
+  const bodies = requestBodies({
+    maxBytes: MAX_API_BODY_BYTES,
+    larger: LARGE_BODIES,
+    definitions: () => app.openAPIRegistry.definitions,
+  })
+  app.use('/api/*', secureHeaders(), bodies, authorize())
   app.route('/', metaRoutes())
   app.route('/', ingestRoutes())
   app.route('/', demoRoutes())
@@ -64,6 +85,10 @@ export function createApp() {
   )
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error)
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = HTTP_ERROR_CODES[error.status] ?? 'bad_request'
+      return errorResponse(c, new ApiError(error.status, code, error.message))
+    }
     if (error instanceof SyntaxError && c.req.header('Content-Type')?.includes('json')) {
       return errorResponse(
         c,

@@ -34,4 +34,25 @@ describe('JSON limits', () => {
     expect(response.status).toBe(413)
     expect(await response.json()).toMatchObject({ error: { code: 'payload_too_large' } })
   })
+
+  it('keeps management bodies small and lets only path uploads be large', async () => {
+    // 300 KB: under the old 6 MB for every route, over the management limit.
+    const large = await api('/api/sources', {
+      method: 'POST',
+      json: { name: 'x', allowedOrigins: Array(300).fill(`https://${'a'.repeat(1000)}.example`) },
+    })
+    expect(large.status).toBe(413)
+    expect(await large.json()).toEqual({
+      error: { code: 'payload_too_large', message: expect.stringMatching(/262144 bytes/) },
+    })
+    const channels = ['email', 'search', 'social', 'display']
+    const paths = Array.from({ length: 10_000 }, (_, i) => ({
+      path: Array.from({ length: 12 }, (_, j) => channels[(i + j * j) % channels.length]!),
+      conversions: 1,
+      value: 10,
+    }))
+    const upload = await api('/api/attribution/analyze', { method: 'POST', json: { paths } })
+    expect(JSON.stringify({ paths }).length).toBeGreaterThan(1024 * 1024)
+    expect(upload.status).toBe(200)
+  })
 })
