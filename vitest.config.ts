@@ -19,6 +19,7 @@ export default defineConfig({
               bindings: {
                 CAIRN_ADMIN_KEY: 'test-admin-key',
                 CAIRN_IP_SALT: 'test-ip-salt',
+                CAIRN_HASH_KEY: 'test-hash-key',
                 TEST_MIGRATIONS: migrations,
               },
             },

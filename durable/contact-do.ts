@@ -8,6 +8,8 @@ import {
 import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
 import { onSite, type LastActivity } from '../edge/domain/touches'
 import type { Env } from '../edge/env'
+import { requestErasure } from '../edge/privacy/erasure'
+import { identifierOfKey } from '../edge/privacy/identifiers'
 import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
 import {
@@ -32,6 +34,7 @@ import {
   storedSchema,
 } from './contact-schema'
 import { generateDataKey, importDataKey, sealText } from './data-key'
+import { emailDirectory } from './identity-directory'
 import { Outbox, type Resend } from './outbox'
 
 export interface IngestOptions {
@@ -273,6 +276,7 @@ export class ContactDO extends DurableObject<Env> {
       return { ...result, withheld: events.length }
     }
 
+    await this.registerNewEmails(key, events)
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
       events.map(async (incoming) => {
@@ -601,9 +605,27 @@ export class ContactDO extends DurableObject<Env> {
       const now = Date.now()
       if (Number(this.meta('prune_due_at') ?? 0) <= now) await this.pruneExpiredEvents(now)
       const prune = this.meta('prune_due_at')
-      const next = this.outbox.unsent() ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : undefined
+      const expiry = prune ? undefined : await this.expireIfInactive(now)
+      const next = this.outbox.unsent() ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : expiry
       if (next !== undefined) await this.ctx.storage.setAlarm(next)
     }
+  }
+
+  /**
+   * A contact that never stored an event (a consent decision and nothing else) has no row in
+   * D1's contacts, where the cron finds inactive profiles, so its own alarm expires it: once its
+   * last decision is older than the inactive-profile lifetime it is erased like any inactive
+   * profile. Returns when to look again.
+   */
+  private async expireIfInactive(now: number): Promise<number | undefined> {
+    const key = this.meta('key')
+    const last = this.ledger.rows().at(-1)
+    if (!key || !last || this.counters.all()) return undefined
+    const { inactiveProfileDays } = await readRetention(this.env.DB)
+    const due = Date.parse(last.at) + inactiveProfileDays * DAY_MS
+    if (due > now) return due
+    await requestErasure(this.env, identifierOfKey(key), 'retention', 'retention')
+    return undefined
   }
 
   private async pruneExpiredEvents(now: number) {
@@ -765,8 +787,8 @@ export class ContactDO extends DurableObject<Env> {
       for (const [name, value] of Object.entries(event.traits)) {
         this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)
       }
-      const email = event.traits.email
-      if (typeof email === 'string' && email) this.linkIdentity('email', email.toLowerCase(), at)
+      const email = linkedEmail(event)
+      if (email) this.linkIdentity('email', email, at)
     }
     if (event.type === 'group' && event.groupId) {
       this.sql.exec(
@@ -816,6 +838,24 @@ export class ContactDO extends DurableObject<Env> {
         messageId,
       )
     }
+  }
+
+  /**
+   * Emails these events are about to link are entered in the directory first (see
+   * identity-directory.ts): an erasure by email then finds this contact from the moment the
+   * identify is acknowledged. An entry whose events then fail to commit names a contact that
+   * holds nothing of the address, which an erasure passes over.
+   */
+  private async registerNewEmails(key: string, events: IncomingEvent[]) {
+    const known = this.identityStatus()
+    const emails = new Set<string>()
+    for (const event of events) {
+      const email = linkedEmail(event)
+      if (email && !known.has(`email:${email}`)) emails.add(email)
+    }
+    await Promise.all(
+      [...emails].map(async (email) => (await emailDirectory(this.env, email)).register(key)),
+    )
   }
 
   /** Links an identifier unless already linked (most events repeat the contact's own ids). */
@@ -1078,6 +1118,12 @@ async function eventMessage(
       ...(await sealText(sealing.key, body)),
     },
   }
+}
+
+/** The email an identify links to its contact, normalised as erasure requests are. */
+function linkedEmail(event: IncomingEvent): string | null {
+  const email = event.type === 'identify' ? event.traits?.email : undefined
+  return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : null
 }
 
 function counterName(event: StoredEvent): string {

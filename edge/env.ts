@@ -1,11 +1,13 @@
 import type { D1Migration } from 'cloudflare:test'
 import type { AuditSequencer } from '../durable/audit-sequencer'
 import type { ContactDO } from '../durable/contact-do'
+import type { IdentityDirectory } from '../durable/identity-directory'
 
 /** Bindings of the Worker, as declared in wrangler.toml. */
 export interface Env {
   CONTACTS: DurableObjectNamespace<ContactDO>
   AUDIT: DurableObjectNamespace<AuditSequencer>
+  DIRECTORY: DurableObjectNamespace<IdentityDirectory>
   DB: D1Database
   ARCHIVE: R2Bucket
   /** Messages travel as JSON text (see queue/messages.ts queueText). */
@@ -17,6 +19,11 @@ export interface Env {
   CAIRN_ADMIN_KEY: string
   /** Keys the client-IP hash; rotate to unlink old hashes. Falls back to the admin key. */
   CAIRN_IP_SALT?: string
+  /**
+   * Keys the hashes that name people on the suppression list and in the audit log. Never rotate
+   * it: a suppression is matched by it. Falls back to the admin key.
+   */
+  CAIRN_HASH_KEY?: string
   CAIRN_ENV?: string
 }
 

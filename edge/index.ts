@@ -5,6 +5,7 @@ import { runScheduledMaintenance } from './maintenance'
 
 export { AuditSequencer } from '../durable/audit-sequencer'
 export { ContactDO } from '../durable/contact-do'
+export { IdentityDirectory } from '../durable/identity-directory'
 
 const app = createApp()
 

@@ -181,6 +181,19 @@ export const auditLog = sqliteTable(
   ],
 )
 
+/**
+ * Which person each audit entry is about, by every identifier hash known for them: the chain
+ * row holds one subject hash, this index all of them (see audit/log.ts appendAudit).
+ */
+export const auditSubjects = sqliteTable(
+  'audit_subjects',
+  {
+    subjectHash: text('subject_hash').notNull(),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subjectHash, t.seq] })],
+)
+
 /** Each contact's effective consent, projected from its ContactDO ledger for totals. */
 export const contactConsent = sqliteTable('contact_consent', {
   contactKey: text('contact_key').primaryKey(),
@@ -215,11 +228,16 @@ export const erasureRequests = sqliteTable(
     completedAt: text('completed_at'),
     receipt: text('receipt', { mode: 'json' }).$type<ErasureReceipt>(),
     error: text('error'),
+    /** When the request was last sent to the queue; the cron sends a stalled one again. */
+    lastSentAt: text('last_sent_at'),
   },
   (t) => [index('erasures_by_time').on(t.requestedAt)],
 )
 
 export interface ErasureReceipt {
+  /** Whether any contact held data under the identifier; `summary` says so in words. */
+  matched: boolean
+  summary: string
   contacts: number
   identifiers: number
   stores: { store: string; action: string; removed: Record<string, number>; at: string }[]

@@ -4,6 +4,7 @@ import { allowed, matchRoute, PERSONAL_DATA_READS, type RouteKey } from '../acce
 import { principalFromKey, principalFromSession, type Principal } from '../access/principal'
 import { appendAudit, subjectHash } from '../audit/log'
 import { ApiError } from '../errors'
+import type { Identifier } from '../privacy/identifiers'
 import type { Env } from '../env'
 
 export const SESSION_COOKIE = 'cairn_session'
@@ -13,8 +14,11 @@ declare module 'hono' {
   interface ContextVariableMap {
     principal: Principal
     route: { key: RouteKey; params: string[] }
-    /** Set by a handler whose subject is not in the path (an erasure names it in the body). */
-    auditSubject: string
+    /**
+     * Set by a handler whose subject is not in the path: a contact key, or an identifier (an
+     * erasure names one in the body).
+     */
+    auditSubject: string | Identifier
     auditDetail: Record<string, unknown>
   }
 }
@@ -86,7 +90,7 @@ async function audit(
       actorKeyId: principal.keyId,
       actorRole: principal.role,
       action: route.key,
-      subjectHash: subject ? await subjectHash(subject) : null,
+      subjectHash: subject ? await subjectHash(c.env, subject) : null,
       status: c.res.status,
       detail: c.get('auditDetail') ?? null,
     },

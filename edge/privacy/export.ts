@@ -1,14 +1,12 @@
-import { drizzle } from 'drizzle-orm/d1'
-import { asc, eq } from 'drizzle-orm'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { subjectHash } from '../audit/log'
-import { auditLog } from '../db/schema'
+import { auditTrail, personHashes } from '../audit/trail'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
+import { keyHash } from './identifiers'
 
 /** Exports of one person live under one prefix, so erasure and retention find them. */
-export async function exportPrefix(contactKey: string): Promise<string> {
-  return `exports/${await subjectHash(contactKey)}/`
+export async function exportPrefix(env: Env, contactKey: string): Promise<string> {
+  return `exports/${await keyHash(env, contactKey)}/`
 }
 
 /**
@@ -20,25 +18,15 @@ export async function exportContact(env: Env, contactId: string) {
   const key = await existingContact(env, contactId)
   const data = await contactStub(env, key).exportAll()
   if (!data) throw new ApiError(404, 'not_found', `No contact ${contactId}`)
-  const subjects = new Set([contactId, key, ...data.profile.anonymousIds.map((id) => `anon:${id}`)])
-  const audit = []
-  for (const subject of subjects) {
-    audit.push(
-      ...(await drizzle(env.DB)
-        .select()
-        .from(auditLog)
-        .where(eq(auditLog.subjectHash, await subjectHash(subject)))
-        .orderBy(asc(auditLog.seq))),
-    )
-  }
+  const audit = await auditTrail(env, await personHashes(env, contactId, data.profile))
   const document = {
     exportedAt: new Date().toISOString(),
     contact: data.profile,
     consent: data.consent,
     events: data.events,
-    audit: audit.sort((a, b) => a.seq - b.seq),
+    audit,
   }
-  const object = `${await exportPrefix(key)}${document.exportedAt}.json`
+  const object = `${await exportPrefix(env, key)}${document.exportedAt}.json`
   await env.ARCHIVE.put(object, JSON.stringify(document), {
     httpMetadata: { contentType: 'application/json' },
   })

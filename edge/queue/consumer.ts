@@ -1,9 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { Memo } from '../cache/memo'
 import { runInTransaction } from '../db/raw'
 import type { Env } from '../env'
 import { writeArchive } from './archive'
-import { identifierHash, identifierOfKey } from '../privacy/identifiers'
+import { identifierHash, keyHash } from '../privacy/identifiers'
+import { mergeStatements } from '../projections/contact-tables'
 import { runErasure } from '../privacy/erasure'
 import {
   WITHHELD_CONTACT,
@@ -98,11 +98,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 
 export async function applyMessages(env: Env, messages: QueuedMessage[]): Promise<void> {
   const { suppressed, stored } = await priorState(env, messages)
-  const live = messages.filter(
-    (m) =>
-      !('contactKey' in m && suppressed.has(m.contactKey)) &&
-      !(m.kind === 'contact' && suppressed.has(m.key)),
-  )
+  const live = messages.filter((m) => !identifiersOf(m).some((id) => suppressed.has(id)))
   const events = live.filter((m): m is EventMessage => m.kind === 'event')
   // Before D1, so that an event D1 holds was archived by the delivery that stored it.
   await archiveNewEvents(env, events, stored)
@@ -110,15 +106,17 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
   const consents = latestConsents(live)
   const snapshots = latestSnapshots(live)
   const statements: SQL[] = [
-    ...merges.flatMap(mergeStatements),
-    ...chunkJson(await withSuppressionHash(events.map(eventRow))).map(insertEvents),
+    ...(await Promise.all(merges.map((merge) => guardedMerge(env, merge)))).flat(),
+    ...chunkJson(await withSuppressionHash(env, events.map(eventRow))).map(insertEvents),
     ...(events.length > 0 ? rollupStatements() : []),
-    ...chunkJson(await withSuppressionHash(snapshots)).map(upsertContacts),
-    ...chunkJson(await withSuppressionHash(snapshots.flatMap(identityRows))).map(upsertIdentities),
-    ...chunkJson(await withSuppressionHash(consents.map(consentRow))).map(upsertConsent),
-    ...chunkJson(await withSuppressionHash(live.filter(isKind('touch')))).map(insertTouches),
+    ...chunkJson(await withSuppressionHash(env, snapshots)).map(upsertContacts),
+    ...chunkJson(await withSuppressionHash(env, snapshots.flatMap(identityRows))).map(
+      upsertIdentities,
+    ),
+    ...chunkJson(await withSuppressionHash(env, consents.map(consentRow))).map(upsertConsent),
+    ...chunkJson(await withSuppressionHash(env, live.filter(isKind('touch')))).map(insertTouches),
     ...chunkJson(
-      await withSuppressionHash(live.filter(isKind('conversion')).map(conversionRow)),
+      await withSuppressionHash(env, live.filter(isKind('conversion')).map(conversionRow)),
     ).map(insertConversions),
     ...chunkJson(live.filter(isKind('conversion')).flatMap(creditRows)).map(insertCredits),
   ]
@@ -139,25 +137,53 @@ async function archiveNewEvents(env: Env, events: EventMessage[], stored: Set<st
 }
 
 /**
- * What D1 already says about a batch, read in one round trip: the contacts erased while their
+ * The people a message names, as `key:<contact key>` and `email:<address>`: a message naming
+ * any erased one is dropped. A merge names both its contacts, so one still queued after an
+ * erasure links nobody again; a snapshot names its email, so a person erased by email before
+ * D1 knew the address is not projected by a snapshot that arrives after the erasure.
+ */
+function identifiersOf(message: QueuedMessage): string[] {
+  switch (message.kind) {
+    case 'merge':
+      return [`key:${message.from}`, `key:${message.into}`]
+    case 'contact':
+      return message.email
+        ? [`key:${message.key}`, `email:${message.email}`]
+        : [`key:${message.key}`]
+    case 'erase':
+      return []
+    default:
+      return message.contactKey === WITHHELD_CONTACT ? [] : [`key:${message.contactKey}`]
+  }
+}
+
+function hashOfIdentifier(env: Env, id: string): Promise<string> {
+  return id.startsWith('email:')
+    ? identifierHash(env, { kind: 'email', value: id.slice('email:'.length) })
+    : keyHash(env, id.slice('key:'.length))
+}
+
+/**
+ * What D1 already says about a batch, read in one round trip: the people erased while their
  * messages waited in the queue, and the batch's events D1 holds (sent again by a ContactDO). The
- * erased contacts' rows are also filtered inside the D1 transaction (by suppressionHash), which
+ * erased people's rows are also filtered inside the D1 transaction (by suppressionHash), which
  * closes the race with an erasure that commits between this read and the batch.
  */
 async function priorState(
   env: Env,
   messages: QueuedMessage[],
 ): Promise<{ suppressed: Set<string>; stored: Set<string> }> {
-  const keys = new Set<string>()
+  const named = new Set<string>()
   const eventIds: string[] = []
   for (const m of messages) {
-    if ('contactKey' in m && m.contactKey !== WITHHELD_CONTACT) keys.add(m.contactKey)
-    if (m.kind === 'contact') keys.add(m.key)
+    for (const id of identifiersOf(m)) named.add(id)
     if (m.kind === 'event' && m.archive) eventIds.push(m.archive.id)
   }
-  if (keys.size === 0 && eventIds.length === 0) return { suppressed: new Set(), stored: new Set() }
+  if (named.size === 0 && eventIds.length === 0) {
+    return { suppressed: new Set(), stored: new Set() }
+  }
   const byHash = new Map<string, string>()
-  for (const key of keys) byHash.set(await suppressionHashOf(key), key)
+  for (const id of named) byHash.set(await hashOfIdentifier(env, id), id)
   const [hashes, ids] = await env.DB.batch<{ value: string }>([
     env.DB.prepare(
       'SELECT hash AS value FROM suppressions WHERE hash IN (SELECT value FROM json_each(?))',
@@ -172,25 +198,32 @@ async function priorState(
   }
 }
 
-async function withSuppressionHash<T extends { contactKey?: string; key?: string }>(rows: T[]) {
+/** Rows carry their contact's hash (and their email's) for the in-transaction check. */
+async function withSuppressionHash<T extends { contactKey?: string; key?: string; email?: string }>(
+  env: Env,
+  rows: T[],
+) {
   return Promise.all(
     rows.map(async (row) => {
       const key = row.contactKey ?? row.key ?? ''
       return {
         ...row,
-        suppressionHash: key === WITHHELD_CONTACT ? '' : await suppressionHashOf(key),
+        suppressionHash: key === WITHHELD_CONTACT ? '' : await keyHash(env, key),
+        emailHash: row.email ? await identifierHash(env, { kind: 'email', value: row.email }) : '',
       }
     }),
   )
 }
 
-/** A batch names the same few contacts many times over; hash each key once per isolate. */
-const keyHashes = new Memo<string>()
-function suppressionHashOf(key: string): Promise<string> {
-  return keyHashes.get(key, () => identifierHash(identifierOfKey(key)))
-}
+const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)
+  AND json_extract(r.value, '$.emailHash') NOT IN (SELECT hash FROM suppressions)`
 
-const NOT_SUPPRESSED = `json_extract(r.value, '$.suppressionHash') NOT IN (SELECT hash FROM suppressions)`
+/** A merge's statements run only while neither contact is suppressed, checked in the batch. */
+async function guardedMerge(env: Env, merge: MergeMessage): Promise<SQL[]> {
+  const [from, into] = await Promise.all([keyHash(env, merge.from), keyHash(env, merge.into)])
+  const live = sql`NOT EXISTS (SELECT 1 FROM suppressions WHERE hash IN (${from}, ${into}))`
+  return mergeStatements(merge, live)
+}
 
 function isKind<K extends QueuedMessage['kind']>(kind: K) {
   return (message: QueuedMessage): message is Extract<QueuedMessage, { kind: K }> =>
@@ -468,21 +501,6 @@ function rollupStatements(): SQL[] {
   ]
 }
 
-function mergeStatements(merge: MergeMessage): SQL[] {
-  const { from, into, at } = merge
-  return [
-    sql`INSERT OR IGNORE INTO merges (from_key, into_key, merged_at) VALUES (${from}, ${into}, ${at})`,
-    sql`UPDATE events SET contact_key = ${into} WHERE contact_key = ${from}`,
-    sql`INSERT OR IGNORE INTO contact_days (day, contact_key)
-      SELECT day, ${into} FROM contact_days WHERE contact_key = ${from}`,
-    sql`DELETE FROM contact_days WHERE contact_key = ${from}`,
-    sql`UPDATE identities SET contact_key = ${into} WHERE contact_key = ${from}`,
-    sql`UPDATE touches SET contact_key = ${into} WHERE contact_key = ${from}`,
-    sql`UPDATE conversions SET contact_key = ${into} WHERE contact_key = ${from}`,
-    sql`UPDATE contacts SET merged_into = ${into} WHERE key = ${from}`,
-  ]
-}
-
 function upsertContacts(json: string): SQL {
   return sql`INSERT INTO contacts (key, user_id, email, anonymous_ids, traits, first_seen, last_seen,
       event_count, version, merged_into)
@@ -501,14 +519,12 @@ function upsertContacts(json: string): SQL {
     WHERE excluded.version > contacts.version`
 }
 
+/** Each row carries the snapshot's email, so its suppression keeps every row out. */
 function identityRows(snapshot: ContactSnapshot) {
-  const rows = snapshot.anonymousIds.map((value) => ({
-    kind: 'anonymousId',
-    value,
-    key: snapshot.key,
-  }))
-  if (snapshot.userId) rows.push({ kind: 'userId', value: snapshot.userId, key: snapshot.key })
-  if (snapshot.email) rows.push({ kind: 'email', value: snapshot.email, key: snapshot.key })
+  const { key, email } = snapshot
+  const rows = snapshot.anonymousIds.map((value) => ({ kind: 'anonymousId', value, key, email }))
+  if (snapshot.userId) rows.push({ kind: 'userId', value: snapshot.userId, key, email })
+  if (email) rows.push({ kind: 'email', value: email, key, email })
   return rows
 }
 

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, asc, desc, eq, gt, gte, lte, type SQL } from 'drizzle-orm'
-import { auditSequencer, subjectHash } from '../audit/log'
+import { aboutAnyOf, personHashes } from '../audit/trail'
+import { auditSequencer } from '../audit/log'
 import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import { auditLog } from '../db/schema'
 import { GENESIS_HASH, verifyChain, type AuditRow } from '../domain/audit-chain'
@@ -24,11 +25,10 @@ const AuditEntrySchema = z
   .openapi('AuditEntry')
 
 const AuditQuery = PageQuerySchema.extend({
-  subject: z
-    .string()
-    .max(300)
-    .optional()
-    .openapi({ description: 'a contact key (userId or anon:<id>)' }),
+  subject: z.string().max(300).optional().openapi({
+    description:
+      'any identifier of the person (userId, anon:<anonymousId> or email): entries about every identifier linked to them',
+  }),
   actor: z.string().max(100).optional().openapi({ description: 'key id' }),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
@@ -63,7 +63,7 @@ export function auditRoutes() {
     async (c) => {
       const query = c.req.valid('query')
       const conditions: SQL[] = []
-      if (query.subject) conditions.push(eq(auditLog.subjectHash, await subjectHash(query.subject)))
+      if (query.subject) conditions.push(aboutAnyOf(await personHashes(c.env, query.subject)))
       if (query.actor) conditions.push(eq(auditLog.actorKeyId, query.actor))
       if (query.from) conditions.push(gte(auditLog.at, new Date(query.from).toISOString()))
       if (query.to) conditions.push(lte(auditLog.at, new Date(query.to).toISOString()))

@@ -1,0 +1,63 @@
+import { asc, sql, type SQL } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/d1'
+import { contactStub, resolveContact } from '../../durable/contact-client'
+import type { ContactProfile } from '../../durable/contact-do'
+import { auditLog } from '../db/schema'
+import type { Env } from '../env'
+import {
+  identifierHash,
+  identifiersOf,
+  keyHash,
+  type Identifier,
+  type IdentifierKind,
+} from '../privacy/identifiers'
+
+const PERSON_IDENTIFIERS = new Set<string>(['userId', 'anonymousId', 'email'])
+
+/**
+ * The identifier hashes of a person named by `text` (any identifier a compliance officer holds):
+ * every reading of the text, and, while the person's contact exists, every identifier linked to
+ * it. After an erasure the links are gone, but the erasure joined the person's trails under all
+ * their hashes (audit/log.ts linkAuditTrail), so any one of them still finds the whole trail.
+ */
+export async function personHashes(
+  env: Env,
+  text: string,
+  profile?: ContactProfile,
+): Promise<string[]> {
+  const found = profile ?? (await liveProfile(env, text))
+  const identifiers: Identifier[] = [...identifiersOf(text)]
+  if (found) {
+    for (const identity of found.identities) {
+      if (PERSON_IDENTIFIERS.has(identity.kind) && identity.status !== 'conflict') {
+        identifiers.push({ kind: identity.kind as IdentifierKind, value: identity.value })
+      }
+    }
+  }
+  const hashes = await Promise.all(identifiers.map((id) => identifierHash(env, id)))
+  if (found) hashes.push(await keyHash(env, found.key))
+  return [...new Set(hashes)]
+}
+
+async function liveProfile(env: Env, text: string): Promise<ContactProfile | undefined> {
+  const key = await resolveContact(env, text)
+  if (!key) return undefined
+  const result = await contactStub(env, key).profile()
+  return result.found ? result.profile : undefined
+}
+
+/** The condition that selects the audit entries about any of `hashes`. */
+export function aboutAnyOf(hashes: string[]): SQL {
+  const list = sql`(SELECT value FROM json_each(${JSON.stringify(hashes)}))`
+  return sql`(${auditLog.subjectHash} IN ${list} OR ${auditLog.seq} IN
+    (SELECT seq FROM audit_subjects WHERE subject_hash IN ${list}))`
+}
+
+/** Every audit entry about the person, oldest first (the DSAR export's part). */
+export async function auditTrail(env: Env, hashes: string[]) {
+  return drizzle(env.DB)
+    .select()
+    .from(auditLog)
+    .where(aboutAnyOf(hashes))
+    .orderBy(asc(auditLog.seq))
+}
