@@ -1,7 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
-import { readdirSync, readFileSync, renameSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
 
 /**
  * Starts the Worker locally under `wrangler dev` (workerd with local DOs, D1, R2 and Queues)
@@ -42,6 +49,19 @@ export function generateKey(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`
 }
 
+/**
+ * The identifier-hash key lives with the state it keys (the suppression list, the audit log):
+ * a new key per start would leave every earlier suppression unmatched.
+ */
+function stateHashKey(persistTo: string): string {
+  const file = `${persistTo}/cairn-hash-key`
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const key = generateKey('hk')
+  mkdirSync(persistTo, { recursive: true })
+  writeFileSync(file, key, { mode: 0o600 })
+  return key
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const adminKey = options.adminKey ?? generateKey('sk_admin')
   const { persistTo } = options
@@ -72,6 +92,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       `CAIRN_ADMIN_KEY:${adminKey}`,
       '--var',
       `CAIRN_IP_SALT:${generateKey('salt')}`,
+      '--var',
+      `CAIRN_HASH_KEY:${stateHashKey(persistTo)}`,
       '--show-interactive-dev-session=false',
     ],
     {
