@@ -70,7 +70,10 @@ const RETRY_AFTER_LIMITED = '10'
 
 export function ingestRoutes() {
   const app = new OpenAPIHono<IngestEnv>()
-  app.use('*', readableByBrowsers)
+  // Mounted at '/', so '*' would reach /api too: only the tracking paths answer other origins.
+  for (const path of [...Object.keys(SINGLE_PATHS), ...BATCH_PATHS, CONSENT_PATH]) {
+    app.use(path, readableByBrowsers)
+  }
   const limit = bodyLimit({
     maxSize: MAX_BATCH_BYTES,
     onError: (c) =>
