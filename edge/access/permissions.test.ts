@@ -1,8 +1,8 @@
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { api, BASE } from '../../test/support/api'
 import { ROLES, type Role } from '../db/schema'
-import { PERMISSIONS, type RouteKey } from './permissions'
+import { PERMISSIONS, READS, type RouteKey } from './permissions'
 
 const keys = {} as Record<Role, string>
 
@@ -77,6 +77,33 @@ describe('the permission table', () => {
         if (publicRoutes.includes(route)) continue
         expect(Object.keys(PERMISSIONS), route).toContain(route)
       }
+    }
+  })
+
+  it('classifies every read of the OpenAPI document as personal data or not', async () => {
+    const doc = (await (await api('/api/openapi.json', { key: '' })).json()) as {
+      paths: Record<string, Record<string, unknown>>
+    }
+    const reads = Object.entries(doc.paths)
+      .filter(([path, operations]) => path.startsWith('/api/') && 'get' in operations)
+      .map(([path]) => `GET ${path}`)
+    expect(reads.length).toBeGreaterThan(10)
+    for (const route of reads) {
+      expect(['personal', 'none'], route).toContain((READS as Record<string, string>)[route])
+    }
+  })
+
+  it('audits every personal-data read with one row per request, and no other read', async () => {
+    const rowsOf = async (action: string) =>
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM audit_log WHERE action = ?')
+        .bind(action)
+        .first<{ n: number }>())!.n
+    for (const [route, kind] of Object.entries(READS) as [RouteKey, string][]) {
+      const before = await rowsOf(route)
+      const response = await call(route, keys.admin)
+      expect(response.status, route).toBeLessThan(500)
+      await response.body?.cancel()
+      expect(await rowsOf(route), `${route} (${kind})`).toBe(before + (kind === 'personal' ? 1 : 0))
     }
   })
 

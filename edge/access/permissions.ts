@@ -53,14 +53,49 @@ export const PERMISSIONS = {
 
 export type RouteKey = keyof typeof PERMISSIONS
 
+type ReadRoute = Extract<RouteKey, `GET ${string}`>
+
+/**
+ * What every read returns, so that no read of personal data goes unaudited by being forgotten:
+ * a GET route missing here does not compile, and permissions.test.ts checks this table against
+ * the OpenAPI document. `personal`: anything about an identifiable person (keys, emails, traits,
+ * events, consent, identifier hashes, a person's audit trail), audited on every request, one
+ * row naming the query and, for lists, how many were returned. `none`: configuration,
+ * aggregates, the caller's own session. Every other method is audited as a management action.
+ */
+export const READS = {
+  'GET /api/session': 'none',
+  'GET /api/keys': 'none',
+  'GET /api/sources': 'none',
+  'GET /api/contacts': 'personal',
+  'GET /api/contacts/{id}': 'personal',
+  'GET /api/contacts/{id}/events': 'personal',
+  'GET /api/contacts/{id}/consent': 'personal',
+  'GET /api/consent/totals': 'none',
+  // Requests show the kind of identifier and the receipt's counts, never the identifier.
+  'GET /api/privacy/erasure': 'none',
+  'GET /api/privacy/erasure/{id}': 'none',
+  'GET /api/privacy/export/{contactId}': 'personal',
+  // Keyed hashes of erased people's identifiers: pseudonymous, still personal data.
+  'GET /api/privacy/suppressions': 'personal',
+  'GET /api/privacy/retention': 'none',
+  // Entries say what was done with whose data (by subject hash): reading them is audited too.
+  'GET /api/audit': 'personal',
+  'GET /api/audit/verify': 'none',
+  'GET /api/insights/overview': 'none',
+  // Each event names its contact; the stream's opening is audited.
+  'GET /api/insights/live': 'personal',
+  'GET /api/attribution': 'none',
+  'GET /api/attribution/compare': 'none',
+  'GET /api/attribution/conversions': 'none',
+  'GET /api/attribution/channels': 'none',
+  'GET /api/attribution/settings': 'none',
+} as const satisfies Record<ReadRoute, 'personal' | 'none'>
+
 /** Routes whose reads return a person's data: each read is written to the audit log. */
-export const PERSONAL_DATA_READS: ReadonlySet<RouteKey> = new Set<RouteKey>([
-  'GET /api/contacts/{id}',
-  'GET /api/contacts/{id}/events',
-  'GET /api/contacts/{id}/consent',
-  'GET /api/privacy/export/{contactId}',
-  'GET /api/insights/live',
-])
+export const PERSONAL_DATA_READS: ReadonlySet<RouteKey> = new Set<RouteKey>(
+  (Object.keys(READS) as ReadRoute[]).filter((route) => READS[route] === 'personal'),
+)
 
 const MATCHERS = Object.keys(PERMISSIONS).map((key) => {
   const [method, template] = key.split(' ') as [string, string]

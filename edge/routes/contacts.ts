@@ -1,12 +1,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
-import { and, desc, eq, like, or, sql } from 'drizzle-orm'
+import { and, desc, eq, or, sql } from 'drizzle-orm'
 import { contactStub, existingContact } from '../../durable/contact-client'
 import type { ContactProfile } from '../../durable/contact-do'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
 import { decodeCursor, encodeCursor, olderThan, pageOf } from '../db/keyset'
 import { ApiError } from '../errors'
+import { keyHash } from '../privacy/identifiers'
 import { PageQuerySchema, authErrors, bearer, json, listOf, notFound } from './common'
 
 const ContactSummarySchema = z
@@ -104,7 +105,10 @@ const ContactParam = z.object({
 })
 
 const ListQuery = PageQuerySchema.extend({
-  q: z.string().trim().max(200).optional().openapi({ description: 'id, email or trait text' }),
+  q: z.string().trim().max(200).optional().openapi({
+    description:
+      'text found in the key, email or a trait value (case-insensitive; % and _ match only themselves), or an exact identifier',
+  }),
   segment: z
     .string()
     .max(100)
@@ -129,18 +133,28 @@ export function contactRoutes() {
     }),
     async (c) => {
       const { q, limit, cursor, segment } = c.req.valid('query')
+      // One audit row per list or search names the query and how many contacts it showed. The
+      // search text is often a person's email or id, and the log is immutable and outlives
+      // erasure, so it holds the text only as the keyed hash that names a contact key there.
+      const query = { q: q ? await keyHash(c.env, q) : null, segment: segment ?? null, limit }
+      c.set('auditDetail', { ...query, cursor: cursor !== undefined })
       if (segment) throw new ApiError(400, 'unknown_segment', `No segment ${segment}`)
       const db = drizzle(c.env.DB)
       const conditions = [sql`${contacts.mergedInto} IS NULL`]
       if (q) {
+        // LIKE with its wildcards escaped: `%` and `_` in the text match only themselves. Traits
+        // match by their values, not the JSON text, so `_`, `"` or `:` do not match every
+        // contact that has a trait named first_name.
         const pattern = `%${q.replace(/[%_\\]/g, (ch) => `\\${ch}`)}%`
         conditions.push(
           or(
             eq(contacts.key, q),
             eq(contacts.email, q.toLowerCase()),
             sql`${contacts.key} IN (SELECT contact_key FROM ${identities} WHERE value = ${q})`,
-            sql`${contacts.traits} LIKE ${pattern} ESCAPE '\\'`,
-            like(contacts.key, pattern),
+            sql`${contacts.key} LIKE ${pattern} ESCAPE '\\'`,
+            sql`${contacts.email} LIKE ${pattern} ESCAPE '\\'`,
+            sql`EXISTS (SELECT 1 FROM json_tree(${contacts.traits})
+              WHERE type IN ('text', 'integer', 'real') AND atom LIKE ${pattern} ESCAPE '\\')`,
           )!,
         )
       }
@@ -162,10 +176,9 @@ export function contactRoutes() {
         lastSeen: row.lastSeen,
         eventCount: row.eventCount,
       })
-      return c.json(
-        pageOf(rows, limit, summary, (row) => [row.lastSeen, row.key]),
-        200,
-      )
+      const page = pageOf(rows, limit, summary, (row) => [row.lastSeen, row.key])
+      c.set('auditDetail', { ...query, cursor: cursor !== undefined, returned: page.items.length })
+      return c.json(page, 200)
     },
   )
 
@@ -206,6 +219,7 @@ export function contactRoutes() {
       const { limit, cursor } = c.req.valid('query')
       const after = decodeCursor(cursor, ['number', 'number'])
       const page = await contactStub(c.env, key).timeline({ limit, after })
+      c.set('auditDetail', { limit, cursor: cursor !== undefined, returned: page.items.length })
       return c.json({ items: page.items, cursor: page.next && encodeCursor(page.next) }, 200)
     },
   )
