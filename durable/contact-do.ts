@@ -280,7 +280,7 @@ export class ContactDO extends DurableObject<Env> {
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
       events.map(async (incoming) => {
-        const event: StoredEvent = { id: crypto.randomUUID(), ...incoming }
+        const event: StoredEvent = { ...incoming, id: crypto.randomUUID() }
         const body = JSON.stringify(event)
         return { event, body, message: await eventMessage(key, event, body, sealing) }
       }),

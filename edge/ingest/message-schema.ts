@@ -89,6 +89,18 @@ export const AliasSchema = z.looseObject({
   previousId: IdSchema.pipe(z.string().min(1, 'alias needs a previousId')),
 })
 
+/** The fields Segment's spec gives each message type; anything else is the client's own. */
+const fieldsOf = (schema: { shape: object }): ReadonlySet<string> =>
+  new Set(Object.keys(schema.shape))
+export const SEGMENT_FIELDS: Record<MessageType, ReadonlySet<string>> = {
+  track: fieldsOf(TrackSchema),
+  identify: fieldsOf(IdentifySchema),
+  page: fieldsOf(PageSchema),
+  screen: fieldsOf(ScreenSchema),
+  group: fieldsOf(GroupSchema),
+  alias: fieldsOf(AliasSchema),
+}
+
 export const MessageSchema = z
   .discriminatedUnion(
     'type',

@@ -3,7 +3,13 @@ import { correctTimestamp } from '../domain/clock'
 import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
 import { describeIssues } from '../errors'
 import { describePage, parseDevice, segmentCampaign, type ClientInfo } from './enrich'
-import { MessageSchema, type MessageType, type Rejection } from './message-schema'
+import {
+  MessageSchema,
+  SEGMENT_FIELDS,
+  type Message,
+  type MessageType,
+  type Rejection,
+} from './message-schema'
 import type { IncomingEvent } from './stored-event'
 import { hex } from '../domain/hex'
 
@@ -92,9 +98,11 @@ export async function normalizeMessage(
     sentAt,
     receivedAt: facts.receivedAt,
   })
-  const rest = extraFields(message)
+  const fields = typeFields(message)
+  const extra = clientFields(message)
+  // Built from known fields only: nothing a client sends can take the place of what Cairn sets.
   const event: IncomingEvent = {
-    ...rest,
+    ...fields,
     // A placeholder ("undefined", blanks) as every message's id would drop all but the first.
     messageId: usableId(message.messageId) ?? (await assignMessageId(message)),
     type: message.type,
@@ -112,10 +120,11 @@ export async function normalizeMessage(
       country: facts.client.country,
       ipHash: ip ? await facts.hashIp(ip) : undefined,
       ...describePage(
-        { type: message.type, properties: propertiesOf(message), context },
+        { type: message.type, properties: fields.properties, context },
         facts.channelRules,
       ),
     },
+    ...(extra && { extra }),
   }
   return { ok: true, key, event }
 }
@@ -124,26 +133,38 @@ function reject(code: string, message: string): Normalized {
   return { ok: false, rejection: { code, message } }
 }
 
-function propertiesOf(message: object) {
-  return 'properties' in message ? (message.properties as Record<string, unknown>) : undefined
+/** The fields Segment's spec gives the message's own type, each read from its schema. */
+function typeFields(
+  message: Message,
+): Pick<
+  IncomingEvent,
+  'event' | 'name' | 'category' | 'properties' | 'traits' | 'groupId' | 'previousId'
+> {
+  switch (message.type) {
+    case 'track':
+      return { event: message.event, properties: message.properties }
+    case 'identify':
+      return { traits: message.traits }
+    case 'page':
+      return {
+        name: message.name ?? undefined,
+        category: message.category ?? undefined,
+        properties: message.properties,
+      }
+    case 'screen':
+      return { name: message.name ?? undefined, properties: message.properties }
+    case 'group':
+      return { groupId: message.groupId, traits: message.traits }
+    case 'alias':
+      return { previousId: message.previousId }
+  }
 }
 
-/** Keeps the type-specific Segment fields and anything unknown an SDK added. */
-function extraFields(message: Record<string, unknown>) {
-  const {
-    messageId: _messageId,
-    userId: _userId,
-    anonymousId: _anonymousId,
-    timestamp: _timestamp,
-    originalTimestamp: _originalTimestamp,
-    sentAt: _sentAt,
-    context: _context,
-    integrations: _integrations,
-    writeKey: _writeKey,
-    type: _type,
-    ...rest
-  } = message
-  return rest as Partial<IncomingEvent>
+/** Anything else the client sent at the top level (an SDK's own fields), kept as sent. */
+function clientFields(message: Message): Record<string, unknown> | undefined {
+  const known = SEGMENT_FIELDS[message.type]
+  const extra = Object.entries(message).filter(([name]) => !known.has(name))
+  return extra.length > 0 ? Object.fromEntries(extra) : undefined
 }
 
 /**

@@ -27,9 +27,10 @@ export interface StoredEvent {
   id: string
   messageId: string
   type: MessageType
-  /** Track event name, or page/screen name. */
+  /** Track event name, or page/screen name (and page category). */
   event?: string
   name?: string
+  category?: string
   userId?: string
   anonymousId?: string
   groupId?: string
@@ -45,6 +46,12 @@ export interface StoredEvent {
   receivedAt: string
   sourceId: string
   enrichment: Enrichment
+  /**
+   * Top-level fields the client sent that Segment's spec does not give this message type, kept
+   * as sent. They live apart so that none can stand for a field Cairn sets (id, receivedAt,
+   * sourceId, enrichment) or one of another type that storage reads (a track's `traits`).
+   */
+  extra?: Record<string, unknown>
 }
 
 /** An accepted message on its way to the ContactDO: everything but the storage id. */
