@@ -20,7 +20,7 @@ export type AuditAppend = AuditEntry & { alsoAbout?: string[] }
  * Appends entries to the chain, then indexes each under every identifier hash of its subject
  * (audit_subjects), so a person's trail is found by any of their identifiers. The index is not
  * part of the chain: the chained row keeps its primary subject hash, and an erasure's completion
- * row lists every identifier hash it linked (see linkAuditTrail).
+ * row lists every identifier hash it found in its detail (see audit/trail.ts aboutAnyOf).
  */
 export async function appendAudit(env: Env, entries: AuditAppend[]) {
   const rows = await auditSequencer(env).append(entries.map(({ alsoAbout: _, ...entry }) => entry))
@@ -40,25 +40,6 @@ export async function appendAudit(env: Env, entries: AuditAppend[]) {
       .run()
   }
   return rows
-}
-
-/**
- * Joins the trails of one person's identifiers: every entry indexed under any of `hashes` is
- * indexed under all of them. An erasure does this when it has found every identifier linked to
- * the person, so that after it, their trail (the erasure included) is still found by any
- * identifier a compliance officer holds, though the identity links themselves are gone.
- */
-export async function linkAuditTrail(db: D1Database, hashes: string[]) {
-  if (hashes.length < 2) return
-  await db
-    .prepare(
-      `INSERT OR IGNORE INTO audit_subjects (subject_hash, seq)
-       SELECT h.value, s.seq FROM json_each(?1) AS h,
-         (SELECT DISTINCT seq FROM audit_subjects
-          WHERE subject_hash IN (SELECT value FROM json_each(?1))) AS s`,
-    )
-    .bind(JSON.stringify(hashes))
-    .run()
 }
 
 /** Audit rows name a person only by a keyed hash, so the log outlives their erasure. */

@@ -46,11 +46,23 @@ async function liveProfile(env: Env, text: string): Promise<ContactProfile | und
   return result.found ? result.profile : undefined
 }
 
-/** The condition that selects the audit entries about any of `hashes`. */
+/** The action of the entry an erasure appends when it has run (see privacy/erasure.ts). */
+export const ERASURE_COMPLETED = 'erasure completed'
+
+/**
+ * The condition that selects the audit entries about any of `hashes`, and about every other
+ * identifier an erasure found linked to one of them: its completion entry is indexed under all
+ * of the person's hashes, so after it the trail is whole from any one of them, though the
+ * identity links themselves are gone.
+ */
 export function aboutAnyOf(hashes: string[]): SQL {
-  const list = sql`(SELECT value FROM json_each(${JSON.stringify(hashes)}))`
-  return sql`(${auditLog.subjectHash} IN ${list} OR ${auditLog.seq} IN
-    (SELECT seq FROM audit_subjects WHERE subject_hash IN ${list}))`
+  const given = sql`(SELECT value FROM json_each(${JSON.stringify(hashes)}))`
+  const linked = sql`(SELECT value FROM json_each(${JSON.stringify(hashes)}) UNION
+    SELECT s.subject_hash FROM audit_subjects AS s WHERE s.seq IN (
+      SELECT e.seq FROM audit_subjects AS e JOIN audit_log AS l ON l.seq = e.seq
+      WHERE l.action = ${ERASURE_COMPLETED} AND e.subject_hash IN ${given}))`
+  return sql`(${auditLog.subjectHash} IN ${linked} OR ${auditLog.seq} IN
+    (SELECT seq FROM audit_subjects WHERE subject_hash IN ${linked}))`
 }
 
 /** Every audit entry about the person, oldest first (the DSAR export's part). */

@@ -5,7 +5,8 @@ import { contactStub } from '../../durable/contact-client'
 import type { ErasureReport } from '../../durable/contact-do'
 import { emailDirectory } from '../../durable/identity-directory'
 import { randomToken } from '../access/secrets'
-import { appendAudit, linkAuditTrail } from '../audit/log'
+import { appendAudit } from '../audit/log'
+import { ERASURE_COMPLETED } from '../audit/trail'
 import { prepare } from '../db/raw'
 import { erasureRequests, type ErasureReceipt } from '../db/schema'
 import { anonymousKey } from '../domain/identity'
@@ -246,8 +247,8 @@ async function erase(
     at: at(),
   })
 
-  // 5. The audit trail: the person's entries are found by any of their identifiers from now on.
-  await linkAuditTrail(env.DB, hashes)
+  // 5. The audit trail: the completion entry, indexed under every identifier hash found, joins
+  // the person's trail under all of them from now on (audit/trail.ts aboutAnyOf).
   const matched = held > 0
   const receipt: ErasureReceipt = {
     matched,
@@ -262,11 +263,11 @@ async function erase(
     {
       actorKeyId: request.requestedBy,
       actorRole: 'system',
-      action: 'erasure completed',
+      action: ERASURE_COMPLETED,
       subjectHash: hashes[0]!,
       alsoAbout: hashes,
       status: 200,
-      detail: { erasureId: request.id, matched, contacts: held, identifiers: all.length },
+      detail: { erasureId: request.id, matched, contacts: held, subjects: hashes },
     },
   ])
   return receipt

@@ -7,7 +7,6 @@ import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { requestErasure } from '../privacy/erasure'
 import { exportContact } from '../privacy/export'
-import { anonymousKey } from '../domain/identity'
 import { readRetention, writeRetention } from '../privacy/retention'
 import { PageQuerySchema, authErrors, json, listOf, notFound } from './common'
 
@@ -92,14 +91,7 @@ export function privacyRoutes() {
           : ({ kind: 'email', value: input.email! } as const)
       const principal = c.get('principal')
       const result = await requestErasure(c.env, identifier, principal.keyId, 'request')
-      c.set(
-        'auditSubject',
-        identifier.kind === 'userId'
-          ? identifier.value
-          : identifier.kind === 'anonymousId'
-            ? anonymousKey(identifier.value)
-            : `email:${identifier.value.toLowerCase()}`,
-      )
+      c.set('auditSubject', identifier)
       c.set('auditDetail', { erasureId: result.id, identifierKind: identifier.kind })
       return c.json(result, 202)
     },
