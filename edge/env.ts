@@ -2,12 +2,14 @@ import type { D1Migration } from 'cloudflare:test'
 import type { AuditSequencer } from '../durable/audit-sequencer'
 import type { ContactDO } from '../durable/contact-do'
 import type { IdentityDirectory } from '../durable/identity-directory'
+import type { LiveStreamSlots } from '../durable/live-stream-slots'
 
 /** Bindings of the Worker, as declared in wrangler.toml. */
 export interface Env {
   CONTACTS: DurableObjectNamespace<ContactDO>
   AUDIT: DurableObjectNamespace<AuditSequencer>
   DIRECTORY: DurableObjectNamespace<IdentityDirectory>
+  LIVE_STREAMS: DurableObjectNamespace<LiveStreamSlots>
   DB: D1Database
   ARCHIVE: R2Bucket
   /** Messages travel as JSON text (see queue/messages.ts queueText). */

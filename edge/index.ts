@@ -6,6 +6,7 @@ import { runScheduledMaintenance } from './maintenance'
 export { AuditSequencer } from '../durable/audit-sequencer'
 export { ContactDO } from '../durable/contact-do'
 export { IdentityDirectory } from '../durable/identity-directory'
+export { LiveStreamSlots } from '../durable/live-stream-slots'
 
 const app = createApp()
 

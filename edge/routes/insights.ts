@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm'
 import { streamSSE } from 'hono/streaming'
 import { queryAll } from '../db/raw'
 import type { Env } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, ErrorSchema } from '../errors'
+import { releasing } from '../../durable/rpc'
 import { authErrors, bearer, json } from './common'
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
@@ -174,33 +175,67 @@ export function insightRoutes() {
           content: { 'text/event-stream': { schema: z.string() } },
         },
         ...authErrors,
+        429: json(
+          ErrorSchema,
+          'Too many open live streams, for this key or in all; Retry-After says when a slot is sure to be free',
+        ),
       },
     }),
-    (c) => {
-      const resume = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since
+    async (c) => {
+      const query = c.req.valid('query')
+      const resume = c.req.valid('header')['last-event-id'] ?? query.since
+      c.set('auditDetail', { resume: resume !== undefined })
+      const slots = releasing(c.env.LIVE_STREAMS.get(c.env.LIVE_STREAMS.idFromName('live-streams')))
+      const grant = await slots.acquire(c.get('principal').keyId, LIVE_SLOT_LIMITS)
+      if (!grant.ok) {
+        throw new ApiError(
+          429,
+          'too_many_streams',
+          grant.scope === 'key'
+            ? `This key already has ${grant.limit} live streams open; close one first`
+            : `${grant.limit} live streams are open, the most Cairn serves at once; try again later`,
+          { scope: grant.scope, limit: grant.limit },
+          { 'Retry-After': String(grant.retryAfterSeconds) },
+        )
+      }
+      let released: Promise<void> | undefined
+      const release = () => (released ??= slots.release(grant.lease).catch(() => undefined))
       return streamSSE(c, async (stream) => {
-        let cursor = resume ?? new Date(Date.now() - LIVE_BACKFILL_MS).toISOString()
-        let lastId = ''
-        const deadline = Date.now() + LIVE_STREAM_MS
-        while (!stream.aborted && Date.now() < deadline) {
-          const rows = await c.env.DB.prepare(
-            `SELECT id, contact_key, type, event, path, channel, country, device, timestamp, received_at
-             FROM events WHERE received_at >= ? AND bot = 0 ORDER BY received_at, id LIMIT 200`,
-          )
-            .bind(cursor)
-            .all<{ id: string; received_at: string } & Record<string, unknown>>()
-          for (const row of rows.results) {
-            if (row.received_at === cursor && row.id <= lastId) continue
-            await stream.writeSSE({
-              event: 'event',
-              id: row.received_at,
-              data: JSON.stringify(liveEvent(row)),
-            })
-            cursor = row.received_at
-            lastId = row.id
+        // A client that goes away frees its slot now, not at the next poll.
+        stream.onAbort(() => {
+          const done = release()
+          try {
+            c.executionCtx.waitUntil(done)
+          } catch {
+            // No execution context (app.request in tests): the promise runs on its own.
           }
-          if (rows.results.length === 0) await stream.writeSSE({ event: 'ping', data: '{}' })
-          await stream.sleep(LIVE_POLL_MS)
+        })
+        try {
+          let cursor = resume ?? new Date(Date.now() - LIVE_BACKFILL_MS).toISOString()
+          let lastId = ''
+          const deadline = Date.now() + LIVE_STREAM_MS
+          while (!stream.aborted && Date.now() < deadline) {
+            const rows = await c.env.DB.prepare(
+              `SELECT id, contact_key, type, event, path, channel, country, device, timestamp, received_at
+               FROM events WHERE received_at >= ? AND bot = 0 ORDER BY received_at, id LIMIT 200`,
+            )
+              .bind(cursor)
+              .all<{ id: string; received_at: string } & Record<string, unknown>>()
+            for (const row of rows.results) {
+              if (row.received_at === cursor && row.id <= lastId) continue
+              await stream.writeSSE({
+                event: 'event',
+                id: row.received_at,
+                data: JSON.stringify(liveEvent(row)),
+              })
+              cursor = row.received_at
+              lastId = row.id
+            }
+            if (rows.results.length === 0) await stream.writeSSE({ event: 'ping', data: '{}' })
+            await stream.sleep(LIVE_POLL_MS)
+          }
+        } finally {
+          await release()
         }
       })
     },
@@ -212,6 +247,22 @@ export function insightRoutes() {
 const LIVE_POLL_MS = 1_000
 const LIVE_STREAM_MS = 5 * 60_000
 const LIVE_BACKFILL_MS = 60_000
+
+/** Open live streams one key may hold, and all keys together. */
+export const LIVE_STREAMS_PER_KEY = 3
+export const LIVE_STREAMS_TOTAL = 50
+
+/**
+ * Streams are counted by leases in one Durable Object (durable/live-stream-slots.ts), so the
+ * bound holds across isolates and locations. A stream ends after LIVE_STREAM_MS (EventSource
+ * reconnects, taking a slot again); its lease lasts a minute longer, so a slot whose release was
+ * lost with its isolate comes back on its own.
+ */
+const LIVE_SLOT_LIMITS = {
+  perHolder: LIVE_STREAMS_PER_KEY,
+  total: LIVE_STREAMS_TOTAL,
+  leaseMs: LIVE_STREAM_MS + 60_000,
+}
 
 function liveEvent(row: Record<string, unknown>) {
   return {
