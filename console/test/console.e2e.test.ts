@@ -292,6 +292,9 @@ describe('the console', () => {
     await page.waitForURL(/\/compliance\/erasures\/(?!new)[^/]+$/)
     await page.waitForSelector('.badge.ok:text("completed")', { timeout: 30_000 })
     await page.waitForSelector('table[data-receipt] tbody tr')
+    expect(await page.textContent('[data-receipt-summary]')).toMatch(
+      /^Erased 1 contact holding \d+ identifiers from every store\.$/,
+    )
     await screenshot(page, '11-erasure-receipt')
 
     await page.goto(`${stackUrl}/contacts?q=${encodeURIComponent(doomed.userId)}`)

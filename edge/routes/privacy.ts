@@ -23,6 +23,10 @@ const ErasureInputSchema = z
 
 const ReceiptSchema = z
   .object({
+    matched: z.boolean().openapi({ description: 'whether any contact held data under it' }),
+    summary: z.string().openapi({
+      example: 'No contact matched this email: nothing was held about it. …',
+    }),
     contacts: z.number().int(),
     identifiers: z.number().int(),
     stores: z.array(

@@ -17,6 +17,8 @@ export interface Erasure {
   reason?: string
   error?: string | null
   receipt?: {
+    /** Absent on receipts written before it existed. */
+    summary?: string
     contacts: number
     identifiers?: number
     stores: { store: string; action: string; removed: Record<string, number>; at: string }[]

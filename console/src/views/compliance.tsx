@@ -172,12 +172,16 @@ function Receipt({ erasure }: { erasure: Erasure }) {
       {receipt && (
         <section class="panel" aria-labelledby="receipt-title">
           <h2 id="receipt-title">Receipt</h2>
-          <p class="small">
-            {count(receipt.contacts)} contact{receipt.contacts === 1 ? '' : 's'} erased
-            {receipt.identifiers !== undefined
-              ? `, ${count(receipt.identifiers)} identifier${receipt.identifiers === 1 ? '' : 's'} suppressed`
-              : ''}
-            .
+          <p class="small" data-receipt-summary>
+            {receipt.summary ?? (
+              <>
+                {count(receipt.contacts)} contact{receipt.contacts === 1 ? '' : 's'} erased
+                {receipt.identifiers !== undefined
+                  ? `, ${count(receipt.identifiers)} identifier${receipt.identifiers === 1 ? '' : 's'} suppressed`
+                  : ''}
+                .
+              </>
+            )}
           </p>
           <DenseTable
             items={receipt.stores}
