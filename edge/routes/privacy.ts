@@ -198,10 +198,9 @@ export function privacyRoutes() {
         .orderBy(...order.map((column) => desc(column)))
         .limit(limit + 1)
       const withoutObjectId = ({ contactObjectId: _id, ...row }: (typeof rows)[number]) => row
-      return c.json(
-        pageOf(rows, limit, withoutObjectId, (row) => [row.createdAt, row.hash]),
-        200,
-      )
+      const page = pageOf(rows, limit, withoutObjectId, (row) => [row.createdAt, row.hash])
+      c.set('auditDetail', { limit, cursor: cursor !== undefined, returned: page.items.length })
+      return c.json(page, 200)
     },
   )
 
