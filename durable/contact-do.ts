@@ -61,6 +61,13 @@ export interface ConsentView {
   ledger: LedgerRow[]
 }
 
+/**
+ * What became of a consent decision: appended, already in force (CMPs resend theirs on every
+ * page), or not stored because the person was erased and their identifiers are suppressed.
+ */
+export type ConsentOutcome =
+  ({ status: 'recorded' | 'repeated'; contactKey: string } & ConsentView) | { status: 'suppressed' }
+
 /** What an erasure removed from this object, and the identifiers linked to it. */
 export interface ErasureReport {
   key: string | null
@@ -318,18 +325,21 @@ export class ContactDO extends DurableObject<Env> {
     return { ...result, stored, duplicates: events.length - stored }
   }
 
-  /** Appends a consent decision to the ledger (`/v1/consent`, the API, an import). */
-  async recordConsent(
-    key: string,
-    record: ConsentRecord,
-  ): Promise<ConsentView & { contactKey: string }> {
-    this.ensureSchema()
-    if (this.meta('erased_at')) throw new Error('contact erased')
+  /**
+   * Appends a consent decision to the ledger (`/v1/consent`, the API, an import), unless it is
+   * already in force. An erased person's decision is not stored: their identifiers are
+   * suppressed, as for their events; the outcome says so, and the edge words the answer.
+   */
+  async recordConsent(key: string, record: ConsentRecord): Promise<ConsentOutcome> {
+    if (this.meta('erased_at')) return { status: 'suppressed' }
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
-    if (this.ledger.repeats(record)) return { contactKey: key, ...(await this.consent()) }
+    this.ensureSchema()
     await this.ensureDailyAlarm()
-    this.transaction(() => {
+    // Decided in the turn that writes, so two copies of one decision racing in append it once.
+    const status = this.transaction(() => {
+      if (this.meta('erased_at')) return 'suppressed'
+      if (this.ledger.repeats(record)) return 'repeated'
       this.setMeta('key', key)
       this.ledger.append(record)
       this.enqueue({
@@ -338,9 +348,11 @@ export class ContactDO extends DurableObject<Env> {
         state: this.ledger.current(),
         at: new Date().toISOString(),
       })
+      return 'recorded'
     })
-    this.shipOutbox()
-    return { contactKey: key, ...(await this.consent()) }
+    if (status === 'suppressed') return { status }
+    if (status === 'recorded') this.shipOutbox()
+    return { status, contactKey: key, ...(await this.consent()) }
   }
 
   /** Callers resolve merges first (contact-client.ts resolveContact). */

@@ -13,6 +13,15 @@ export type ConsentMode = 'opt-in' | 'opt-out'
 
 export const CONSENT_METHODS = ['banner', 'api', 'import', 'gpc', 'tcf'] as const
 export type ConsentMethod = (typeof CONSENT_METHODS)[number]
+/**
+ * What a browser can truthfully claim through the public write key (`/v1/consent`): its banner,
+ * its IAB TCF CMP, its Global Privacy Control signal. The write key is in every page, so a
+ * decision that says it was taken by staff or imported must come through the management API,
+ * where the key that made it is known and audited.
+ */
+export const BROWSER_CONSENT_METHODS = ['banner', 'tcf', 'gpc'] as const
+/** Decisions staff record through the management API: taken on the phone, imported from a CRM. */
+export const STAFF_CONSENT_METHODS = ['api', 'import'] as const
 
 export interface LedgerEntry {
   at: string

@@ -11,7 +11,10 @@ async function consentOf(id: string) {
 
 describe('consent enforcement', () => {
   it('stores nothing identifying in an opt-in source before consent, and everything after', async () => {
-    const { writeKey } = await createSource({ name: 'Opt-in site', consentMode: 'opt-in' })
+    const { writeKey, id: sourceId } = await createSource({
+      name: 'Opt-in site',
+      consentMode: 'opt-in',
+    })
     const visitor = uid('visitor')
     const page = (name: string) => ({
       type: 'page',
@@ -55,8 +58,9 @@ describe('consent enforcement', () => {
       { 'User-Agent': 'Mozilla/5.0 Test', 'CF-Connecting-IP': '192.0.2.10' },
     )
     expect(granted.status).toBe(200)
-    expect(await granted.json()).toMatchObject({
-      consent: { analytics: true, marketing: false, advertising: null },
+    expect(await granted.json()).toEqual({
+      success: true,
+      consent: { analytics: true, marketing: false },
     })
     await send('/v1/batch', writeKey, { batch: [page('after')] })
     const events = (await (await api(`/api/contacts/anon:${visitor}/events`)).json()) as {
@@ -69,7 +73,7 @@ describe('consent enforcement', () => {
       expect.objectContaining({
         purposes: { analytics: true, marketing: false },
         policyVersion: '2026-11',
-        source: 'cookie-banner',
+        source: `${sourceId}:cookie-banner`,
         method: 'banner',
         identity: visitor,
         ipHash: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -178,7 +182,7 @@ describe('consent enforcement', () => {
   })
 
   it('records a repeated decision once and accepts a refusal made before any id', async () => {
-    const { writeKey } = await createSource({ name: 'CMP site' })
+    const { writeKey, id: sourceId } = await createSource({ name: 'CMP site' })
     const visitor = uid('visitor')
     const decision = {
       anonymousId: visitor,
@@ -188,7 +192,7 @@ describe('consent enforcement', () => {
     for (let i = 0; i < 3; i++) expect((await send('/v1/consent', null, decision)).status).toBe(200)
     const { body } = await consentOf(`anon:${visitor}`)
     expect(body.ledger).toEqual([
-      expect.objectContaining({ policyVersion: 'unversioned', source: 'tracker' }),
+      expect.objectContaining({ policyVersion: 'unversioned', source: `${sourceId}:tracker` }),
     ])
     await send('/v1/consent', null, { ...decision, policyVersion: 'v2' })
     expect((await consentOf(`anon:${visitor}`)).body.ledger).toHaveLength(2)
@@ -229,5 +233,157 @@ describe('consent enforcement', () => {
     expect(await viaApi.json()).toMatchObject({
       error: { message: expect.stringContaining('telepathy') },
     })
+  })
+})
+
+/** The consent decisions staff recorded about a person, newest first, from the audit log. */
+async function auditOf(subject: string) {
+  const response = await api(`/api/audit?subject=${encodeURIComponent(subject)}&limit=1000`)
+  const page = (await response.json()) as {
+    items: { action: string; status: number; detail: unknown }[]
+  }
+  return page.items.filter((item) => item.action === 'POST /api/contacts/{id}/consent')
+}
+
+async function eraseUser(userId: string) {
+  const response = await api('/api/privacy/erasure', { method: 'POST', json: { userId } })
+  expect(response.status).toBe(202)
+  const { id } = (await response.json()) as { id: string }
+  await eventually(async () => {
+    const status = (await (await api(`/api/privacy/erasure/${id}`)).json()) as { status: string }
+    return status.status === 'completed'
+  }, 15_000)
+}
+
+describe('consent of an erased person', () => {
+  it('answers a decision for an erased person without a 5xx and stores nothing', async () => {
+    const { writeKey } = await createSource({ name: 'Erased consent' })
+    const user = uid('erased')
+    const anon = uid('erased-anon')
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: anon, traits: { a: 1 } })
+    await eraseUser(user)
+    const decision = { purposes: { marketing: true }, policyVersion: 'v9', source: 'banner' }
+
+    // The public answer is the same as for anybody: no oracle for who was erased.
+    for (const ids of [{ userId: user }, { anonymousId: anon }]) {
+      const response = await send('/v1/consent', writeKey, { ...ids, ...decision })
+      expect(response.status).toBe(200)
+      expect(await response.json()).toEqual({ success: true, consent: { marketing: true } })
+    }
+    const viaApi = await api(`/api/contacts/${user}/consent`, {
+      method: 'POST',
+      json: { purposes: { marketing: true }, policyVersion: 'v9', source: 'support-desk' },
+    })
+    expect(viaApi.status).toBe(409)
+    expect(await viaApi.json()).toMatchObject({
+      error: { code: 'contact_suppressed', message: expect.stringContaining('erased') },
+    })
+    expect(await auditOf(user)).toEqual([
+      expect.objectContaining({
+        action: 'POST /api/contacts/{id}/consent',
+        status: 409,
+        detail: expect.objectContaining({ outcome: 'suppressed' }),
+      }),
+    ])
+
+    expect((await consentOf(user)).status).toBe(404)
+    expect((await consentOf(`anon:${anon}`)).status).toBe(404)
+    expect(
+      await d1Count(
+        'SELECT COUNT(*) AS n FROM contact_consent WHERE contact_key IN (?, ?)',
+        user,
+        `anon:${anon}`,
+      ),
+    ).toBe(0)
+  })
+})
+
+describe('consent through the public write key', () => {
+  it('accepts only what a browser can claim, and records the source it came through', async () => {
+    const { writeKey, id: sourceId } = await createSource({ name: 'Staff impersonation' })
+    const user = uid('victim')
+    for (const method of ['api', 'import']) {
+      const response = await send('/v1/consent', writeKey, {
+        userId: user,
+        purposes: { analytics: false },
+        method,
+        source: 'support-desk',
+      })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({
+        error: { code: 'invalid_request', message: expect.stringContaining('method') },
+      })
+    }
+    expect((await consentOf(user)).status).toBe(404)
+
+    const tcf = await send('/v1/consent', writeKey, {
+      userId: user,
+      purposes: { analytics: true },
+      method: 'tcf',
+      source: 'support-desk',
+      policyVersion: 'tcf',
+    })
+    expect(tcf.status).toBe(200)
+    const { body } = await consentOf(user)
+    expect(body.ledger).toEqual([
+      expect.objectContaining({ method: 'tcf', source: `${sourceId}:support-desk` }),
+    ])
+  })
+
+  it("answers with the decision just made, never the person's other purposes", async () => {
+    const { writeKey } = await createSource({ name: 'No disclosure' })
+    const user = uid('private')
+    await api(`/api/contacts/${user}/consent`, {
+      method: 'POST',
+      json: {
+        purposes: { marketing: true, personalization: false },
+        policyVersion: 'v1',
+        source: 'crm-import',
+        method: 'import',
+      },
+    })
+    const probe = await send('/v1/consent', writeKey, {
+      userId: user,
+      purposes: { analytics: true },
+      policyVersion: 'v1',
+    })
+    expect(await probe.json()).toEqual({ success: true, consent: { analytics: true } })
+    // A repeat of a decision already in force answers the same, recorded or not.
+    const repeat = await send('/v1/consent', writeKey, {
+      userId: user,
+      purposes: { marketing: true },
+      policyVersion: 'v1',
+    })
+    expect(await repeat.json()).toEqual({ success: true, consent: { marketing: true } })
+    expect((await consentOf(user)).body.ledger).toHaveLength(2)
+  })
+
+  it('lets staff record only api or import decisions, in the ledger and the audit log', async () => {
+    const user = uid('staff')
+    const asBanner = await api(`/api/contacts/${user}/consent`, {
+      method: 'POST',
+      json: {
+        purposes: { marketing: false },
+        policyVersion: 'v1',
+        source: 'desk',
+        method: 'banner',
+      },
+    })
+    expect(asBanner.status).toBe(400)
+    const recorded = await api(`/api/contacts/${user}/consent`, {
+      method: 'POST',
+      json: { purposes: { marketing: false }, policyVersion: 'v1', source: 'desk' },
+    })
+    expect(recorded.status).toBe(200)
+    expect((await consentOf(user)).body.ledger).toEqual([
+      expect.objectContaining({ method: 'api', source: 'desk', identity: user }),
+    ])
+    expect(await auditOf(user)).toEqual([
+      expect.objectContaining({
+        status: 200,
+        detail: { purposes: { marketing: false }, method: 'api', outcome: 'recorded' },
+      }),
+      expect.objectContaining({ status: 400 }),
+    ])
   })
 })

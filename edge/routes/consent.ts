@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { CONSENT_METHODS, PURPOSES, type Purpose } from '../domain/consent'
+import { PURPOSES, STAFF_CONSENT_METHODS, type Purpose } from '../domain/consent'
 import type { Env } from '../env'
+import { ApiError, ErrorSchema } from '../errors'
 import { PurposesSchema, authErrors, json, notFound } from './common'
 
 const Decision = z.boolean().nullable()
@@ -32,7 +33,13 @@ const RecordSchema = z
     purposes: PurposesSchema,
     policyVersion: z.string().trim().min(1).max(100),
     source: z.string().trim().min(1).max(100),
-    method: z.enum(CONSENT_METHODS).default('api'),
+    method: z
+      .enum(STAFF_CONSENT_METHODS, {
+        error:
+          "must be api or import; a person's own banner, TCF or GPC decisions come from their " +
+          'browser through POST /v1/consent',
+      })
+      .default('api'),
   })
   .openapi('ConsentRecord')
 
@@ -88,14 +95,34 @@ export function consentRoutes() {
         params: ContactParam,
         body: { content: { 'application/json': { schema: RecordSchema } }, required: true },
       },
-      responses: { 200: json(ConsentSchema, 'The ledger after the decision'), ...authErrors },
+      responses: {
+        200: json(ConsentSchema, 'The ledger after the decision (a repeat is recorded once)'),
+        ...authErrors,
+        409: json(
+          ErrorSchema,
+          '`contact_suppressed`: the person was erased and their identifiers are suppressed; ' +
+            'nothing was recorded. Lift the suppression (DELETE /api/privacy/suppressions/{hash}) ' +
+            'first if the person asked to be known again.',
+        ),
+      },
     }),
     async (c) => {
       const key = c.req.valid('param').id
       const input = c.req.valid('json')
-      const view = await contactStub(c.env, key).recordConsent(key, { ...input, identity: key })
-      c.set('auditDetail', { purposes: input.purposes, method: input.method })
-      return c.json({ current: view.current, ledger: view.ledger }, 200)
+      const outcome = await contactStub(c.env, key).recordConsent(key, { ...input, identity: key })
+      c.set('auditDetail', {
+        purposes: input.purposes,
+        method: input.method,
+        outcome: outcome.status,
+      })
+      if (outcome.status === 'suppressed') {
+        throw new ApiError(
+          409,
+          'contact_suppressed',
+          `${key} was erased and its identifiers are suppressed: the decision was not recorded`,
+        )
+      }
+      return c.json({ current: outcome.current, ledger: outcome.ledger }, 200)
     },
   )
 

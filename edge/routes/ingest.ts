@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { contactStub } from '../../durable/contact-client'
 import { sha256Hex } from '../access/secrets'
-import { CONSENT_METHODS } from '../domain/consent'
+import { BROWSER_CONSENT_METHODS } from '../domain/consent'
 import { canonicalKey, usableId } from '../domain/identity'
 import { ApiError, ErrorSchema, errorResponse, validationError } from '../errors'
 import type { Env } from '../env'
@@ -59,11 +59,48 @@ export const ConsentBodySchema = z
       .min(1)
       .max(100)
       .default('tracker')
-      .openapi({ example: 'cookie-banner' }),
-    method: z.enum(CONSENT_METHODS).default('banner'),
+      .openapi({
+        example: 'cookie-banner',
+        description:
+          "The page's own label for where the decision was made. Anyone can send it, so the " +
+          'ledger records it after the id of the source whose write key carried the request, as ' +
+          '`<sourceId>:<label>` (`src_…:cookie-banner`).',
+      }),
+    method: z
+      .enum(BROWSER_CONSENT_METHODS, {
+        error:
+          'must be banner, tcf or gpc; decisions taken by staff or imported (api, import) ' +
+          'are recorded through POST /api/contacts/{id}/consent',
+      })
+      .default('banner')
+      .openapi({
+        description:
+          'What a browser can claim: its banner, its IAB TCF CMP, its Global Privacy Control ' +
+          'signal. The write key is public, so `api` and `import` are refused here (400).',
+      }),
     writeKey: z.string().optional(),
   })
   .openapi('ConsentDecision')
+
+/**
+ * The answer to a consent decision: the purposes as this request decided them (advertising
+ * denied under GPC), never the person's state. The write key is in every page, so the answer
+ * must tell nobody another person's decisions, nor whether that person was erased.
+ */
+const ConsentAnswerSchema = z
+  .object({
+    success: z.literal(true),
+    consent: z
+      .record(z.string(), z.boolean())
+      .nullable()
+      .openapi({
+        description:
+          'The purposes this decision set, as recorded; null when neither id was sent ' +
+          '(nobody to record it for).',
+        example: { analytics: true, marketing: false },
+      }),
+  })
+  .openapi('ConsentAnswer')
 
 /** Seconds a rate-limited client should wait; the limiter's window is 10 s. */
 const RETRY_AFTER_LIMITED = '10'
@@ -137,7 +174,10 @@ async function preflight(c: Context<IngestEnv>) {
 
 /**
  * A consent decision from a banner or CMP, recorded in the person's ContactDO ledger with a
- * hashed IP and user agent as evidence. Global Privacy Control overrides an advertising grant.
+ * hashed IP and user agent as evidence, and the source whose write key carried it. Global
+ * Privacy Control overrides an advertising grant. The answer is the same whether the decision
+ * was recorded, was already in force, or was dropped because the person was erased (their
+ * identifiers are suppressed, as for their events): see ConsentAnswerSchema.
  */
 async function handleConsent(c: Context<IngestEnv>) {
   const { body, source } = await admit(c)
@@ -153,16 +193,31 @@ async function handleConsent(c: Context<IngestEnv>) {
   // The user agent is evidence of where the decision was made, whoever relayed it.
   const userAgent = c.req.header('User-Agent')
   const purposes = client.gpc ? { ...input.purposes, advertising: false } : input.purposes
-  const result = await contactStub(c.env, key).recordConsent(key, {
+  const record = {
     purposes,
     policyVersion: input.policyVersion,
-    source: input.source,
+    source: `${source.id}:${input.source}`,
     method: input.method,
     identity: userId ?? anonymousId,
     ipHash: client.ip ? await hashClientIp(c.env, client.ip) : null,
     userAgentHash: userAgent ? await sha256Hex(userAgent) : null,
-  })
-  return c.json({ success: true as const, consent: result.current }, 200)
+  }
+  try {
+    await contactStub(c.env, key).recordConsent(key, record)
+  } catch (error) {
+    // As for events (pipeline.ts): the decision was not stored, and the client may send it again.
+    console.error('consent storage failed', error)
+    throw new ApiError(
+      503,
+      'storage_unavailable',
+      'The decision could not be stored; retry',
+      undefined,
+      {
+        'Retry-After': '1',
+      },
+    )
+  }
+  return c.json({ success: true as const, consent: purposes }, 200)
 }
 
 async function handleIngest(c: Context<IngestEnv>, impliedType: MessageType | undefined) {
@@ -363,23 +418,28 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
     path: CONSENT_PATH,
     tags: ['ingestion'],
     summary: "Record a consent decision in the person's ledger",
+    description:
+      'For banners and CMPs in the browser. The answer echoes the purposes this request decided, ' +
+      "never the person's effective consent, and is the same whether the decision was recorded, " +
+      'repeated one already in force (recorded once), or concerned a person who was erased (not ' +
+      'recorded: their identifiers are suppressed, as for their events). Decisions taken by ' +
+      'staff or imported go through `POST /api/contacts/{id}/consent`, which is audited.',
     security,
     request: { body: { content: { 'application/json': { schema: ConsentBodySchema } } } },
     responses: {
       200: {
-        description: 'Recorded; the effective consent after it',
-        content: {
-          'application/json': {
-            schema: z.object({
-              success: z.literal(true),
-              consent: z.record(z.string(), z.boolean().nullable()).nullable(),
-            }),
-          },
-        },
+        description: 'Accepted; the purposes as decided by this request',
+        content: { 'application/json': { schema: ConsentAnswerSchema } },
       },
-      400: responses[400]!,
+      400: {
+        description: 'Malformed decision, an unknown purpose, or a method a browser cannot claim',
+        content: { 'application/json': { schema: ErrorSchema } },
+      },
       401: responses[401]!,
       403: responses[403]!,
+      413: responses[413]!,
+      429: responses[429]!,
+      503: responses[503]!,
     },
   })
   for (const path of BATCH_PATHS) {
