@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
   gpcDecision,
+  mayMerge,
   mayStoreIdentified,
   type ConsentMode,
   type ConsentState,
@@ -101,6 +102,19 @@ export interface HandOver {
   lastActivity: LastActivity | null
 }
 
+/** What an identified contact offers an anonymous one it asks to absorb (see `handOver`). */
+export interface MergeTerms {
+  consentMode: ConsentMode
+  /** The claimant's ledger, and those of the other contacts it merges in the same step. */
+  ledger: LedgerRow[]
+}
+
+/**
+ * Why an anonymous contact stays where it is: it was erased, another identified contact
+ * absorbed it already, or the consent of the contacts taken together does not allow the merge.
+ */
+export type HandOverRefusal = 'erased' | 'claimed' | 'no_consent'
+
 export type HandOverResult =
   | {
       merged: true
@@ -108,7 +122,11 @@ export type HandOverResult =
       /** Nothing was ever stored there, so nothing is left to drop: no `completeHandOver`. */
       pointerOnly: boolean
     }
-  | { merged: false; reason: string }
+  | { merged: false; reason: HandOverRefusal }
+
+/** The ledger an anonymous contact would bring into a merge, or why it would not join. */
+export type MergeConsent =
+  { available: true; ledger: LedgerRow[] } | { available: false; reason: HandOverRefusal }
 
 export interface TimelinePage {
   items: StoredEvent[]
@@ -269,17 +287,18 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
     this.ensureSchema()
-    if (!isAnonymousKey(key)) await this.absorbAnonymousContacts(key, events)
-
     await this.ensureDailyAlarm()
-    // Read after arming the alarm, so that a decision recorded while it waited applies here.
+    // Consent is decided before anything links an identifier: a merge needs it as much as an
+    // event does, and the grant may live in the ledger of a contact about to be merged.
+    const mayLink =
+      isAnonymousKey(key) || (await this.absorbAnonymousContacts(key, events, options.consentMode))
+    // Erased while a hand-over was under way: the tombstone drops these as any later event.
+    if (this.meta('erased_at')) return { ...result, suppressed: events.length }
+    // Read after the waits, so that a decision recorded meanwhile applies here.
     let consent = this.ledger.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
-    if (!mayStoreIdentified(options.consentMode, consent)) {
-      this.transaction(() => {
-        for (const event of events) this.enqueueWithheld(event)
-      })
-      this.shipOutbox()
+    if (!mayLink || !mayStoreIdentified(options.consentMode, consent)) {
+      this.withhold(events)
       return { ...result, withheld: events.length }
     }
 
@@ -294,7 +313,10 @@ export class ContactDO extends DurableObject<Env> {
     )
 
     let stored = 0
-    this.transaction(() => {
+    const overruled = this.transaction(() => {
+      // The waits above let other calls in: an erasure or a withdrawal made meanwhile wins.
+      if (this.meta('erased_at')) return 'erased'
+      if (!mayStoreIdentified(options.consentMode, this.ledger.current())) return 'withheld'
       this.setMeta('key', key)
       if (gpc) {
         this.ledger.append({ purposes: gpc, policyVersion: 'gpc', source: 'gpc', method: 'gpc' })
@@ -320,7 +342,13 @@ export class ContactDO extends DurableObject<Env> {
         }
       }
       if (stored > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      return null
     })
+    if (overruled === 'erased') return { ...result, suppressed: events.length }
+    if (overruled === 'withheld') {
+      this.withhold(events)
+      return { ...result, withheld: events.length }
+    }
     if (stored > 0 || gpc) this.shipOutbox()
     return { ...result, stored, duplicates: events.length - stored }
   }
@@ -420,12 +448,18 @@ export class ContactDO extends DurableObject<Env> {
    * contact only: a second claimant is refused, so identified contacts never absorb each other
    * through a shared device id. The state stays here until `completeHandOver`, so a claimant
    * that fails before committing can ask again.
+   *
+   * Consent is decided here, on the claimant's ledger and this one's together, in the same turn
+   * that sets the forward pointer: a withdrawal recorded under this id just before cannot be
+   * missed, and without the consent the merge needs nothing changes here.
    */
-  async handOver(into: string): Promise<HandOverResult> {
+  async handOver(into: string, terms: MergeTerms): Promise<HandOverResult> {
     if (this.meta('erased_at')) return { merged: false, reason: 'erased' }
     const current = this.meta('merged_into')
-    if (current && current !== into) {
-      return { merged: false, reason: `already merged into another identified contact` }
+    if (current && current !== into) return { merged: false, reason: 'claimed' }
+    // Already handed to this claimant (which asks again after a failure): decided then.
+    if (!current && !mayMerge(terms.consentMode, [terms.ledger, this.consentRows()])) {
+      return { merged: false, reason: 'no_consent' }
     }
     if (this.schema < CONTACT_TABLES) {
       // Nothing was ever stored here: leave only the forward pointer.
@@ -465,6 +499,32 @@ export class ContactDO extends DurableObject<Env> {
     }
     this.setMeta('merged_into', into)
     return { merged: true, state, pointerOnly: false }
+  }
+
+  /**
+   * The ledger this anonymous contact would bring into `into` (a read: nothing changes), for a
+   * claimant that merges several at once and must weigh them together before it asks any.
+   */
+  async mergeConsent(into: string): Promise<MergeConsent> {
+    if (this.meta('erased_at')) return { available: false, reason: 'erased' }
+    const current = this.meta('merged_into')
+    if (current && current !== into) return { available: false, reason: 'claimed' }
+    return { available: true, ledger: this.consentRows() }
+  }
+
+  /**
+   * The claimant decided against the merge after the hand-over (consent withdrawn or the person
+   * erased meanwhile): this contact is its own again, with everything it held.
+   */
+  async cancelHandOver(into: string): Promise<void> {
+    if (this.meta('merged_into') === into) this.metaValues.delete('merged_into')
+  }
+
+  /** The ledger's rows, none for an object that never stored anything (and stays so). */
+  private consentRows(): LedgerRow[] {
+    if (this.schema < CONTACT_TABLES) return []
+    this.ensureSchema()
+    return this.ledger.rows()
   }
 
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
@@ -672,7 +732,23 @@ export class ContactDO extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at)
   }
 
-  private async absorbAnonymousContacts(key: string, events: IncomingEvent[]): Promise<void> {
+  /**
+   * Absorbs the anonymous contacts these events name that this contact has not linked yet, if
+   * consent allows it; false when it does not: then nothing was linked, pointed or queued,
+   * here or there, and the caller withholds the events.
+   *
+   * Consent is weighed on the ledgers taken together, as they will be once merged (a grant
+   * given as an anonymous visitor counts, and so does a withdrawal under any of the ids): by
+   * each anonymous contact in the turn that sets its forward pointer, then here again in the
+   * transaction that links them, so a decision recorded on either side meanwhile is not missed.
+   * When this contact's own ledger does not allow it and several are merged at once, the grant
+   * may live under any of them: their ledgers are read first and each is offered the others'.
+   */
+  private async absorbAnonymousContacts(
+    key: string,
+    events: IncomingEvent[],
+    consentMode: ConsentMode,
+  ): Promise<boolean> {
     const candidates = new Set<string>()
     for (const event of events) {
       if (event.anonymousId) candidates.add(event.anonymousId)
@@ -682,91 +758,117 @@ export class ContactDO extends DurableObject<Env> {
       }
     }
     const known = this.identityStatus()
-    await Promise.all(
-      [...candidates]
-        .filter((id) => !known.has(`anonymousId:${id}`))
-        .map((id) => this.absorb(key, id)),
+    const ids = [...candidates].filter((id) => !known.has(`anonymousId:${id}`))
+    if (ids.length === 0) return true
+    const stubs = ids.map((id) => contactStub(this.env, anonymousKey(id)))
+    const own = this.ledger.rows()
+    const offered =
+      ids.length > 1 && !mayMerge(consentMode, [own])
+        ? await Promise.all(stubs.map((stub) => stub.mergeConsent(key)))
+        : []
+    const others = (i: number) =>
+      offered.flatMap((offer, j) => (j !== i && offer.available ? offer.ledger : []))
+    const results = await Promise.all(
+      stubs.map((stub, i) => stub.handOver(key, { consentMode, ledger: [...own, ...others(i)] })),
     )
+    const handed = ids.flatMap((id, i) => {
+      const result = results[i]!
+      return result.merged ? [{ id, stub: stubs[i]!, ...result }] : []
+    })
+    const now = Date.now()
+    const linked =
+      results.every((result) => result.merged || result.reason !== 'no_consent') &&
+      this.transaction(() => {
+        const consent = [this.ledger.rows(), ...handed.map(({ state }) => state.consent)]
+        if (this.meta('erased_at') || !mayMerge(consentMode, consent)) return false
+        // Another call of this contact may have absorbed one while this one waited.
+        const linkedNow = this.identityStatus()
+        for (const { id, state } of handed) {
+          if (!linkedNow.has(`anonymousId:${id}`)) this.importHandOver(key, id, state, now)
+        }
+        ids.forEach((id, i) => {
+          const result = results[i]!
+          // An erased identifier is not linked again, not even as a conflict.
+          if (result.merged || result.reason !== 'claimed') return
+          this.sql.exec(
+            `INSERT OR IGNORE INTO identities (kind, value, status, linked_at, detail) VALUES ('anonymousId', ?, 'conflict', ?, ?)`,
+            id,
+            now,
+            'already merged into another identified contact',
+          )
+        })
+        return true
+      })
+    this.identities = undefined
+    if (!linked) {
+      await Promise.all(handed.map(({ stub }) => stub.cancelHandOver(key)))
+      return false
+    }
+    // A visitor who signs in on the first page has an anonymous contact that is only a pointer.
+    await Promise.all(
+      handed.filter((h) => !h.pointerOnly).map(({ stub }) => stub.completeHandOver(key)),
+    )
+    return true
   }
 
-  private async absorb(key: string, anonymousId: string): Promise<void> {
+  /** Takes in the state an anonymous contact handed over; called in the linking transaction. */
+  private importHandOver(key: string, anonymousId: string, state: HandOver, now: number) {
     const fromKey = anonymousKey(anonymousId)
-    const source = contactStub(this.env, fromKey)
-    const result = await source.handOver(key)
-    const now = Date.now()
-    if (!result.merged) {
-      // An erased identifier is not linked again, not even as a conflict.
-      if (result.reason === 'erased') return
-      this.sql.exec(
-        `INSERT OR IGNORE INTO identities (kind, value, status, linked_at, detail) VALUES ('anonymousId', ?, 'conflict', ?, ?)`,
-        anonymousId,
-        now,
-        result.reason,
-      )
-      this.identities = undefined
-      return
-    }
-    const { state } = result
-    this.transaction(() => {
-      const seqs = state.events.flatMap((row) => {
-        const seq = this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
-        return seq === null ? [] : [seq]
-      })
-      // They were sent under the anonymous key; the merge message moves them in D1.
-      if (seqs.length > 0) this.outbox.alreadySent(seqs[0]!, seqs[seqs.length - 1]!)
-      for (const trait of state.traits) {
-        this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
-      }
-      for (const change of state.traitChanges) {
-        this.sql.exec(
-          'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
-          change.key,
-          change.old_value,
-          change.new_value,
-          change.changed_at,
-          change.message_id,
-        )
-      }
-      for (const group of state.groups) {
-        this.sql.exec(
-          `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (group_id) DO UPDATE SET joined_at = MIN(joined_at, excluded.joined_at)`,
-          group.group_id,
-          group.traits,
-          group.joined_at,
-          group.updated_at,
-        )
-      }
-      for (const identity of state.identities) {
-        this.sql.exec(
-          'INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, ?, ?)',
-          identity.kind,
-          identity.value,
-          identity.status,
-          identity.linked_at,
-        )
-      }
-      for (const dataKey of state.dataKeys) {
-        this.sql.exec(
-          `INSERT OR IGNORE INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, ?)`,
-          dataKey.key_id,
-          dataKey.raw,
-          dataKey.created_at,
-          fromKey,
-        )
-      }
-      this.ledger.import(state.consent)
-      this.touchesOf.import(state.touches, state.lastActivity, MAX_IMPORTED_TOUCHES)
-      this.sql.exec(
-        `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
-        anonymousId,
-        now,
-      )
-      this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
+    const seqs = state.events.flatMap((row) => {
+      const seq = this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
+      return seq === null ? [] : [seq]
     })
-    this.identities = undefined
-    // A visitor who signs in on the first page has an anonymous contact that is only a pointer.
-    if (!result.pointerOnly) await source.completeHandOver(key)
+    // They were sent under the anonymous key; the merge message moves them in D1.
+    if (seqs.length > 0) this.outbox.alreadySent(seqs[0]!, seqs[seqs.length - 1]!)
+    for (const trait of state.traits) {
+      this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
+    }
+    for (const change of state.traitChanges) {
+      this.sql.exec(
+        'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
+        change.key,
+        change.old_value,
+        change.new_value,
+        change.changed_at,
+        change.message_id,
+      )
+    }
+    for (const group of state.groups) {
+      this.sql.exec(
+        `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET joined_at = MIN(joined_at, excluded.joined_at)`,
+        group.group_id,
+        group.traits,
+        group.joined_at,
+        group.updated_at,
+      )
+    }
+    for (const identity of state.identities) {
+      this.sql.exec(
+        'INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, ?, ?)',
+        identity.kind,
+        identity.value,
+        identity.status,
+        identity.linked_at,
+      )
+    }
+    for (const dataKey of state.dataKeys) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, ?)`,
+        dataKey.key_id,
+        dataKey.raw,
+        dataKey.created_at,
+        fromKey,
+      )
+    }
+    this.ledger.import(state.consent)
+    this.touchesOf.import(state.touches, state.lastActivity, MAX_IMPORTED_TOUCHES)
+    this.sql.exec(
+      `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
+      anonymousId,
+      now,
+    )
+    this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
   }
 
   /**
@@ -943,6 +1045,14 @@ export class ContactDO extends DurableObject<Env> {
       lastSeen: iso(all?.lastAt ?? now),
       eventCount: all?.count ?? 0,
     }
+  }
+
+  /** Counts the events without any identifier: nothing about the person is kept. */
+  private withhold(events: IncomingEvent[]) {
+    this.transaction(() => {
+      for (const event of events) this.enqueueWithheld(event)
+    })
+    this.shipOutbox()
   }
 
   /** An identifier-free copy of the event, so rollups still count it. */

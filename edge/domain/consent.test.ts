@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { effectiveConsent, gpcDecision, mayStoreIdentified, type LedgerEntry } from './consent'
+import {
+  effectiveConsent,
+  gpcDecision,
+  mayMerge,
+  mayStoreIdentified,
+  type LedgerEntry,
+} from './consent'
 
 const entry = (at: string, purposes: LedgerEntry['purposes']): LedgerEntry => ({
   at,
@@ -48,5 +54,21 @@ describe('consent rules', () => {
     expect(
       gpcDecision(effectiveConsent([entry('2026-01-01T00:00:00Z', { advertising: false })])),
     ).toBeNull()
+  })
+
+  it('decides a merge on the ledgers taken together: a grant under either id, the latest decision wins', () => {
+    const grant = [entry('2026-01-01T00:00:00Z', { analytics: true })]
+    const withdrawal = [entry('2026-01-02T00:00:00Z', { analytics: false })]
+    const marketingOnly = [entry('2026-01-03T00:00:00Z', { marketing: true })]
+    expect(mayMerge('opt-in', [[], []])).toBe(false)
+    expect(mayMerge('opt-in', [[], grant])).toBe(true)
+    expect(mayMerge('opt-in', [grant, marketingOnly])).toBe(true)
+    expect(mayMerge('opt-in', [marketingOnly, []])).toBe(false)
+    expect(mayMerge('opt-in', [grant, withdrawal])).toBe(false)
+    expect(mayMerge('opt-out', [[], []])).toBe(true)
+    expect(mayMerge('opt-out', [[], withdrawal])).toBe(false)
+    expect(
+      mayMerge('opt-out', [withdrawal, [entry('2026-01-05T00:00:00Z', { analytics: true })]]),
+    ).toBe(true)
   })
 })

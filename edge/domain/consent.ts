@@ -62,6 +62,16 @@ export function mayStoreIdentified(mode: ConsentMode, state: ConsentState): bool
 }
 
 /**
+ * Whether contacts may be merged into one: decided on their ledgers taken together, as the merged
+ * contact's ledger will be, so a grant given as an anonymous visitor lets the sign-in merge, and a
+ * withdrawal made under any of the ids (the latest decision) stops it. A merge links identifiers,
+ * so it needs what storing identified events needs.
+ */
+export function mayMerge(mode: ConsentMode, ledgers: readonly (readonly LedgerEntry[])[]): boolean {
+  return mayStoreIdentified(mode, effectiveConsent(ledgers.flat()))
+}
+
+/**
  * Global Privacy Control (`Sec-GPC: 1`) is a legally binding opt-out of sale/sharing in
  * several jurisdictions: it denies advertising. Returns the ledger change to record, or null
  * when advertising is already denied (so a GPC browser adds one row, not one per event).
