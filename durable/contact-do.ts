@@ -290,8 +290,12 @@ export class ContactDO extends DurableObject<Env> {
     await this.ensureDailyAlarm()
     // Consent is decided before anything links an identifier: a merge needs it as much as an
     // event does, and the grant may live in the ledger of a contact about to be merged.
-    const mayLink =
-      isAnonymousKey(key) || (await this.absorbAnonymousContacts(key, events, options.consentMode))
+    const absorbed = isAnonymousKey(key)
+      ? { mayLink: true, erased: new Set<string>() }
+      : await this.absorbAnonymousContacts(key, events, options.consentMode)
+    const mayLink = absorbed.mayLink
+    // An erased anonymous id stays erased: the events keep their user, not that identifier.
+    if (absorbed.erased.size > 0) events = withoutIdentifiers(events, absorbed.erased)
     // Erased while a hand-over was under way: the tombstone drops these as any later event.
     if (this.meta('erased_at')) return { ...result, suppressed: events.length }
     // Read after the waits, so that a decision recorded meanwhile applies here.
@@ -748,7 +752,7 @@ export class ContactDO extends DurableObject<Env> {
     key: string,
     events: IncomingEvent[],
     consentMode: ConsentMode,
-  ): Promise<boolean> {
+  ): Promise<{ mayLink: boolean; erased: Set<string> }> {
     const candidates = new Set<string>()
     for (const event of events) {
       if (event.anonymousId) candidates.add(event.anonymousId)
@@ -759,7 +763,8 @@ export class ContactDO extends DurableObject<Env> {
     }
     const known = this.identityStatus()
     const ids = [...candidates].filter((id) => !known.has(`anonymousId:${id}`))
-    if (ids.length === 0) return true
+    const erased = new Set<string>()
+    if (ids.length === 0) return { mayLink: true, erased }
     const stubs = ids.map((id) => contactStub(this.env, anonymousKey(id)))
     const own = this.ledger.rows()
     const offered =
@@ -800,15 +805,19 @@ export class ContactDO extends DurableObject<Env> {
         return true
       })
     this.identities = undefined
+    ids.forEach((id, i) => {
+      const result = results[i]!
+      if (!result.merged && result.reason === 'erased') erased.add(id)
+    })
     if (!linked) {
       await Promise.all(handed.map(({ stub }) => stub.cancelHandOver(key)))
-      return false
+      return { mayLink: false, erased }
     }
     // A visitor who signs in on the first page has an anonymous contact that is only a pointer.
     await Promise.all(
       handed.filter((h) => !h.pointerOnly).map(({ stub }) => stub.completeHandOver(key)),
     )
-    return true
+    return { mayLink: true, erased }
   }
 
   /** Takes in the state an anonymous contact handed over; called in the linking transaction. */
@@ -1240,6 +1249,21 @@ async function eventMessage(
       ...(await sealText(sealing.key, body)),
     },
   }
+}
+
+/** The events without the anonymous ids (and alias previousIds) in `erased`. */
+function withoutIdentifiers(events: IncomingEvent[], erased: Set<string>): IncomingEvent[] {
+  return events.map((event) => {
+    const anonymousId = event.anonymousId && erased.has(event.anonymousId)
+    const previousId = event.type === 'alias' && erased.has(usableId(event.previousId) ?? '')
+    if (!anonymousId && !previousId) return event
+    const { anonymousId: _a, previousId: _p, ...rest } = event
+    return {
+      ...rest,
+      ...(anonymousId ? {} : { anonymousId: event.anonymousId }),
+      ...(previousId ? {} : { previousId: event.previousId }),
+    } as IncomingEvent
+  })
 }
 
 /** The email an identify links to its contact, normalised as erasure requests are. */

@@ -238,3 +238,36 @@ describe('retention', () => {
     }
   })
 })
+
+describe('an erased identifier', () => {
+  it('is not linked again by an event that carries it beside a live userId', async () => {
+    const { writeKey } = await createSource({ name: 'Erased device' })
+    const device = uid('erased-device')
+    const user = uid('device-owner')
+    await send('/v1/page', writeKey, { anonymousId: device, name: 'Before' })
+    await erase({ anonymousId: device })
+    const response = await send('/v1/track', writeKey, {
+      userId: user,
+      anonymousId: device,
+      event: 'Signed In',
+    })
+    expect(response.status).toBe(200)
+    const profile = (await (await api(`/api/contacts/${user}`)).json()) as {
+      anonymousIds: string[]
+      identities: { value: string }[]
+      eventCount: number
+    }
+    expect(profile.eventCount).toBe(1)
+    expect(profile.anonymousIds).toEqual([])
+    expect(JSON.stringify(profile)).not.toContain(device)
+    await eventually(() => d1Count('SELECT COUNT(*) AS n FROM contacts WHERE key = ?', user))
+    expect(
+      await d1Count(
+        'SELECT COUNT(*) AS n FROM events WHERE anonymous_id = ? OR contact_key = ?',
+        device,
+        `anon:${device}`,
+      ),
+    ).toBe(0)
+    expect(await d1Count('SELECT COUNT(*) AS n FROM identities WHERE value = ?', device)).toBe(0)
+  })
+})
