@@ -3,6 +3,7 @@
  * Pure: no platform imports. Rules are data, evaluated in order, first match wins, so an admin
  * can replace or extend them without code.
  */
+import { compilePattern, type ChannelPattern } from './channel-pattern'
 
 export interface TouchSignals {
   utmSource?: string
@@ -16,9 +17,23 @@ export interface TouchSignals {
   pageDomain?: string
 }
 
+/**
+ * Bounds of the rules an admin sets. Every page event runs them, so together with the bounds on
+ * each pattern (channel-pattern.ts) they bound the work per event: at most `patternSteps` steps
+ * per character of a UTM value, whatever the rules say.
+ */
+export const CHANNEL_RULE_LIMITS = {
+  rules: 100,
+  channelChars: 60,
+  clickIds: 10,
+  clickIdChars: 40,
+  /** Compiled steps of all the rules' patterns together. */
+  patternSteps: 10_000,
+} as const
+
 export interface ChannelRule {
   channel: string
-  /** Regex sources, matched case-insensitively against the whole value. */
+  /** Patterns (channel-pattern.ts), matched case-insensitively against the whole value. */
   medium?: string
   source?: string
   campaign?: string
@@ -143,16 +158,25 @@ function matches(
   return true
 }
 
-const regexCache = new Map<string, RegExp>()
+/** Compiled once per isolate; admins set a few dozen patterns, so the bound is never reached. */
+const PATTERN_CACHE_SIZE = 1_000
+const patterns = new Map<string, ChannelPattern | null>()
 
-function wholeMatch(pattern: string, value: string | undefined): boolean {
+/**
+ * Runs in time linear in the value (see channel-pattern.ts), never a backtracking RegExp: the
+ * values are whatever a visitor put in a URL. A pattern stored before patterns were checked
+ * that cannot be compiled matches nothing.
+ */
+function wholeMatch(source: string, value: string | undefined): boolean {
   if (value === undefined) return false
-  let regex = regexCache.get(pattern)
-  if (!regex) {
-    regex = new RegExp(`^(?:${pattern})$`, 'i')
-    regexCache.set(pattern, regex)
+  let pattern = patterns.get(source)
+  if (pattern === undefined) {
+    const compiled = compilePattern(source)
+    pattern = compiled.ok ? compiled.pattern : null
+    if (patterns.size >= PATTERN_CACHE_SIZE) patterns.clear()
+    patterns.set(source, pattern)
   }
-  return regex.test(value.trim())
+  return pattern?.test(value) ?? false
 }
 
 /** `google`, `google.com`, `www.google.co.uk` and `news.google.com` all belong to `google`. */
