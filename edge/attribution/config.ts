@@ -16,6 +16,27 @@ export interface AttributionSettings {
   maxTouches: number
 }
 
+/** Bounds of the attribution settings (`PUT /api/attribution/settings`). */
+export const ATTRIBUTION_SETTING_LIMITS = {
+  lookbackDays: { min: 1, max: 365 },
+  halfLifeDays: { max: 365 },
+  maxTouches: { min: 1, max: 1000 },
+} as const
+
+/**
+ * Bounds of conversion definitions. Every definition rides on every ingest call (each
+ * ContactDO matches each track event against all of them), so their number and size are capped.
+ */
+export const CONVERSION_LIMITS = {
+  definitions: 50,
+  nameChars: 100,
+  eventNameChars: 200,
+  /** Property names in a filter and the value property. */
+  propertyChars: 100,
+  filters: 20,
+  filterValueChars: 200,
+} as const
+
 export const DEFAULT_ATTRIBUTION: AttributionSettings = {
   lookbackDays: 90,
   halfLifeDays: 7,

@@ -2,7 +2,13 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { desc, eq } from 'drizzle-orm'
 import { randomToken } from '../access/secrets'
-import { SETTINGS_KEYS, attributionConfig, forgetAttributionConfig } from '../attribution/config'
+import {
+  ATTRIBUTION_SETTING_LIMITS,
+  CONVERSION_LIMITS,
+  SETTINGS_KEYS,
+  attributionConfig,
+  forgetAttributionConfig,
+} from '../attribution/config'
 import { refitAttribution } from '../attribution/refit'
 import { attributionFits, conversionDefinitions } from '../db/schema'
 import { writeSetting } from '../db/settings'
@@ -15,8 +21,10 @@ import {
   type AttributionError,
   type ModelName,
 } from '../domain/attribution'
+import { CHANNEL_RULE_LIMITS } from '../domain/channel'
+import { compilePattern } from '../domain/channel-pattern'
 import type { Env } from '../env'
-import { ApiError, validationError } from '../errors'
+import { ApiError, ErrorSchema, validationError } from '../errors'
 import { authErrors, json, notFound } from './common'
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
@@ -116,40 +124,93 @@ const ConversionDefinitionSchema = z
     createdAt: z.string(),
   })
   .openapi('ConversionDefinition')
+const FilterValue = z.union([
+  z.string().max(CONVERSION_LIMITS.filterValueChars),
+  z.number(),
+  z.boolean(),
+])
 const CreateConversionSchema = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    eventName: z.string().trim().min(1).max(200),
-    filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-    valueProperty: z.string().trim().min(1).max(100).nullable().default(null),
+    name: z.string().trim().min(1).max(CONVERSION_LIMITS.nameChars),
+    eventName: z.string().trim().min(1).max(CONVERSION_LIMITS.eventNameChars),
+    filter: z
+      .record(z.string().min(1).max(CONVERSION_LIMITS.propertyChars), FilterValue, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? `a property name is 1 to ${CONVERSION_LIMITS.propertyChars} characters`
+            : undefined,
+      })
+      .refine(
+        (filter) => Object.keys(filter).length <= CONVERSION_LIMITS.filters,
+        `at most ${CONVERSION_LIMITS.filters} properties`,
+      )
+      .default({}),
+    valueProperty: z
+      .string()
+      .trim()
+      .min(1)
+      .max(CONVERSION_LIMITS.propertyChars)
+      .nullable()
+      .default(null),
   })
   .openapi('CreateConversionDefinition')
 
+/** A medium, source or campaign pattern; refused with the reason when it cannot be run safely. */
+const PatternSchema = z
+  .string()
+  .superRefine((source, ctx) => {
+    const compiled = compilePattern(source)
+    if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.reason })
+  })
+  .openapi({
+    description:
+      'A regular expression matched case-insensitively against the whole value, in linear time: no backreferences, lookarounds or word boundaries',
+  })
+
 const ChannelRuleSchema = z
   .object({
-    channel: z.string().trim().min(1).max(60),
-    medium: z.string().max(200).optional(),
-    source: z.string().max(200).optional(),
-    campaign: z.string().max(200).optional(),
-    clickIds: z.array(z.string().max(40)).max(20).optional(),
+    channel: z.string().trim().min(1).max(CHANNEL_RULE_LIMITS.channelChars),
+    medium: PatternSchema.optional(),
+    source: PatternSchema.optional(),
+    campaign: PatternSchema.optional(),
+    clickIds: z
+      .array(z.string().max(CHANNEL_RULE_LIMITS.clickIdChars))
+      .max(CHANNEL_RULE_LIMITS.clickIds)
+      .optional(),
     sourceIn: z.enum(['search', 'social', 'video', 'shopping', 'email']).optional(),
     withoutUtm: z.boolean().optional(),
     withReferrer: z.boolean().optional(),
   })
-  .refine(
-    (rule) => [rule.medium, rule.source, rule.campaign].every((p) => p === undefined || isRegex(p)),
-    'medium, source and campaign must be valid regular expressions',
-  )
   .openapi('ChannelRule')
 const ChannelRulesSchema = z
-  .object({ rules: z.array(ChannelRuleSchema).min(1).max(200) })
+  .object({
+    rules: z
+      .array(ChannelRuleSchema)
+      .min(1)
+      .max(CHANNEL_RULE_LIMITS.rules)
+      .superRefine((rules, ctx) => {
+        const steps = rules
+          .flatMap((rule) => [rule.medium, rule.source, rule.campaign])
+          .reduce((sum, source) => {
+            const compiled = source === undefined ? null : compilePattern(source)
+            return sum + (compiled?.ok ? compiled.pattern.size : 0)
+          }, 0)
+        if (steps > CHANNEL_RULE_LIMITS.patternSteps) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `the patterns together compile to ${steps} steps; the limit is ${CHANNEL_RULE_LIMITS.patternSteps}`,
+          })
+        }
+      }),
+  })
   .openapi('ChannelRules')
 
+const { lookbackDays, halfLifeDays, maxTouches } = ATTRIBUTION_SETTING_LIMITS
 const SettingsSchema = z
   .object({
-    lookbackDays: z.number().int().min(1).max(365),
-    halfLifeDays: z.number().positive().max(365),
-    maxTouches: z.number().int().min(1).max(1000),
+    lookbackDays: z.number().int().min(lookbackDays.min).max(lookbackDays.max),
+    halfLifeDays: z.number().positive().max(halfLifeDays.max),
+    maxTouches: z.number().int().min(maxTouches.min).max(maxTouches.max),
   })
   .openapi('AttributionSettings')
 
@@ -338,19 +399,45 @@ export function attributionRoutes() {
           required: true,
         },
       },
-      responses: { 201: json(ConversionDefinitionSchema, 'The new definition'), ...authErrors },
+      responses: {
+        201: json(ConversionDefinitionSchema, 'The new definition'),
+        ...authErrors,
+        409: json(
+          ErrorSchema,
+          `Already ${CONVERSION_LIMITS.definitions} definitions (limit_reached)`,
+        ),
+      },
     }),
     async (c) => {
-      const [row] = await drizzle(c.env.DB)
-        .insert(conversionDefinitions)
-        .values({
-          id: `conv_${randomToken(12)}`,
-          createdAt: new Date().toISOString(),
-          ...c.req.valid('json'),
-        })
-        .returning()
+      const row = {
+        id: `conv_${randomToken(12)}`,
+        createdAt: new Date().toISOString(),
+        ...c.req.valid('json'),
+      }
+      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
+      const { meta } = await c.env.DB.prepare(
+        `INSERT INTO conversion_definitions (id, name, event_name, filter, value_property, created_at)
+         SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM conversion_definitions) < ?`,
+      )
+        .bind(
+          row.id,
+          row.name,
+          row.eventName,
+          JSON.stringify(row.filter),
+          row.valueProperty,
+          row.createdAt,
+          CONVERSION_LIMITS.definitions,
+        )
+        .run()
+      if (meta.changes === 0) {
+        throw new ApiError(
+          409,
+          'limit_reached',
+          `There are already ${CONVERSION_LIMITS.definitions} conversion definitions, the limit; delete one first`,
+        )
+      }
       forgetAttributionConfig()
-      return c.json(row!, 201)
+      return c.json(row, 201)
     },
   )
 
@@ -520,13 +607,4 @@ function parseJsonPaths(text: string): unknown {
 function pathError(error: AttributionError) {
   const status = error.code === 'too_many_rows' ? 413 : 400
   return new ApiError(status, error.code, error.message, error.details)
-}
-
-function isRegex(pattern: string) {
-  try {
-    new RegExp(pattern)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -5,7 +5,7 @@ import { forgetKeys } from '../access/principal'
 import { randomToken, sha256Hex } from '../access/secrets'
 import { apiKeys, ROLES } from '../db/schema'
 import type { Env } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, ErrorSchema } from '../errors'
 import { authErrors, json, notFound } from './common'
 
 const KeySchema = z
@@ -19,8 +19,14 @@ const KeySchema = z
   })
   .openapi('ApiKey')
 
+/** Bounds of secret keys; the bootstrap key (CAIRN_ADMIN_KEY) is not counted. */
+export const KEY_LIMITS = {
+  activeKeys: 100,
+  nameChars: 100,
+} as const
+
 const CreateKeySchema = z
-  .object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) })
+  .object({ name: z.string().trim().min(1).max(KEY_LIMITS.nameChars), role: z.enum(ROLES) })
   .openapi('CreateApiKey')
 
 const NewKeySchema = KeySchema.extend({
@@ -60,6 +66,7 @@ export function keyRoutes() {
       responses: {
         201: json(NewKeySchema, 'The new key; the secret is shown only now'),
         ...authErrors,
+        409: json(ErrorSchema, `Already ${KEY_LIMITS.activeKeys} active keys (limit_reached)`),
       },
     }),
     async (c) => {
@@ -74,7 +81,28 @@ export function keyRoutes() {
         createdAt: new Date().toISOString(),
         revokedAt: null,
       }
-      await drizzle(c.env.DB).insert(apiKeys).values(row)
+      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
+      const { meta } = await c.env.DB.prepare(
+        `INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at)
+         SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL) < ?`,
+      )
+        .bind(
+          row.id,
+          row.name,
+          row.role,
+          row.keyHash,
+          row.prefix,
+          row.createdAt,
+          KEY_LIMITS.activeKeys,
+        )
+        .run()
+      if (meta.changes === 0) {
+        throw new ApiError(
+          409,
+          'limit_reached',
+          `There are already ${KEY_LIMITS.activeKeys} active keys, the limit; revoke one first`,
+        )
+      }
       c.set('auditDetail', { keyId: row.id, role })
       const { keyHash: _hash, ...shown } = row
       return c.json({ ...shown, key }, 201)

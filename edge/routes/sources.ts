@@ -3,13 +3,25 @@ import { drizzle } from 'drizzle-orm/d1'
 import { desc, eq } from 'drizzle-orm'
 import { sources } from '../db/schema'
 import type { Env } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, ErrorSchema } from '../errors'
 import { randomToken } from '../access/secrets'
 import { forgetSources } from '../ingest/sources'
 import { authErrors, bearer, json, notFound } from './common'
 
+/**
+ * Bounds of sources. Preflights check an origin against every enabled source's list, and each
+ * ingest request against its own source's, so the number of sources and origins is capped.
+ */
+export const SOURCE_LIMITS = {
+  sources: 1_000,
+  nameChars: 100,
+  origins: 100,
+  originChars: 255,
+} as const
+
 const OriginSchema = z
   .string()
+  .max(SOURCE_LIMITS.originChars)
   .regex(/^(\*|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?)$/i, 'must look like https://shop.example.com')
   .openapi({ example: 'https://shop.example.com' })
 
@@ -27,16 +39,16 @@ const SourceSchema = z
 
 const CreateSourceSchema = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    allowedOrigins: z.array(OriginSchema).max(100).default([]),
+    name: z.string().trim().min(1).max(SOURCE_LIMITS.nameChars),
+    allowedOrigins: z.array(OriginSchema).max(SOURCE_LIMITS.origins).default([]),
     consentMode: z.enum(['opt-in', 'opt-out']).default('opt-out'),
   })
   .openapi('CreateSource')
 
 const UpdateSourceSchema = z
   .object({
-    name: z.string().trim().min(1).max(100).optional(),
-    allowedOrigins: z.array(OriginSchema).max(100).optional(),
+    name: z.string().trim().min(1).max(SOURCE_LIMITS.nameChars).optional(),
+    allowedOrigins: z.array(OriginSchema).max(SOURCE_LIMITS.origins).optional(),
     consentMode: z.enum(['opt-in', 'opt-out']).optional(),
     enabled: z.boolean().optional(),
   })
@@ -74,22 +86,44 @@ export function sourceRoutes() {
       request: {
         body: { content: { 'application/json': { schema: CreateSourceSchema } }, required: true },
       },
-      responses: { 201: json(SourceSchema, 'The new source with its write key'), ...authErrors },
+      responses: {
+        201: json(SourceSchema, 'The new source with its write key'),
+        ...authErrors,
+        409: json(ErrorSchema, `Already ${SOURCE_LIMITS.sources} sources (limit_reached)`),
+      },
     }),
     async (c) => {
-      const input = c.req.valid('json')
-      const [source] = await drizzle(c.env.DB)
-        .insert(sources)
-        .values({
-          id: `src_${randomToken(12)}`,
-          writeKey: `wk_${randomToken(24)}`,
-          enabled: true,
-          createdAt: new Date().toISOString(),
-          ...input,
-        })
-        .returning()
+      const source = {
+        id: `src_${randomToken(12)}`,
+        writeKey: `wk_${randomToken(24)}`,
+        enabled: true,
+        createdAt: new Date().toISOString(),
+        ...c.req.valid('json'),
+      }
+      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
+      const { meta } = await c.env.DB.prepare(
+        `INSERT INTO sources (id, name, write_key, allowed_origins, consent_mode, enabled, created_at)
+         SELECT ?, ?, ?, ?, ?, 1, ? WHERE (SELECT COUNT(*) FROM sources) < ?`,
+      )
+        .bind(
+          source.id,
+          source.name,
+          source.writeKey,
+          JSON.stringify(source.allowedOrigins),
+          source.consentMode,
+          source.createdAt,
+          SOURCE_LIMITS.sources,
+        )
+        .run()
+      if (meta.changes === 0) {
+        throw new ApiError(
+          409,
+          'limit_reached',
+          `There are already ${SOURCE_LIMITS.sources} sources, the limit; disable and reuse one`,
+        )
+      }
       forgetSources()
-      return c.json(source!, 201)
+      return c.json(source, 201)
     },
   )
 
