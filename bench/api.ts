@@ -110,8 +110,7 @@ const EVICTION_WAIT_SECONDS = 30
  * Before a measured phase: wait (bounded) until workerd has evicted the Durable Objects that
  * earlier runs left open. It evicts idle objects in sweeps of hundreds some seconds after their
  * last request, each closing and checkpointing its SQLite files, while it already looks idle; a
- * run that started before the sweep would pay for it (README "Benchmarks", "Eviction sweeps and
- * the open-loop tail"). So every run starts with its contacts' objects asleep.
+ * run that started before the sweep would pay for it (bench/results/2026-11-25-open-loop-tail.md). So every run starts with its contacts' objects asleep.
  */
 export async function evictionsBefore(target: Target, phase: string): Promise<void> {
   const started = performance.now()

@@ -86,7 +86,7 @@ const USAGE = `npm run bench [-- options]
   --port=N                port of the server under test           (env BENCH_PORT, default: a free one)
   --drain-timeout=SEC     wait for the queue to drain into D1     (env BENCH_DRAIN_TIMEOUT, default 120)
   --state-dir=DIR         folder for the runtime's state (Durable Objects, D1, R2); on tmpfs
-                          (/dev/shm/...) storage costs no disk I/O: README "Benchmarks"
+                          (/dev/shm/...) storage costs no disk I/O: bench/results/2026-11-25-disk-and-tmpfs.md
                                                                   (env BENCH_STATE_DIR, default bench/.out/state)
   --in-memory             miniflare's non-persistent state (files under the system's temporary
                           folder, removed at exit) instead of a state folder

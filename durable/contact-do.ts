@@ -242,7 +242,7 @@ export class ContactDO extends DurableObject<Env> {
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql, this.metaValues)
     // Asked first: a new object is common (every first visit), and letting the activation query
-    // fail on its missing tables cost about 0.27 ms, most of its wake-up (README "Benchmarks").
+    // fail on its missing tables cost about 0.27 ms, most of its wake-up (docs/design/contact-state.md).
     const stored = storedSchema(this.sql)
     this.schema =
       stored === 'contact'

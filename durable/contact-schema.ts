@@ -7,7 +7,7 @@
  * Tables keyed by text are WITHOUT ROWID: their rows live in the primary key's b-tree instead of
  * a rowid table beside a separate key index, so a new contact writes 17 pages instead of 23 and
  * an upsert of a counter or a meta value touches one page instead of two (each open object's
- * page cache counts against workerd's SQLite heap, README "Benchmarks"). The second entry was
+ * page cache counts against workerd's SQLite heap, docs/design/contact-state.md). The second entry was
  * changed so on 2026-11-25, before Cairn was first deployed; objects created earlier keep rowid
  * tables with the same columns and keys, which every statement reads and writes alike.
  */

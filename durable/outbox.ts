@@ -52,7 +52,7 @@ interface Entry {
  *
  * A confirmed send moves the mark in memory; the next transaction writes it. So an event costs
  * its transaction's commit and nothing more, where a row per transaction and its delete after the
- * send cost a fifth to a third of single-event throughput here (README "Benchmarks"). The price: an object that stops
+ * send cost a fifth to a third of single-event throughput here (bench/results/2026-11-25-outbox.md). The price: an object that stops
  * with its last send unconfirmed on disk sends those events again when it next sends (`send`).
  */
 export class Outbox {

@@ -12,8 +12,7 @@ import type { Check, Section } from './section.ts'
  * rollups, contact snapshots, touches and the R2 archive object, in one D1 transaction per
  * batch) against a baseline that writes the same events' D1 rows alone, at two batch sizes, on
  * a D1 already holding earlier events. Locally the consumer runs on workerd's one thread beside
- * ingestion, and the time one batch holds it is what requests arriving meanwhile wait (README
- * "Benchmarks"); on Cloudflare it runs apart, and D1's one writer applies every batch in turn,
+ * ingestion, and the time one batch holds it is what requests arriving meanwhile wait (bench/results/2026-11-25-consumer.md); on Cloudflare it runs apart, and D1's one writer applies every batch in turn,
  * so events per second of one serial writer bound the event stream there.
  */
 

@@ -126,7 +126,7 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
       progress(name, describe(result))
       await settle(after)
     } catch (error) {
-      // workerd can crash under SQLite memory pressure (README "Benchmarks"); the state is on
+      // workerd can crash under SQLite memory pressure (bench/results/2026-11-25-memory-and-crashes.md); the state is on
       // disk, so the remaining runs can still be measured on a new workerd.
       if (!config.stateDir || !(await runtimeGone(target))) throw error
       const message = (error as Error).message

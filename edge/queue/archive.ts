@@ -18,7 +18,7 @@ export async function writeArchive(bucket: R2Bucket, records: ArchiveRecord[]): 
   const ndjson = sorted.map((r) => JSON.stringify(r)).join('\n') + '\n'
   // Nearly every byte is the base64 of AES-GCM ciphertext, where deflate's search for repeats
   // finds none: Huffman coding alone takes what base64 wastes, at a third of the CPU of the
-  // default level, for objects about a tenth larger (README "Benchmarks").
+  // default level, for objects about a tenth larger (bench/results/2026-11-25-consumer.md).
   const gzipped = gzipSync(ndjson, { strategy: constants.Z_HUFFMAN_ONLY })
   await bucket.put(key, gzipped, {
     httpMetadata: { contentType: 'application/x-ndjson', contentEncoding: 'gzip' },

@@ -559,7 +559,7 @@ async function creditsByModel(
   return byModel
 }
 
-/** The confidence score over the period's conversions (see README: "How sure"). */
+/** The confidence score over the period's conversions (see docs/design/attribution-model.md). */
 async function periodConfidence(db: D1Database, from: string, to: string) {
   const rows = await db
     .prepare('SELECT value, deterministic FROM conversions WHERE day BETWEEN ? AND ?')
