@@ -24,6 +24,7 @@ import {
 import { CHANNEL_RULE_LIMITS } from '../domain/channel'
 import { compilePattern } from '../domain/channel-pattern'
 import type { Env } from '../env'
+import { insertBelowLimit } from '../db/bounded-insert'
 import { ApiError, ErrorSchema, validationError } from '../errors'
 import { authErrors, json, notFound } from './common'
 
@@ -414,28 +415,19 @@ export function attributionRoutes() {
         createdAt: new Date().toISOString(),
         ...c.req.valid('json'),
       }
-      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
-      const { meta } = await c.env.DB.prepare(
-        `INSERT INTO conversion_definitions (id, name, event_name, filter, value_property, created_at)
-         SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM conversion_definitions) < ?`,
-      )
-        .bind(
-          row.id,
-          row.name,
-          row.eventName,
-          JSON.stringify(row.filter),
-          row.valueProperty,
-          row.createdAt,
-          CONVERSION_LIMITS.definitions,
-        )
-        .run()
-      if (meta.changes === 0) {
-        throw new ApiError(
-          409,
-          'limit_reached',
-          `There are already ${CONVERSION_LIMITS.definitions} conversion definitions, the limit; delete one first`,
-        )
-      }
+      await insertBelowLimit(c.env.DB, {
+        table: 'conversion_definitions',
+        row: {
+          id: row.id,
+          name: row.name,
+          event_name: row.eventName,
+          filter: JSON.stringify(row.filter),
+          value_property: row.valueProperty,
+          created_at: row.createdAt,
+        },
+        limit: CONVERSION_LIMITS.definitions,
+        full: `There are already ${CONVERSION_LIMITS.definitions} conversion definitions, the limit; delete one first`,
+      })
       forgetAttributionConfig()
       return c.json(row, 201)
     },

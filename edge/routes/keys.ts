@@ -5,6 +5,7 @@ import { forgetKeys } from '../access/principal'
 import { randomToken, sha256Hex } from '../access/secrets'
 import { apiKeys, ROLES } from '../db/schema'
 import type { Env } from '../env'
+import { insertBelowLimit } from '../db/bounded-insert'
 import { ApiError, ErrorSchema } from '../errors'
 import { authErrors, json, notFound } from './common'
 
@@ -81,28 +82,20 @@ export function keyRoutes() {
         createdAt: new Date().toISOString(),
         revokedAt: null,
       }
-      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
-      const { meta } = await c.env.DB.prepare(
-        `INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at)
-         SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL) < ?`,
-      )
-        .bind(
-          row.id,
-          row.name,
-          row.role,
-          row.keyHash,
-          row.prefix,
-          row.createdAt,
-          KEY_LIMITS.activeKeys,
-        )
-        .run()
-      if (meta.changes === 0) {
-        throw new ApiError(
-          409,
-          'limit_reached',
-          `There are already ${KEY_LIMITS.activeKeys} active keys, the limit; revoke one first`,
-        )
-      }
+      await insertBelowLimit(c.env.DB, {
+        table: 'api_keys',
+        row: {
+          id: row.id,
+          name: row.name,
+          role: row.role,
+          key_hash: row.keyHash,
+          prefix: row.prefix,
+          created_at: row.createdAt,
+        },
+        countedWhere: 'revoked_at IS NULL',
+        limit: KEY_LIMITS.activeKeys,
+        full: `There are already ${KEY_LIMITS.activeKeys} active keys, the limit; revoke one first`,
+      })
       c.set('auditDetail', { keyId: row.id, role })
       const { keyHash: _hash, ...shown } = row
       return c.json({ ...shown, key }, 201)

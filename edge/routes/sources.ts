@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/d1'
 import { desc, eq } from 'drizzle-orm'
 import { sources } from '../db/schema'
 import type { Env } from '../env'
+import { insertBelowLimit } from '../db/bounded-insert'
 import { ApiError, ErrorSchema } from '../errors'
 import { randomToken } from '../access/secrets'
 import { forgetSources } from '../ingest/sources'
@@ -100,28 +101,20 @@ export function sourceRoutes() {
         createdAt: new Date().toISOString(),
         ...c.req.valid('json'),
       }
-      // One statement counts and inserts, so concurrent requests cannot pass the limit together.
-      const { meta } = await c.env.DB.prepare(
-        `INSERT INTO sources (id, name, write_key, allowed_origins, consent_mode, enabled, created_at)
-         SELECT ?, ?, ?, ?, ?, 1, ? WHERE (SELECT COUNT(*) FROM sources) < ?`,
-      )
-        .bind(
-          source.id,
-          source.name,
-          source.writeKey,
-          JSON.stringify(source.allowedOrigins),
-          source.consentMode,
-          source.createdAt,
-          SOURCE_LIMITS.sources,
-        )
-        .run()
-      if (meta.changes === 0) {
-        throw new ApiError(
-          409,
-          'limit_reached',
-          `There are already ${SOURCE_LIMITS.sources} sources, the limit; disable and reuse one`,
-        )
-      }
+      await insertBelowLimit(c.env.DB, {
+        table: 'sources',
+        row: {
+          id: source.id,
+          name: source.name,
+          write_key: source.writeKey,
+          allowed_origins: JSON.stringify(source.allowedOrigins),
+          consent_mode: source.consentMode,
+          enabled: 1,
+          created_at: source.createdAt,
+        },
+        limit: SOURCE_LIMITS.sources,
+        full: `There are already ${SOURCE_LIMITS.sources} sources, the limit; disable and reuse one`,
+      })
       forgetSources()
       return c.json(source, 201)
     },
