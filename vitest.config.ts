@@ -27,7 +27,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['edge/**/*.test.ts', 'durable/**/*.test.ts'],
+          include: ['domain/**/*.test.ts', 'edge/**/*.test.ts', 'durable/**/*.test.ts'],
           setupFiles: ['./test/apply-migrations.ts'],
         },
       },

@@ -4,13 +4,13 @@ import { resolve } from 'node:path'
 import { OUT_DIR } from './build.ts'
 
 /**
- * The pure attribution code (edge/domain/attribution) for use in this Node process. Its modules
+ * The pure attribution code (domain/attribution) for use in this Node process. Its modules
  * import each other without extensions, as the Worker's bundler allows and Node does not, so
  * esbuild joins them into one ES module first; the code that runs is the Worker's own.
  */
-export type AttributionDomain = typeof import('../edge/domain/attribution/index.ts') &
-  Pick<typeof import('../edge/domain/attribution/rule-based.ts'), 'ruleCreditsForPaths'> &
-  Pick<typeof import('../edge/domain/attribution/synthetic.ts'), 'syntheticPaths'>
+export type AttributionDomain = typeof import('../domain/attribution/index.ts') &
+  Pick<typeof import('../domain/attribution/rule-based.ts'), 'ruleCreditsForPaths'> &
+  Pick<typeof import('../domain/attribution/synthetic.ts'), 'syntheticPaths'>
 
 const OUTFILE = `${OUT_DIR}/domain/attribution.mjs`
 
@@ -18,9 +18,9 @@ export async function loadAttributionDomain(): Promise<AttributionDomain> {
   await build({
     stdin: {
       contents: [
-        "export * from './edge/domain/attribution/index.ts'",
-        "export { ruleCreditsForPaths } from './edge/domain/attribution/rule-based.ts'",
-        "export { syntheticPaths } from './edge/domain/attribution/synthetic.ts'",
+        "export * from './domain/attribution/index.ts'",
+        "export { ruleCreditsForPaths } from './domain/attribution/rule-based.ts'",
+        "export { syntheticPaths } from './domain/attribution/synthetic.ts'",
       ].join('\n'),
       resolveDir: process.cwd(),
       sourcefile: 'bench-attribution-entry.ts',

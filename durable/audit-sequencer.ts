@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import { chainHash, GENESIS_HASH, type AuditContent } from '../edge/domain/audit-chain'
+import { chainHash, GENESIS_HASH, type AuditContent } from '../domain/audit-chain'
 import type { Env } from '../edge/env'
 
 export type AuditEntry = Omit<AuditContent, 'seq' | 'at'>

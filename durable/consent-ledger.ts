@@ -5,7 +5,7 @@ import {
   type LedgerEntry,
   type Purpose,
   type Purposes,
-} from '../edge/domain/consent'
+} from '../domain/consent'
 
 /** A ledger row as stored: who decided what, when, under which policy, how, from where. */
 export interface LedgerRow extends LedgerEntry {

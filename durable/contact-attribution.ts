@@ -4,9 +4,9 @@ import {
   isDeterministicPath,
   touchesForConversion,
   type Touch,
-} from '../edge/domain/attribution'
-import { matchConversion } from '../edge/domain/conversions'
-import { campaignKey, onSite, touchOf, type LastActivity } from '../edge/domain/touches'
+} from '../domain/attribution'
+import { matchConversion } from '../domain/conversions'
+import { campaignKey, onSite, touchOf, type LastActivity } from '../domain/touches'
 import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
 import { SITE_EVENTS } from './contact-counters'

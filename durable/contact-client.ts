@@ -7,7 +7,7 @@ import { releasing } from './rpc'
 export type ContactClient = Omit<ContactDO, 'alarm'>
 
 /**
- * The ContactDO of a canonical contact key (see edge/domain/identity.ts); its calls resolve to
+ * The ContactDO of a canonical contact key (see domain/identity.ts); its calls resolve to
  * plain data, released at once (see rpc.ts).
  */
 export function contactStub(env: Pick<Env, 'CONTACTS'>, key: string): ContactClient {

@@ -5,9 +5,9 @@ import {
   mayStoreIdentified,
   type ConsentMode,
   type ConsentState,
-} from '../edge/domain/consent'
-import { anonymousKey, isAnonymousKey, usableId } from '../edge/domain/identity'
-import { onSite, type LastActivity } from '../edge/domain/touches'
+} from '../domain/consent'
+import { anonymousKey, isAnonymousKey, usableId } from '../domain/identity'
+import { onSite, type LastActivity } from '../domain/touches'
 import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { ANON_PREFIX } from '../edge/domain/identity'
+import { ANON_PREFIX } from '../domain/identity'
 import { createSource, send, uid } from '../test/support/api'
 import {
   CONTACT_MIGRATIONS,

@@ -64,7 +64,7 @@ export const attributionSection: Section = {
   name: 'attribution',
   async run(config) {
     const plan = planFor(config)
-    progress(PHASE, 'bundling edge/domain/attribution for Node (esbuild)')
+    progress(PHASE, 'bundling domain/attribution for Node (esbuild)')
     const domain = await loadAttributionDomain()
     const realtime = await measureRealtime(plan, config)
     await quietBefore(config, PHASE)

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { chainHash, type AuditContent } from '../../edge/domain/audit-chain.ts'
+import { chainHash, type AuditContent } from '../../domain/audit-chain.ts'
 import { call, cores, expectStatus, ingest, quietBefore, summarize, withCpu } from '../api.ts'
 import type { BenchConfig } from '../config.ts'
 import { countOf } from '../drain.ts'
@@ -472,7 +472,7 @@ async function headOf(target: CairnTarget): Promise<{ seq: number; hash: string 
 
 /**
  * Appends rows to the chain straight into D1, hashed exactly as the sequencer does
- * (edge/domain/audit-chain.ts), so `GET /api/audit/verify` accepts them. The sequencer finds
+ * (domain/audit-chain.ts), so `GET /api/audit/verify` accepts them. The sequencer finds
  * the head moved at its next append (its insert collides) and reloads it from D1.
  */
 async function fillAuditLog(

@@ -1,5 +1,5 @@
 /** Random tokens and their hashes: secret keys and session tokens are stored only as SHA-256. */
-import { hex } from '../domain/hex'
+import { hex } from '../../domain/hex'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 

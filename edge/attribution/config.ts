@@ -1,9 +1,9 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { desc, inArray } from 'drizzle-orm'
 import { attributionFits, conversionDefinitions, settings } from '../db/schema'
-import type { FittedWeights } from '../domain/attribution'
-import { DEFAULT_CHANNEL_RULES, type ChannelRule } from '../domain/channel'
-import type { ConversionDefinition } from '../domain/conversions'
+import type { FittedWeights } from '../../domain/attribution'
+import { DEFAULT_CHANNEL_RULES, type ChannelRule } from '../../domain/channel'
+import type { ConversionDefinition } from '../../domain/conversions'
 import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
 

@@ -2,7 +2,7 @@ import { drizzle } from 'drizzle-orm/d1'
 import { desc } from 'drizzle-orm'
 import { randomToken } from '../access/secrets'
 import { attributionFits } from '../db/schema'
-import { analyzePaths, bootstrapShares, type AggregatedPath } from '../domain/attribution'
+import { analyzePaths, bootstrapShares, type AggregatedPath } from '../../domain/attribution'
 import type { Env } from '../env'
 import { attributionConfig, forgetAttributionConfig } from './config'
 

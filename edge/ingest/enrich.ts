@@ -6,9 +6,9 @@ import {
   classifyChannel,
   domainOf,
   type ChannelRule,
-} from '../domain/channel'
+} from '../../domain/channel'
 import type { Enrichment } from './stored-event'
-import { hex } from '../domain/hex'
+import { hex } from '../../domain/hex'
 
 /** What the request itself tells about the client, computed once per request. */
 export interface ClientInfo {

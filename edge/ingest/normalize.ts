@@ -1,6 +1,6 @@
-import type { ChannelRule } from '../domain/channel'
-import { correctTimestamp } from '../domain/clock'
-import { canonicalKey, isPlaceholderId, usableId } from '../domain/identity'
+import type { ChannelRule } from '../../domain/channel'
+import { correctTimestamp } from '../../domain/clock'
+import { canonicalKey, isPlaceholderId, usableId } from '../../domain/identity'
 import { describeIssues } from '../errors'
 import { describePage, parseDevice, segmentCampaign, type ClientInfo } from './enrich'
 import {
@@ -11,7 +11,7 @@ import {
   type Rejection,
 } from './message-schema'
 import type { IncomingEvent } from './stored-event'
-import { hex } from '../domain/hex'
+import { hex } from '../../domain/hex'
 
 export const MAX_MESSAGE_BYTES = 32 * 1024
 export const MAX_BATCH_BYTES = 500 * 1024

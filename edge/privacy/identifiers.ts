@@ -1,7 +1,7 @@
 import { openText, sealText } from '../../durable/data-key'
 import { Memo } from '../cache/memo'
-import { hex } from '../domain/hex'
-import { ANON_PREFIX, isAnonymousKey } from '../domain/identity'
+import { hex } from '../../domain/hex'
+import { ANON_PREFIX, isAnonymousKey } from '../../domain/identity'
 import type { Env } from '../env'
 
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email'

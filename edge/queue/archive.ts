@@ -1,6 +1,6 @@
 import { constants, gzipSync } from 'node:zlib'
 import type { ArchiveRecord } from './messages'
-import { hex } from '../domain/hex'
+import { hex } from '../../domain/hex'
 
 /**
  * Writes one gzip NDJSON object per consumer batch under `archive/dt=YYYY-MM-DD/hr=HH/`. The

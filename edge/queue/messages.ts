@@ -1,4 +1,4 @@
-import type { ConsentState } from '../domain/consent'
+import type { ConsentState } from '../../domain/consent'
 import type { StoredEvent } from '../ingest/stored-event'
 
 /** Contact key of events counted without identifiers (no consent for analytics). */

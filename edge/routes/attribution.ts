@@ -20,9 +20,9 @@ import {
   validatePaths,
   type AttributionError,
   type ModelName,
-} from '../domain/attribution'
-import { CHANNEL_RULE_LIMITS } from '../domain/channel'
-import { compilePattern } from '../domain/channel-pattern'
+} from '../../domain/attribution'
+import { CHANNEL_RULE_LIMITS } from '../../domain/channel'
+import { compilePattern } from '../../domain/channel-pattern'
 import type { Env } from '../env'
 import { insertBelowLimit } from '../db/bounded-insert'
 import { ApiError, ErrorSchema, validationError } from '../errors'

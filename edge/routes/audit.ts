@@ -5,7 +5,7 @@ import { aboutAnyOf, personHashes } from '../audit/trail'
 import { auditSequencer } from '../audit/log'
 import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import { auditLog } from '../db/schema'
-import { GENESIS_HASH, verifyChain, type AuditRow } from '../domain/audit-chain'
+import { GENESIS_HASH, verifyChain, type AuditRow } from '../../domain/audit-chain'
 import type { Env } from '../env'
 import { PageQuerySchema, authErrors, json, listOf } from './common'
 

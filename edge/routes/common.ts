@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { PURPOSES, type Purpose } from '../domain/consent'
+import { PURPOSES, type Purpose } from '../../domain/consent'
 import { ErrorSchema } from '../errors'
 
 /**

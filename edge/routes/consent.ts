@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { contactStub, existingContact } from '../../durable/contact-client'
-import { PURPOSES, STAFF_CONSENT_METHODS, type Purpose } from '../domain/consent'
+import { PURPOSES, STAFF_CONSENT_METHODS, type Purpose } from '../../domain/consent'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { PurposesSchema, authErrors, json, notFound } from './common'

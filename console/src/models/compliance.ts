@@ -2,7 +2,7 @@ import { createModel, effect, signal } from '@preact/signals'
 import { api, apiDownload, ApiError, asApiError, segment, type ApiList } from './api'
 import type { Contact, ContactSummary, Purpose } from './contacts'
 import { request } from './request'
-import type { AuditRow } from '../../../edge/domain/audit-chain'
+import type { AuditRow } from '../../../domain/audit-chain'
 
 export type ErasureStatus = 'pending' | 'running' | 'completed' | 'failed'
 export type IdentifierKind = 'userId' | 'anonymousId' | 'email'
