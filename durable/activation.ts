@@ -1,5 +1,6 @@
 import type { Counter } from './contact-counters'
 import { ALL_EVENTS, SITE_EVENTS } from './contact-counters'
+import type { ScheduleEntry } from './scheduler'
 
 /**
  * What a ContactDO reads when it wakes, in one query. A contact is usually woken by a single
@@ -20,6 +21,7 @@ export interface ActivationState {
   outboxRows: number
   /** Seq of the newest stored event, 0 for none (see outbox.ts for why it matters). */
   lastSeq: number
+  schedule: ScheduleEntry[]
 }
 
 // Scalar subqueries rather than a UNION: Durable Objects' SQLite caps compound SELECTs.
@@ -33,7 +35,8 @@ const QUERY = `SELECT
     ORDER BY created_at DESC LIMIT 1) AS own_key,
   (SELECT COUNT(*) FROM consent_ledger) AS consent_rows,
   (SELECT COUNT(*) FROM outbox) AS outbox_rows,
-  (SELECT MAX(seq) FROM events) AS last_seq`
+  (SELECT MAX(seq) FROM events) AS last_seq,
+  (SELECT json_group_array(json_array(id, due_at, kind, payload)) FROM schedule) AS schedule`
 
 type Row = {
   meta: string
@@ -45,6 +48,7 @@ type Row = {
   consent_rows: number
   outbox_rows: number
   last_seq: number | null
+  schedule: string
 }
 
 /** For an object that holds the contact's tables (contact-schema.ts `storedSchema`). */
@@ -66,5 +70,8 @@ export function readActivationState(sql: SqlStorage): ActivationState {
     consentRows: row.consent_rows,
     outboxRows: row.outbox_rows,
     lastSeq: row.last_seq ?? 0,
+    schedule: (JSON.parse(row.schedule) as [string, number, string, string | null][]).map(
+      ([id, dueAt, kind, payload]) => ({ id, dueAt, kind, payload }),
+    ),
   }
 }

@@ -549,8 +549,9 @@ describe('a contact woken from storage', () => {
     )
     const object = env.CONTACTS.get(env.CONTACTS.idFromName(`anon:${anon}`))
     await eventually(async () => (await eventsInD1(`anon:${anon}`)) === 2)
-    // As an object written by the previous schema (version 2) looks: no mark.
+    // As an object written by the previous schema (version 2) looks: no mark, no schedule.
     await runInDurableObject(object, (_instance, state) => {
+      state.storage.sql.exec('DROP TABLE schedule')
       state.storage.sql.exec("DELETE FROM meta WHERE key = 'shipped_seq'")
       state.storage.sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     })

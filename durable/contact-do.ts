@@ -30,6 +30,7 @@ import {
   CONTACT_TABLES,
   FULL_SCHEMA,
   migrateContactStorage,
+  SCHEDULE_TABLE,
   SCHEMA_VERSION_KEY,
   schemaVersion,
   storedSchema,
@@ -37,6 +38,7 @@ import {
 import { generateDataKey, importDataKey, sealText } from './data-key'
 import { emailDirectory } from './identity-directory'
 import { Outbox, type Resend } from './outbox'
+import { RETRY_MS, Scheduler } from './scheduler'
 
 export interface IngestOptions {
   consentMode: ConsentMode
@@ -160,8 +162,12 @@ export interface ContactProfile {
 export type ProfileResult =
   { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
 
-/** How long after a failed send the alarm tries the outbox again. */
-const OUTBOX_RETRY_MS = 30_000
+/**
+ * An object whose sends are not confirmed yet keeps an `outbox` job due this soon, so what it
+ * acknowledged reaches D1 within minutes even if the runtime dies before its send (the consumer
+ * drops what arrives twice). Data is to be queryable within 5 minutes of ingestion.
+ */
+const OUTBOX_SWEEP_MS = 2 * 60_000
 const ANONYMOUS_ID = 'anonymousId:'
 
 /** The tables of a contact whose schema was just created. */
@@ -174,6 +180,7 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   consentRows: 0,
   outboxRows: 0,
   lastSeq: 0,
+  schedule: [],
 }
 
 const EMPTY_HAND_OVER: HandOver = {
@@ -223,6 +230,7 @@ export class ContactDO extends DurableObject<Env> {
   private traitValues?: Map<string, { value: string; updatedAt: number }>
   private readonly ledger: ConsentLedger
   private readonly touchesOf: ContactTouches
+  private readonly scheduler: Scheduler
   private ownDataKey?: { keyId: string; raw: string } | null
   private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
@@ -241,6 +249,7 @@ export class ContactDO extends DurableObject<Env> {
     this.counters = new ContactCounters(this.sql)
     this.ledger = new ConsentLedger(this.sql)
     this.touchesOf = new ContactTouches(this.sql, this.metaValues)
+    this.scheduler = new Scheduler(ctx.storage, () => this.schema >= SCHEDULE_TABLE)
     // Asked first: a new object is common (every first visit), and letting the activation query
     // fail on its missing tables cost about 0.27 ms, most of its wake-up (docs/design/contact-state.md).
     const stored = storedSchema(this.sql)
@@ -270,6 +279,7 @@ export class ContactDO extends DurableObject<Env> {
     this.ownDataKey = state.ownDataKey
     if (state.consentRows === 0) this.ledger.primeEmpty()
     this.outbox.inherit({ rows: state.outboxRows, lastSeq: state.lastSeq })
+    this.scheduler.prime(state.schedule)
   }
 
   /**
@@ -287,7 +297,7 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
     this.ensureSchema()
-    await this.ensureDailyAlarm()
+    await this.scheduleRetention()
     // Consent is decided before anything links an identifier: a merge needs it as much as an
     // event does, and the grant may live in the ledger of a contact about to be merged.
     const absorbed = isAnonymousKey(key)
@@ -302,7 +312,7 @@ export class ContactDO extends DurableObject<Env> {
     let consent = this.ledger.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
     if (!mayLink || !mayStoreIdentified(options.consentMode, consent)) {
-      this.withhold(events)
+      await this.withhold(events)
       return { ...result, withheld: events.length }
     }
 
@@ -350,10 +360,10 @@ export class ContactDO extends DurableObject<Env> {
     })
     if (overruled === 'erased') return { ...result, suppressed: events.length }
     if (overruled === 'withheld') {
-      this.withhold(events)
+      await this.withhold(events)
       return { ...result, withheld: events.length }
     }
-    if (stored > 0 || gpc) this.shipOutbox()
+    if (stored > 0 || gpc) await this.ship()
     return { ...result, stored, duplicates: events.length - stored }
   }
 
@@ -367,7 +377,7 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
     this.ensureSchema()
-    await this.ensureDailyAlarm()
+    await this.scheduleRetention()
     // Decided in the turn that writes, so two copies of one decision racing in append it once.
     const status = this.transaction(() => {
       if (this.meta('erased_at')) return 'suppressed'
@@ -383,7 +393,7 @@ export class ContactDO extends DurableObject<Env> {
       return 'recorded'
     })
     if (status === 'suppressed') return { status }
-    if (status === 'recorded') this.shipOutbox()
+    if (status === 'recorded') await this.ship()
     return { status, contactKey: key, ...(await this.consent()) }
   }
 
@@ -547,7 +557,7 @@ export class ContactDO extends DurableObject<Env> {
       }
     })
     this.forgetCopies()
-    this.shipOutbox()
+    await this.ship()
   }
 
   /** Whether this object holds a contact, or where its contact moved. */
@@ -667,44 +677,34 @@ export class ContactDO extends DurableObject<Env> {
       .map((row) => ({ keyId: row.key_id, raw: row.raw }))
   }
 
-  /**
-   * The object's one alarm serves two schedules: shipping whatever the outbox still holds (the
-   * safety net for a failed send, or one interrupted after its commit), and pruning timeline
-   * events past the raw-event retention once a day while the contact has events. It re-arms for
-   * the earlier of the two. Both jobs are idempotent, since alarms are delivered at least once.
-   */
+  /** The scheduler's jobs (scheduler.ts), each idempotent: an alarm may come twice. */
   override async alarm(): Promise<void> {
     this.ensureSchema()
-    try {
-      await this.outbox.send({ everything: true })
-    } finally {
-      const now = Date.now()
-      if (Number(this.meta('prune_due_at') ?? 0) <= now) await this.pruneExpiredEvents(now)
-      const prune = this.meta('prune_due_at')
-      const expiry = prune ? undefined : await this.expireIfInactive(now)
-      const next = this.outbox.unsent() ? now + OUTBOX_RETRY_MS : prune ? Number(prune) : expiry
-      if (next !== undefined) await this.ctx.storage.setAlarm(next)
-    }
+    await this.scheduler.run({
+      outbox: (_, now) => this.sweepOutbox(now),
+      retention: (_, now) => this.applyRetention(now),
+    })
   }
 
   /**
-   * A contact that never stored an event (a consent decision and nothing else) has no row in
-   * D1's contacts, where the cron finds inactive profiles, so its own alarm expires it: once its
-   * last decision is older than the inactive-profile lifetime it is erased like any inactive
-   * profile. Returns when to look again.
+   * Sends what is not known sent (a send that failed, or never ran because the runtime died)
+   * and records how far sending got. Done when nothing is left.
    */
-  private async expireIfInactive(now: number): Promise<number | undefined> {
-    const key = this.meta('key')
-    const last = this.ledger.rows().at(-1)
-    if (!key || !last || this.counters.all()) return undefined
-    const { inactiveProfileDays } = await readRetention(this.env.DB)
-    const due = Date.parse(last.at) + inactiveProfileDays * DAY_MS
-    if (due > now) return due
-    await requestErasure(this.env, identifierOfKey(key), 'retention', 'retention')
-    return undefined
+  private async sweepOutbox(now: number): Promise<number | null> {
+    await this.outbox.send()
+    this.outbox.recordMark()
+    return this.outbox.unsent() ? now + RETRY_MS : null
   }
 
-  private async pruneExpiredEvents(now: number) {
+  /**
+   * Daily while the contact holds events: prunes timeline events past the raw-event retention.
+   * A contact with no events left that only ever recorded consent has no row in D1's contacts,
+   * where the cron finds inactive profiles, so this job expires it: once its last decision is
+   * older than the inactive-profile lifetime it is erased like any inactive profile.
+   */
+  private async applyRetention(now: number): Promise<number | null> {
+    // The mark must be current: events past it are kept until they are known sent.
+    await this.sweepOutbox(now)
     const retention = await readRetention(this.env.DB)
     // Events not known sent stay until they are: the outbox makes their messages from them.
     this.sql.exec(
@@ -713,41 +713,28 @@ export class ContactDO extends DurableObject<Env> {
       this.outbox.mark(),
     )
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
-    if (left > 0) this.setMeta('prune_due_at', String(now + DAY_MS))
-    else this.metaValues.delete('prune_due_at')
+    if (left > 0) return now + DAY_MS
+    const key = this.meta('key')
+    const last = this.ledger.rows().at(-1)
+    if (!key || !last || this.counters.all()) return null
+    const due = Date.parse(last.at) + retention.inactiveProfileDays * DAY_MS
+    if (due > now) return due
+    await requestErasure(this.env, identifierOfKey(key), 'retention', 'retention')
+    return null
   }
 
   /**
-   * Every object that holds events or writes to its outbox has an alarm: at the latest the
-   * daily prune, which also ships whatever the outbox still holds, so a send interrupted after
-   * its commit is never lost. Armed once per contact rather than once per event: a per-event
-   * safety alarm would wake every active contact again shortly after its last event.
+   * Every object that holds events or a consent decision has the daily `retention` job, which
+   * prunes its timeline and expires it when inactive. Scheduled once per contact rather than
+   * per event: the job exists until it finds nothing left to keep. Armed before the decision
+   * is read, so that a decision recorded while it waited applies.
    */
-  private async ensureDailyAlarm() {
-    if (this.meta('prune_due_at')) return
-    const due = Date.now() + DAY_MS
-    await this.armAlarmBy(due)
-    this.setMeta('prune_due_at', String(due))
+  private async scheduleRetention() {
+    if (this.scheduler.due('retention') !== undefined) return
+    this.scheduler.scheduleBy('retention', Date.now() + DAY_MS, 'retention')
+    await this.scheduler.arm()
   }
 
-  /** Makes the alarm fire at `at` or earlier. */
-  private async armAlarmBy(at: number) {
-    const current = await this.ctx.storage.getAlarm()
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
-  }
-
-  /**
-   * Absorbs the anonymous contacts these events name that this contact has not linked yet, if
-   * consent allows it; false when it does not: then nothing was linked, pointed or queued,
-   * here or there, and the caller withholds the events.
-   *
-   * Consent is weighed on the ledgers taken together, as they will be once merged (a grant
-   * given as an anonymous visitor counts, and so does a withdrawal under any of the ids): by
-   * each anonymous contact in the turn that sets its forward pointer, then here again in the
-   * transaction that links them, so a decision recorded on either side meanwhile is not missed.
-   * When this contact's own ledger does not allow it and several are merged at once, the grant
-   * may live under any of them: their ledgers are read first and each is offered the others'.
-   */
   private async absorbAnonymousContacts(
     key: string,
     events: IncomingEvent[],
@@ -1057,11 +1044,11 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /** Counts the events without any identifier: nothing about the person is kept. */
-  private withhold(events: IncomingEvent[]) {
+  private async withhold(events: IncomingEvent[]) {
     this.transaction(() => {
       for (const event of events) this.enqueueWithheld(event)
     })
-    this.shipOutbox()
+    await this.ship()
   }
 
   /** An identifier-free copy of the event, so rollups still count it. */
@@ -1095,14 +1082,20 @@ export class ContactDO extends DurableObject<Env> {
     this.outbox.add(message)
   }
 
-  /** Ships the outbox without holding up the caller; a failed send arms the alarm to retry. */
-  private shipOutbox() {
+  /**
+   * Ships the outbox without holding up the caller. The transaction that filled it scheduled the
+   * `outbox` job (see `transaction`), armed here before the caller's answer, so a send that
+   * never happens (the runtime died) is made by the alarm; a failed one brings the job forward.
+   */
+  private async ship() {
+    await this.scheduler.arm()
     this.ctx.waitUntil(
       this.outbox
         .send()
         .catch((error: unknown) => {
           console.error('outbox send failed; the alarm retries it', error)
-          return this.armAlarmBy(Date.now() + OUTBOX_RETRY_MS)
+          this.scheduler.scheduleBy('outbox', Date.now() + RETRY_MS, 'outbox')
+          return this.scheduler.arm()
         })
         .catch(() => undefined),
     )
@@ -1185,7 +1178,9 @@ export class ContactDO extends DurableObject<Env> {
         this.metaValues.stage()
         const result = work()
         this.counters.flush()
-        this.outbox.commit()
+        if (this.outbox.commit()) {
+          this.scheduler.scheduleBy('outbox', Date.now() + OUTBOX_SWEEP_MS, 'outbox')
+        }
         this.metaValues.commit()
         return result
       })
@@ -1206,6 +1201,7 @@ export class ContactDO extends DurableObject<Env> {
     this.ledger.forget()
     this.ownDataKey = undefined
     this.sealingKey = undefined
+    this.scheduler.forget()
   }
 
   private ensureSchema() {

@@ -90,30 +90,44 @@ export const CONTACT_MIGRATIONS: string[] = [
   // they went through the outbox table, so every event stored so far is covered by it.
   `INSERT OR REPLACE INTO meta (key, value)
      SELECT 'shipped_seq', COALESCE(MAX(seq), 0) FROM events;`,
+  // The object's timers (scheduler.ts); the daily prune was a meta value until now.
+  `CREATE TABLE schedule (
+     id TEXT PRIMARY KEY,
+     due_at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     payload TEXT
+   ) WITHOUT ROWID;
+   INSERT INTO schedule (id, due_at, kind)
+     SELECT 'retention', CAST(value AS INTEGER), 'retention' FROM meta WHERE key = 'prune_due_at';
+   DELETE FROM meta WHERE key = 'prune_due_at';`,
 ]
 
 export const FULL_SCHEMA = CONTACT_MIGRATIONS.length
 /** The version from which the contact's tables exist (the second migration creates them). */
 export const CONTACT_TABLES = 2
+/** The version from which the schedule table exists. */
+export const SCHEDULE_TABLE = 4
 /** The meta key holding the applied version. */
 export const SCHEMA_VERSION_KEY = 'schema_version'
 
 /**
  * What an object holds when it wakes, from one look at `sqlite_master`: nothing yet (a new
  * object), only meta (a contact merged away before it stored anything keeps its forward pointer
- * there), or the contact's tables, which are created together, the events table among them (a
- * later migration adding a table that activation.ts reads must be looked for here too).
+ * there), the contact's tables as activation.ts reads them (events and schedule among them), or
+ * the contact's tables from before a migration that activation.ts needs (`outdated`: upgraded on
+ * first use, its copies read as needed).
  */
-export type StoredSchema = 'none' | 'meta' | 'contact'
+export type StoredSchema = 'none' | 'meta' | 'outdated' | 'contact'
 
 export function storedSchema(sql: SqlStorage): StoredSchema {
   const names = sql
     .exec<{ name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'events')",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'events', 'schedule')",
     )
     .toArray()
     .map((row) => row.name)
-  return names.includes('events') ? 'contact' : names.includes('meta') ? 'meta' : 'none'
+  if (names.includes('schedule')) return 'contact'
+  return names.includes('events') ? 'outdated' : names.includes('meta') ? 'meta' : 'none'
 }
 
 /** The object's schema version: 0 for a new object. */

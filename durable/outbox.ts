@@ -103,9 +103,9 @@ export class Outbox {
   /**
    * Call inside the transaction, before the meta values are written: writes the messages that
    * need a row as one row, moves the mark to what was confirmed since the last commit, and
-   * queues the transaction's messages for `send`.
+   * queues the transaction's messages for `send`. Returns whether it queued any.
    */
-  commit() {
+  commit(): boolean {
     const withRow = this.staged
     const fromEvents = this.stagedFromEvents
     const through = this.stagedThrough
@@ -113,7 +113,7 @@ export class Outbox {
     this.stagedFromEvents = []
     this.stagedThrough = 0
     this.writeMark()
-    if (withRow.length === 0 && fromEvents.length === 0) return
+    if (withRow.length === 0 && fromEvents.length === 0) return false
     const transaction = ++this.transactions
     const texts = withRow.map(queueText)
     const row =
@@ -132,6 +132,7 @@ export class Outbox {
         [...texts, ...fromEvents.map(queueText)],
       ),
     )
+    return true
   }
 
   /**
@@ -218,6 +219,11 @@ export class Outbox {
     if (!events) return []
     const ids = { transaction: ++this.transactions, through: events.through }
     return entriesOf(ids, events.messages, events.messages.map(queueText))
+  }
+
+  /** Writes how far sending got now, outside any transaction (the alarm's sweep). */
+  recordMark() {
+    this.writeMark()
   }
 
   private writeMark() {

@@ -222,7 +222,7 @@ describe('retention', () => {
       await runInDurableObject(stub, (_instance, state) => {
         const past = new Date(Date.now() - 3 * 86_400_000).toISOString()
         state.storage.sql.exec('UPDATE consent_ledger SET at = ?', past)
-        state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'prune_due_at'")
+        state.storage.sql.exec("UPDATE schedule SET due_at = 0 WHERE kind = 'retention'")
       })
       await evictDurableObject(stub)
       expect(await runDurableObjectAlarm(stub)).toBe(true)

@@ -323,7 +323,7 @@ describe('retention', () => {
     const stub = env.CONTACTS.get(env.CONTACTS.idFromName(user))
     // The object prunes once a day; move its next prune to now, as if the day had passed.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE meta SET value = '0' WHERE key = 'prune_due_at'")
+      state.storage.sql.exec("UPDATE schedule SET due_at = 0 WHERE kind = 'retention'")
     })
     await evictDurableObject(stub)
     expect(await runDurableObjectAlarm(stub)).toBe(true)
