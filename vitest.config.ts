@@ -27,7 +27,12 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['domain/**/*.test.ts', 'edge/**/*.test.ts', 'durable/**/*.test.ts'],
+          include: [
+            'domain/**/*.test.ts',
+            'contracts/**/*.test.ts',
+            'edge/**/*.test.ts',
+            'durable/**/*.test.ts',
+          ],
           setupFiles: ['./test/apply-migrations.ts'],
         },
       },
@@ -35,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['tracker/**/*.node.test.ts'],
+          include: ['tracker/**/*.node.test.ts', 'test/*.node.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

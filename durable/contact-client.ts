@@ -1,10 +1,13 @@
 import type { Env } from '../edge/env'
-import { ApiError } from '../edge/errors'
 import type { ContactDO } from './contact-do'
+import type { ContactPeer } from './contact-peer'
 import { releasing } from './rpc'
 
-/** The ContactDO's RPC surface with its declared types (RPC stubs widen `unknown` fields). */
-export type ContactClient = Omit<ContactDO, 'alarm'>
+/**
+ * The ContactDO's use cases with their declared types (RPC stubs widen `unknown` fields): its
+ * RPC surface without the alarm and the merge steps contacts call on each other (contact-peer.ts).
+ */
+export type ContactClient = Omit<ContactDO, 'alarm' | keyof ContactPeer>
 
 /**
  * The ContactDO of a canonical contact key (see domain/identity.ts); its calls resolve to
@@ -33,11 +36,4 @@ export async function resolveContact(
     current = where.mergedInto
   }
   return null
-}
-
-/** As `resolveContact`, for a request that names the contact: an unknown one is a 404. */
-export async function existingContact(env: Pick<Env, 'CONTACTS'>, id: string): Promise<string> {
-  const key = await resolveContact(env, id)
-  if (!key) throw new ApiError(404, 'not_found', `No contact ${id}`)
-  return key
 }

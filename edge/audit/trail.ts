@@ -1,7 +1,7 @@
 import { asc, sql, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
+import type { ContactProfile } from '../../contracts/contact-profile'
 import { contactStub, resolveContact } from '../../durable/contact-client'
-import type { ContactProfile } from '../../durable/contact-do'
 import { auditLog } from '../db/schema'
 import type { Env } from '../env'
 import {

@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { contactStub } from '../../durable/contact-client'
+import { peerStub } from '../../durable/contact-peer'
 import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
 
 /**
@@ -250,8 +251,10 @@ describe('consent is decided before any merge', () => {
       purposes: { marketing: true },
       policyVersion: 'v1',
     })
+    // The claimant's side of the merge, as the user's ContactDO would call it.
+    const peer = peerStub(env, `anon:${anon}`)
     const stub = contactStub(env, `anon:${anon}`)
-    const refused = await stub.handOver(user, { consentMode: 'opt-in', ledger: [] })
+    const refused = await peer.handOver(user, { consentMode: 'opt-in', ledger: [] })
     expect(refused).toEqual({ merged: false, reason: 'no_consent' })
     expect(await stub.locate()).toEqual({ found: true })
     // A grant the claimant holds completes the combined ledger.
@@ -265,9 +268,9 @@ describe('consent is decided before any merge', () => {
       ipHash: null,
       userAgentHash: null,
     }
-    const accepted = await stub.handOver(user, { consentMode: 'opt-in', ledger: [grant] })
+    const accepted = await peer.handOver(user, { consentMode: 'opt-in', ledger: [grant] })
     expect(accepted).toMatchObject({ merged: true })
-    await stub.cancelHandOver(user)
+    await peer.cancelHandOver(user)
     expect(await stub.locate()).toEqual({ found: true })
   })
 })

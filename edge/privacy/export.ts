@@ -1,5 +1,6 @@
-import { contactStub, existingContact } from '../../durable/contact-client'
+import { contactStub } from '../../durable/contact-client'
 import { auditTrail, personHashes } from '../audit/trail'
+import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { keyHash } from './identifiers'

@@ -1,18 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { contactStub, existingContact } from '../../durable/contact-client'
+import { ConsentStateSchema } from '../../contracts/contact-profile'
+import { contactStub } from '../../durable/contact-client'
 import { PURPOSES, STAFF_CONSENT_METHODS, type Purpose } from '../../domain/consent'
+import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { PurposesSchema, authErrors, json, notFound } from './common'
 
-const Decision = z.boolean().nullable()
-const StateSchema = z.object(
-  Object.fromEntries(PURPOSES.map((p) => [p, Decision])) as Record<Purpose, typeof Decision>,
-)
-
 const ConsentSchema = z
   .object({
-    current: StateSchema,
+    current: ConsentStateSchema,
     ledger: z.array(
       z.object({
         at: z.string(),

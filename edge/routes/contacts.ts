@@ -1,8 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, desc, eq, or, sql } from 'drizzle-orm'
-import { contactStub, existingContact } from '../../durable/contact-client'
-import type { ContactProfile } from '../../durable/contact-do'
+import { ContactSchema, type ContactProfile } from '../../contracts/contact-profile'
+import { contactStub } from '../../durable/contact-client'
+import { existingContact } from '../contacts/existing-contact'
 import { contacts, identities } from '../db/schema'
 import type { Env } from '../env'
 import { decodeCursor, encodeCursor, olderThan, pageOf } from '../db/keyset'
@@ -22,61 +23,6 @@ const ContactSummarySchema = z
     eventCount: z.number().int(),
   })
   .openapi('ContactSummary')
-
-const ContactSchema = z
-  .object({
-    key: z.string(),
-    userId: z.string().nullable(),
-    anonymousIds: z.array(z.string()),
-    traits: z.record(z.string(), z.unknown()),
-    traitHistory: z.array(
-      z.object({
-        key: z.string(),
-        from: z.unknown(),
-        to: z.unknown(),
-        at: z.string(),
-        messageId: z.string().nullable(),
-      }),
-    ),
-    identities: z.array(
-      z.object({
-        kind: z.string(),
-        value: z.string(),
-        status: z.string(),
-        linkedAt: z.string(),
-        detail: z.string().optional(),
-      }),
-    ),
-    groups: z.array(
-      z.object({
-        groupId: z.string(),
-        traits: z.record(z.string(), z.unknown()),
-        joinedAt: z.string(),
-      }),
-    ),
-    counters: z.array(
-      z.object({ name: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string() }),
-    ),
-    firstSeen: z.string().nullable(),
-    lastSeen: z.string().nullable(),
-    eventCount: z.number().int(),
-    consent: z
-      .record(z.string(), z.boolean().nullable())
-      .openapi({ description: 'Effective consent per purpose (null: no decision recorded)' }),
-    touches: z.array(
-      z.object({
-        at: z.string(),
-        channel: z.string(),
-        campaign: z.string().nullable(),
-        source: z.string().nullable(),
-        medium: z.string().nullable(),
-      }),
-    ),
-    scores: z.record(z.string(), z.number()),
-    segments: z.array(z.string()),
-    journeys: z.array(z.unknown()),
-  })
-  .openapi('Contact')
 
 const EventSchema = z
   .looseObject({

@@ -1,4 +1,5 @@
 import { computed, createModel, signal } from '@preact/signals'
+import type { Contact } from '../../../contracts/contact-profile'
 import { api, segment, type ApiList } from './api'
 import { request } from './request'
 
@@ -13,25 +14,8 @@ export interface ContactSummary {
   eventCount: number
 }
 
-export interface Contact {
-  key: string
-  userId: string | null
-  anonymousIds: string[]
-  traits: Record<string, unknown>
-  traitHistory: { key: string; from: unknown; to: unknown; at: string; messageId: string | null }[]
-  identities: { kind: string; value: string; status: string; linkedAt: string; detail?: string }[]
-  groups: { groupId: string; traits: Record<string, unknown>; joinedAt: string }[]
-  counters: { name: string; count: number; firstAt: string; lastAt: string }[]
-  firstSeen: string | null
-  lastSeen: string | null
-  eventCount: number
-  consent: Record<string, boolean | null>
-  scores: Record<string, number>
-  segments: string[]
-  journeys: unknown[]
-  /** Attribution touches, once the profile carries them. */
-  touches?: Touch[]
-}
+// `GET /api/contacts/:id`. A type only: the schema (and zod) stay out of the console bundle.
+export type { Contact }
 
 export interface Enrichment {
   browser?: string

@@ -1,0 +1,78 @@
+import { z } from '@hono/zod-openapi'
+import { PURPOSES, type Purpose } from '../domain/consent'
+
+/**
+ * The contact profile: what `ContactDO.profile()` returns, what `GET /api/contacts/:id` answers
+ * (with the fields `ContactSchema` adds) and what the console shows. One schema, so the three
+ * cannot drift apart. The console imports only the types (`import type`): no zod in its bundle.
+ */
+
+const Decision = z.boolean().nullable()
+
+/** Effective consent per purpose; null when no decision was recorded. */
+export const ConsentStateSchema = z.object(
+  Object.fromEntries(PURPOSES.map((p) => [p, Decision])) as Record<Purpose, typeof Decision>,
+)
+
+/** Not named in the OpenAPI document: `Contact` below inlines it, as the route always did. */
+export const ContactProfileSchema = z.object({
+  key: z.string(),
+  userId: z.string().nullable(),
+  anonymousIds: z.array(z.string()),
+  traits: z.record(z.string(), z.unknown()),
+  traitHistory: z.array(
+    z.object({
+      key: z.string(),
+      from: z.unknown(),
+      to: z.unknown(),
+      at: z.string(),
+      messageId: z.string().nullable(),
+    }),
+  ),
+  identities: z.array(
+    z.object({
+      kind: z.string(),
+      value: z.string(),
+      status: z.string(),
+      linkedAt: z.string(),
+      detail: z.string().optional(),
+    }),
+  ),
+  groups: z.array(
+    z.object({
+      groupId: z.string(),
+      traits: z.record(z.string(), z.unknown()),
+      joinedAt: z.string(),
+    }),
+  ),
+  counters: z.array(
+    z.object({ name: z.string(), count: z.number(), firstAt: z.string(), lastAt: z.string() }),
+  ),
+  firstSeen: z.string().nullable(),
+  lastSeen: z.string().nullable(),
+  eventCount: z.number().int(),
+  consent: ConsentStateSchema.openapi({
+    description: 'Effective consent per purpose (null: no decision recorded)',
+  }),
+  /** Session entries that attribution credits, oldest first. */
+  touches: z.array(
+    z.object({
+      at: z.string(),
+      channel: z.string(),
+      campaign: z.string().nullable(),
+      source: z.string().nullable(),
+      medium: z.string().nullable(),
+    }),
+  ),
+})
+
+export type ContactProfile = z.infer<typeof ContactProfileSchema>
+
+/** `GET /api/contacts/:id`: the profile and what later slices (scores, segments, journeys) add. */
+export const ContactSchema = ContactProfileSchema.extend({
+  scores: z.record(z.string(), z.number()),
+  segments: z.array(z.string()),
+  journeys: z.array(z.unknown()),
+}).openapi('Contact')
+
+export type Contact = z.infer<typeof ContactSchema>
