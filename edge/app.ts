@@ -13,6 +13,7 @@ import { demoRoutes } from './routes/demo'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
+import { describeApi } from './routes/openapi'
 import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
 import { sessionRoutes } from './routes/session'
@@ -66,19 +67,7 @@ export function createApp() {
     app.route('/api', routes)
   }
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'secretKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A secret key; its role decides which routes it may use',
-  })
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Cairn API',
-      version: '0.1.0',
-      description: 'Segment-compatible ingestion (/v1) and the management API (/api)',
-    },
-  })
+  describeApi(app)
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)),

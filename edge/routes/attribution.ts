@@ -371,6 +371,7 @@ export function attributionRoutes() {
       method: 'get',
       path: '/attribution/conversions',
       tags: ['attribution'],
+      summary: 'List conversion definitions',
       responses: {
         200: json(
           z.object({ items: z.array(ConversionDefinitionSchema), cursor: z.null() }),
@@ -438,6 +439,7 @@ export function attributionRoutes() {
       method: 'delete',
       path: '/attribution/conversions/{id}',
       tags: ['attribution'],
+      summary: 'Delete a conversion definition',
       request: { params: z.object({ id: z.string().min(1).max(100) }) },
       responses: {
         200: json(ConversionDefinitionSchema, 'The deleted definition'),
@@ -491,6 +493,7 @@ export function attributionRoutes() {
       method: 'get',
       path: '/attribution/settings',
       tags: ['attribution'],
+      summary: 'Lookback window, time-decay half-life and touches kept per contact',
       responses: {
         200: json(SettingsSchema, 'Lookback window, time-decay half-life, touches kept'),
         ...authErrors,
@@ -507,6 +510,7 @@ export function attributionRoutes() {
       method: 'put',
       path: '/attribution/settings',
       tags: ['attribution'],
+      summary: 'Change the lookback window, time-decay half-life or touches kept',
       request: {
         body: { content: { 'application/json': { schema: SettingsSchema } }, required: true },
       },

@@ -37,5 +37,3 @@ export const authErrors = {
 } as const
 
 export const notFound = { 404: error('Not found') } as const
-
-export const bearer = [{ secretKey: [] }]

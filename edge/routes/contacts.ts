@@ -9,7 +9,7 @@ import type { Env } from '../env'
 import { decodeCursor, encodeCursor, olderThan, pageOf } from '../db/keyset'
 import { ApiError } from '../errors'
 import { keyHash } from '../privacy/identifiers'
-import { PageQuerySchema, authErrors, bearer, json, listOf, notFound } from './common'
+import { PageQuerySchema, authErrors, json, listOf, notFound } from './common'
 
 const ContactSummarySchema = z
   .object({
@@ -70,7 +70,7 @@ export function contactRoutes() {
       method: 'get',
       path: '/contacts',
       tags: ['contacts'],
-      security: bearer,
+      summary: 'List contacts, last seen first; search by text or identifier, filter by segment',
       request: { query: ListQuery },
       responses: {
         200: json(listOf(ContactSummarySchema, 'ContactList'), 'Contacts, last seen first'),
@@ -133,7 +133,8 @@ export function contactRoutes() {
       method: 'get',
       path: '/contacts/{id}',
       tags: ['contacts'],
-      security: bearer,
+      summary:
+        "A contact's profile: traits and their history, identities, groups, consent, counters",
       request: { params: ContactParam },
       responses: {
         200: json(ContactSchema, 'The contact, read live from its Durable Object'),
@@ -152,7 +153,7 @@ export function contactRoutes() {
       method: 'get',
       path: '/contacts/{id}/events',
       tags: ['contacts'],
-      security: bearer,
+      summary: "A contact's event timeline, newest first",
       request: { params: ContactParam, query: PageQuerySchema },
       responses: {
         200: json(listOf(EventSchema, 'EventList'), 'Timeline, newest first'),

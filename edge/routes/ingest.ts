@@ -11,7 +11,6 @@ import {
   BatchSchema,
   IdSchema,
   IngestResponseSchema,
-  MESSAGE_TYPES,
   MessageSchema,
   type MessageType,
 } from '../ingest/message-schema'
@@ -29,7 +28,11 @@ import { PurposesSchema } from './common'
 
 type IngestEnv = { Bindings: Env; Variables: { originRefused: boolean } }
 
-/** Segment's full paths, analytics.js's short browser paths, and RudderStack's beacon path. */
+/**
+ * Segment's full paths, analytics.js's short browser paths, and RudderStack's beacon path. The
+ * router serves these tables and registerDocs describes them, so the document lists every path
+ * that answers and no other.
+ */
 const SINGLE_PATHS: Record<string, MessageType> = {
   '/v1/track': 'track',
   '/v1/t': 'track',
@@ -396,18 +399,29 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       content: { 'application/json': { schema: ErrorSchema } },
     },
   }
-  const security = [{ writeKeyBasic: [] }]
+  // authenticate() also takes the write key as "writeKey" in the body, which no scheme can say.
+  const security: RouteConfig['security'] = [{ writeKeyBasic: [] }, { writeKeyQuery: [] }]
   app.openAPIRegistry.registerComponent('securitySchemes', 'writeKeyBasic', {
     type: 'http',
     scheme: 'basic',
-    description: 'The write key as user name, empty password',
+    description: 'The write key as user name, empty password (or "writeKey" in the body)',
   })
-  for (const type of MESSAGE_TYPES) {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'writeKeyQuery', {
+    type: 'apiKey',
+    in: 'query',
+    name: 'writeKey',
+    description: 'The write key in the query, for beacons that cannot set a header',
+  })
+  for (const [path, type] of Object.entries(SINGLE_PATHS)) {
+    const fullPath = `/v1/${type}`
     app.openAPIRegistry.registerPath({
       method: 'post',
-      path: `/v1/${type}`,
+      path,
       tags: ['ingestion'],
-      summary: `Send one ${type} message`,
+      summary:
+        path === fullPath
+          ? `Send one ${type} message`
+          : `Send one ${type} message (short path of ${fullPath})`,
       security,
       request: { body: { content: { 'application/json': { schema: MessageSchema } } } },
       responses,
@@ -438,16 +452,21 @@ function registerDocs(app: OpenAPIHono<IngestEnv>) {
       401: responses[401]!,
       403: responses[403]!,
       413: responses[413]!,
+      415: responses[415]!,
       429: responses[429]!,
       503: responses[503]!,
     },
   })
+  const [batchPath] = BATCH_PATHS
   for (const path of BATCH_PATHS) {
     app.openAPIRegistry.registerPath({
       method: 'post',
       path,
       tags: ['ingestion'],
-      summary: 'Send a batch of messages',
+      summary:
+        path === batchPath
+          ? 'Send a batch of messages'
+          : `Send a batch of messages (same as ${batchPath})`,
       security,
       request: { body: { content: { 'application/json': { schema: BatchSchema } } } },
       responses,

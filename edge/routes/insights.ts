@@ -5,7 +5,7 @@ import { queryAll } from '../db/raw'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { releasing } from '../../durable/rpc'
-import { authErrors, bearer, json } from './common'
+import { authErrors, json } from './common'
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
 
@@ -72,7 +72,6 @@ export function insightRoutes() {
       path: '/insights/overview',
       tags: ['insights'],
       summary: 'Events, pageviews and unique contacts per day; top pages, referrers, channels',
-      security: bearer,
       request: { query: OverviewQuery },
       responses: { 200: json(OverviewSchema, 'Bot traffic excluded'), ...authErrors },
     }),

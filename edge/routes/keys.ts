@@ -42,6 +42,7 @@ export function keyRoutes() {
       method: 'get',
       path: '/keys',
       tags: ['keys'],
+      summary: 'List secret keys: names, roles and prefixes, never the secrets',
       responses: {
         200: json(
           z.object({ items: z.array(KeySchema), cursor: z.null() }),
@@ -61,6 +62,7 @@ export function keyRoutes() {
       method: 'post',
       path: '/keys',
       tags: ['keys'],
+      summary: 'Create a secret key with a role; the key is shown only in this answer',
       request: {
         body: { content: { 'application/json': { schema: CreateKeySchema } }, required: true },
       },

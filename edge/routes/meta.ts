@@ -9,6 +9,8 @@ export function metaRoutes() {
       method: 'get',
       path: '/healthz',
       tags: ['meta'],
+      summary: 'Liveness check: the Worker answers',
+      security: [],
       responses: {
         200: json(z.object({ ok: z.literal(true), time: z.string() }), 'The worker answers'),
       },

@@ -106,6 +106,7 @@ export function privacyRoutes() {
       method: 'get',
       path: '/privacy/erasure',
       tags: ['privacy'],
+      summary: 'List erasure requests, newest first',
       request: { query: PageQuerySchema },
       responses: {
         200: json(listOf(ErasureSchema, 'ErasureList'), 'Erasure requests, newest first'),
@@ -134,6 +135,7 @@ export function privacyRoutes() {
       method: 'get',
       path: '/privacy/erasure/{id}',
       tags: ['privacy'],
+      summary: "An erasure request's status and, once completed, its receipt",
       request: { params: z.object({ id: z.string().min(1).max(100) }) },
       responses: {
         200: json(ErasureSchema, 'Status and, once completed, the receipt'),
@@ -181,6 +183,8 @@ export function privacyRoutes() {
       method: 'get',
       path: '/privacy/suppressions',
       tags: ['privacy'],
+      summary:
+        'List suppressed identifier hashes: data for these identifiers is dropped on arrival',
       request: { query: PageQuerySchema },
       responses: {
         200: json(listOf(SuppressionSchema, 'SuppressionList'), 'Suppressed identifier hashes'),
@@ -243,6 +247,7 @@ export function privacyRoutes() {
       method: 'get',
       path: '/privacy/retention',
       tags: ['privacy'],
+      summary: 'How many days each kind of data is kept',
       responses: { 200: json(RetentionSchema, 'Data lifetimes in days'), ...authErrors },
     }),
     async (c) => c.json(await readRetention(c.env.DB), 200),
@@ -253,6 +258,7 @@ export function privacyRoutes() {
       method: 'put',
       path: '/privacy/retention',
       tags: ['privacy'],
+      summary: 'Change how many days each kind of data is kept',
       request: {
         body: { content: { 'application/json': { schema: RetentionSchema } }, required: true },
       },

@@ -34,6 +34,7 @@ export function sessionRoutes() {
       path: '/session',
       tags: ['session'],
       summary: 'Log in with a secret key; sets an HttpOnly session cookie',
+      security: [],
       request: {
         body: { content: { 'application/json': { schema: LoginSchema } }, required: true },
       },

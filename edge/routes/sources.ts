@@ -7,7 +7,7 @@ import { insertBelowLimit } from '../db/bounded-insert'
 import { ApiError, ErrorSchema } from '../errors'
 import { randomToken } from '../access/secrets'
 import { forgetSources } from '../ingest/sources'
-import { authErrors, bearer, json, notFound } from './common'
+import { authErrors, json, notFound } from './common'
 
 /**
  * Bounds of sources. Preflights check an origin against every enabled source's list, and each
@@ -23,7 +23,11 @@ export const SOURCE_LIMITS = {
 const OriginSchema = z
   .string()
   .max(SOURCE_LIMITS.originChars)
-  .regex(/^(\*|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?)$/i, 'must look like https://shop.example.com')
+  // Spelled without the `i` flag, which the document generator would print into the pattern.
+  .regex(
+    /^(\*|[hH][tT][tT][pP][sS]?:\/\/(\*\.)?[a-zA-Z0-9.-]+(:\d+)?)$/,
+    'must look like https://shop.example.com',
+  )
   .openapi({ example: 'https://shop.example.com' })
 
 const SourceSchema = z
@@ -66,7 +70,7 @@ export function sourceRoutes() {
       method: 'get',
       path: '/sources',
       tags: ['sources'],
-      security: bearer,
+      summary: 'List sources with their write keys, allowed origins and consent modes',
       responses: {
         200: json(z.object({ items: z.array(SourceSchema), cursor: z.null() }), 'All sources'),
         ...authErrors,
@@ -83,7 +87,7 @@ export function sourceRoutes() {
       method: 'post',
       path: '/sources',
       tags: ['sources'],
-      security: bearer,
+      summary: 'Create a source (a site or app) and its write key',
       request: {
         body: { content: { 'application/json': { schema: CreateSourceSchema } }, required: true },
       },
@@ -126,7 +130,6 @@ export function sourceRoutes() {
       path: '/sources/{id}',
       tags: ['sources'],
       summary: 'Rename, change origins or consent mode, enable or disable a source',
-      security: bearer,
       request: {
         params: IdParam,
         body: { content: { 'application/json': { schema: UpdateSourceSchema } }, required: true },
