@@ -19,13 +19,14 @@ import {
   type EventMessage,
   type QueuedMessage,
 } from '../edge/queue/messages'
-import type { ContactAttribution } from '../edge/attribution/config'
+import { contactAttribution } from './contact-configuration'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
 import { ContactTouches, touchMessage, type TouchRow } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
+import { peerStub } from './contact-peer'
 import {
   CONTACT_TABLES,
   FULL_SCHEMA,
@@ -44,8 +45,11 @@ export interface IngestOptions {
   consentMode: ConsentMode
   /** The request carried `Sec-GPC: 1`. */
   gpc: boolean
-  /** Conversion definitions and fitted weights for crediting conversions as they happen. */
-  attribution: ContactAttribution
+  /**
+   * The version of the conversion definitions and fitted weights that credit conversions as they
+   * happen; the object reads them when it moves (contact-configuration.ts).
+   */
+  attributionVersion: string
 }
 
 export interface IngestResult {
@@ -317,6 +321,7 @@ export class ContactDO extends DurableObject<Env> {
     }
 
     await this.registerNewEmails(key, events)
+    const attribution = await contactAttribution(this.env, options.attributionVersion)
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
       events.map(async (incoming) => {
@@ -350,7 +355,7 @@ export class ContactDO extends DurableObject<Env> {
         stored++
         this.outbox.addFromEvents(message, seq)
         if (!event.enrichment.bot) {
-          const { touch, conversion } = this.touchesOf.observe(key, event, options.attribution)
+          const { touch, conversion } = this.touchesOf.observe(key, event, attribution)
           if (touch) this.outbox.addFromEvents(touch, seq)
           if (conversion) this.enqueue(conversion)
         }
@@ -752,7 +757,7 @@ export class ContactDO extends DurableObject<Env> {
     const ids = [...candidates].filter((id) => !known.has(`anonymousId:${id}`))
     const erased = new Set<string>()
     if (ids.length === 0) return { mayLink: true, erased }
-    const stubs = ids.map((id) => contactStub(this.env, anonymousKey(id)))
+    const stubs = ids.map((id) => peerStub(this.env, anonymousKey(id)))
     const own = this.ledger.rows()
     const offered =
       ids.length > 1 && !mayMerge(consentMode, [own])

@@ -16,6 +16,7 @@ const ROOT = resolve(import.meta.dirname, '..')
  * left: move it to domain/ or contracts/ (or its durable/ user), then delete its line here.
  */
 const DURABLE_EDGE_VALUES = new Set([
+  'edge/attribution/config', // durable/contact-configuration.ts: loadConfig
   'edge/db/multi-row', // durable/multi-row.ts: multiRowQueries
   'edge/privacy/erasure', // durable/contact-do.ts: requestErasure
   'edge/privacy/identifiers', // contact-do.ts identifierOfKey, identity-directory.ts identifierHash

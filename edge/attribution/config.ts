@@ -6,6 +6,7 @@ import { DEFAULT_CHANNEL_RULES, type ChannelRule } from '../../domain/channel'
 import type { ConversionDefinition } from '../../domain/conversions'
 import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
+import { sha256Hex } from '../access/secrets'
 
 export interface AttributionSettings {
   /** Touches older than this before a conversion get no credit. */
@@ -48,10 +49,15 @@ export interface AttributionConfig extends AttributionSettings {
   conversions: ConversionDefinition[]
   fitted: FittedWeights | null
   channelRules: ChannelRule[]
+  /** A digest of the part contacts use: it changes whenever that part does. */
+  version: string
 }
 
-/** What the ContactDO receives with each ingest. */
-export type ContactAttribution = Omit<AttributionConfig, 'channelRules'>
+/**
+ * What a ContactDO uses to credit conversions. Ingest calls name it by `version` only; the
+ * object reads it when the version moves (durable/contact-configuration.ts).
+ */
+export type ContactAttribution = Omit<AttributionConfig, 'channelRules' | 'version'>
 
 export const SETTINGS_KEYS = { attribution: 'attribution', channelRules: 'channel_rules' } as const
 
@@ -71,7 +77,8 @@ export function forgetAttributionConfig() {
   cached.forget()
 }
 
-async function loadConfig(db: D1Database): Promise<AttributionConfig> {
+/** Reads the configuration from D1, uncached (the edge caches it; see `attributionConfig`). */
+export async function loadConfig(db: D1Database): Promise<AttributionConfig> {
   const orm = drizzle(db)
   const [definitions, settingRows, [fit]] = await Promise.all([
     orm.select().from(conversionDefinitions),
@@ -82,14 +89,18 @@ async function loadConfig(db: D1Database): Promise<AttributionConfig> {
     orm.select().from(attributionFits).orderBy(desc(attributionFits.fittedAt)).limit(1),
   ])
   const byKey = Object.fromEntries(settingRows.map((row) => [row.key, row.value]))
-  return {
+  const contacts: ContactAttribution = {
     ...DEFAULT_ATTRIBUTION,
     ...(byKey[SETTINGS_KEYS.attribution] as Partial<AttributionSettings> | undefined),
-    channelRules:
-      (byKey[SETTINGS_KEYS.channelRules] as ChannelRule[] | undefined) ?? DEFAULT_CHANNEL_RULES,
     conversions: definitions.map(({ createdAt: _createdAt, ...definition }) => definition),
     fitted: fit
       ? { removalEffects: fit.removalEffects, valueRemovalEffects: fit.valueRemovalEffects }
       : null,
+  }
+  return {
+    ...contacts,
+    channelRules:
+      (byKey[SETTINGS_KEYS.channelRules] as ChannelRule[] | undefined) ?? DEFAULT_CHANNEL_RULES,
+    version: (await sha256Hex(JSON.stringify(contacts))).slice(0, 32),
   }
 }

@@ -29,8 +29,12 @@ export async function ingestMessages(
   bodyChars: number,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
-  const { channelRules, ...attribution } = await attributionConfig(env)
-  const options = { consentMode: source.consentMode, gpc: client.gpc ?? false, attribution }
+  const { channelRules, version } = await attributionConfig(env)
+  const options = {
+    consentMode: source.consentMode,
+    gpc: client.gpc ?? false,
+    attributionVersion: version,
+  }
   const ipKey = ipKeyFor(env)
   // Within a request, one HMAC per address however many of its messages ask at once.
   const hashes = new Map<string, Promise<string>>()
