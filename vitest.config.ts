@@ -40,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['tracker/**/*.node.test.ts', 'test/*.node.test.ts'],
+          include: ['tracker/**/*.node.test.ts', 'bench/**/*.node.test.ts', 'test/*.node.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

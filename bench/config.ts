@@ -42,8 +42,6 @@ export interface BenchConfig {
   /** Fixed request rate of the open-loop run, requests per second. */
   openRate: number
   openDuration: number
-  /** The open-loop p99 the issue asks for, in ms. */
-  openP99Target: number
   batchSize: number
   contacts: number
   /** Returning contacts active at once (sessions); bounds the Durable Objects live at once. */
@@ -159,7 +157,6 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
       'open-duration',
       0,
     ),
-    openP99Target: 25,
     batchSize: integer(
       pick(values['batch-size'], 'BENCH_BATCH_SIZE') ?? '20',
       'batch-size',
