@@ -6,6 +6,9 @@ import {
   type Purpose,
   type Purposes,
 } from '../domain/consent'
+import type { ContactProfile } from '../contracts/contact-profile'
+import type { ActivationState } from './activation'
+import type { Facet } from './facet'
 
 /** A ledger row as stored: who decided what, when, under which policy, how, from where. */
 export interface LedgerRow extends LedgerEntry {
@@ -27,7 +30,8 @@ export interface ConsentRecord {
 }
 
 /** The ContactDO's append-only consent ledger (table consent_ledger). */
-export class ConsentLedger {
+export class ConsentLedger implements Facet<LedgerRow[]> {
+  readonly tables = ['consent_ledger'] as const
   /** The effective state, read on every ingest: computed once per change, not per read. */
   private state?: ConsentState
 
@@ -37,9 +41,21 @@ export class ConsentLedger {
     this.state = undefined
   }
 
-  /** The object woke knowing its ledger is empty (see activation.ts): no rows to read. */
-  primeEmpty() {
-    this.state = effectiveConsent([])
+  /** An object that woke knowing its ledger is empty (see activation.ts) reads no rows. */
+  prime(state: Pick<ActivationState, 'consentRows'>) {
+    if (state.consentRows === 0) this.state = effectiveConsent([])
+  }
+
+  handOver(): LedgerRow[] {
+    return this.rows()
+  }
+
+  absorb(rows: LedgerRow[]) {
+    this.import(rows)
+  }
+
+  profile(): Pick<ContactProfile, 'consent'> {
+    return { consent: this.current() }
   }
 
   append(record: ConsentRecord): LedgerRow {

@@ -11,6 +11,9 @@ import type { StoredEvent } from '../edge/ingest/stored-event'
 import type { ConversionMessage, TouchMessage } from '../edge/queue/messages'
 import { SITE_EVENTS } from './contact-counters'
 import type { ContactMeta } from './contact-meta'
+import type { ContactProfile } from '../contracts/contact-profile'
+import type { ActivationState } from './activation'
+import { iso, type Facet } from './facet'
 
 /**
  * The queue message of the touch an event made. It is made from the event and its row in the
@@ -45,7 +48,17 @@ export type TouchRow = {
  * the ContactDO's SQLite (tables touches and meta). Every touch here is tied to the contact by
  * a first-party id or an identify link, so every touch is deterministic.
  */
-export class ContactTouches {
+/** What a contact hands over of its touches: the rows, and where its current visit stands. */
+export interface TouchesPart {
+  touches: TouchRow[]
+  lastActivity: LastActivity | null
+}
+
+/** An absorbed contact's touches are kept up to this bound; ingest trims to the configured one. */
+const MAX_IMPORTED_TOUCHES = 1_000
+
+export class ContactTouches implements Facet<TouchesPart> {
+  readonly tables = ['touches'] as const
   /**
    * Time of the contact's last on-site event: the on-site counter's last_at (see
    * contact-counters.ts SITE_EVENTS), kept here as of before the event being observed (the
@@ -67,13 +80,27 @@ export class ContactTouches {
   ) {}
 
   /** Sets the last on-site event time read when the object woke (see activation.ts). */
-  prime(lastAt: number | null) {
-    this.lastAt = lastAt
+  prime(state: Pick<ActivationState, 'siteLastAt'>) {
+    this.lastAt = state.siteLastAt
   }
 
   /** The contact's tables were just created. */
-  primeEmpty() {
+  primeNew() {
     this.rowCount = 0
+  }
+
+  handOver(): TouchesPart {
+    return { touches: this.rows(), lastActivity: this.lastActivity() }
+  }
+
+  absorb(part: TouchesPart) {
+    this.import(part.touches, part.lastActivity, MAX_IMPORTED_TOUCHES)
+  }
+
+  profile(): Pick<ContactProfile, 'touches'> {
+    return {
+      touches: this.rows().map(({ id: _id, at, ...touch }) => ({ at: iso(at), ...touch })),
+    }
   }
 
   forget() {

@@ -1,3 +1,8 @@
+import type { ContactProfile } from '../contracts/contact-profile'
+import { onSite } from '../domain/touches'
+import type { StoredEvent } from '../edge/ingest/stored-event'
+import type { ActivationState } from './activation'
+import { iso, type Facet } from './facet'
 import { insertRows } from './multi-row'
 
 /** A counter row: how many events of one name, first and last event time (ms). */
@@ -20,15 +25,43 @@ export const SITE_EVENTS = '*site'
  * stores its events and written by one statement at `flush`, whatever the number of events and
  * names. The all-events counter, which every contact snapshot reads, is kept in memory.
  */
-export class ContactCounters {
+export class ContactCounters implements Facet<null> {
+  readonly tables = ['counters'] as const
   private total?: Counter | null
   private pending = new Map<string, Counter>()
 
   constructor(private readonly sql: SqlStorage) {}
 
   /** Sets the all-events counter read when the object woke (see activation.ts). */
-  prime(total: Counter | null) {
-    this.total = total
+  prime(state: Pick<ActivationState, 'total'>) {
+    this.total = state.total
+  }
+
+  /** Bots are stored but counted nowhere. */
+  onEvent(event: StoredEvent, at: number) {
+    if (!event.enrichment.bot) this.add(counterName(event), at, onSite(event.enrichment))
+  }
+
+  /** Nothing: the absorbing contact counts the handed-over events as it stores them. */
+  handOver(): null {
+    return null
+  }
+
+  absorb() {}
+
+  profile(): Pick<ContactProfile, 'counters' | 'firstSeen' | 'lastSeen' | 'eventCount'> {
+    const all = this.all()
+    return {
+      counters: this.byName().map((row) => ({
+        name: row.name,
+        count: row.count,
+        firstAt: iso(row.firstAt),
+        lastAt: iso(row.lastAt),
+      })),
+      firstSeen: all ? iso(all.firstAt) : null,
+      lastSeen: all ? iso(all.lastAt) : null,
+      eventCount: all?.count ?? 0,
+    }
   }
 
   add(name: string, at: number, onSite: boolean) {
@@ -90,6 +123,11 @@ export class ContactCounters {
     this.total = undefined
     this.pending = new Map()
   }
+}
+
+function counterName(event: StoredEvent): string {
+  if (event.type === 'track') return event.event ?? 'track'
+  return `$${event.type}`
 }
 
 function merge(counter: Counter, at: number): Counter {

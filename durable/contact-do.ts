@@ -7,7 +7,6 @@ import {
   type ConsentState,
 } from '../domain/consent'
 import { anonymousKey, isAnonymousKey, usableId } from '../domain/identity'
-import { onSite, type LastActivity } from '../domain/touches'
 import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'
@@ -20,8 +19,9 @@ import {
   type QueuedMessage,
 } from '../edge/queue/messages'
 import { contactAttribution } from './contact-configuration'
+import type { ContactProfile } from '../contracts/contact-profile'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
-import { ContactTouches, touchMessage, type TouchRow } from './contact-attribution'
+import { ContactTouches, touchMessage } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
 import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
@@ -36,7 +36,13 @@ import {
   schemaVersion,
   storedSchema,
 } from './contact-schema'
-import { generateDataKey, importDataKey, sealText } from './data-key'
+import { sealText } from './data-key'
+import { iso, type AbsorbContext, type Facet } from './facet'
+import { DataKeys } from './facets/data-keys'
+import { Events, type TimelinePage } from './facets/events'
+import { Groups } from './facets/groups'
+import { Identities, linkedEmail } from './facets/identities'
+import { Traits } from './facets/traits'
 import { emailDirectory } from './identity-directory'
 import { Outbox, type Resend } from './outbox'
 import { RETRY_MS, Scheduler } from './scheduler'
@@ -89,23 +95,28 @@ export interface ContactExport {
   consent: ConsentView
 }
 
-/** Everything an anonymous contact hands to the identified contact that absorbs it. */
-export interface HandOver {
-  events: { id: string; body: string }[]
-  traits: { key: string; value: string; updated_at: number; message_id: string | null }[]
-  traitChanges: {
-    key: string
-    old_value: string | null
-    new_value: string
-    changed_at: number
-    message_id: string | null
-  }[]
-  groups: { group_id: string; traits: string; joined_at: number; updated_at: number }[]
-  identities: { kind: string; value: string; status: string; linked_at: number }[]
-  dataKeys: { key_id: string; raw: string; created_at: number }[]
-  consent: LedgerRow[]
-  touches: TouchRow[]
-  lastActivity: LastActivity | null
+/**
+ * The contact's state, one facet per slice (facet.ts), in the order a merge absorbs them: events
+ * first, which bring their counts, traits and links as they are stored again.
+ */
+function createFacets(sql: SqlStorage, meta: ContactMeta) {
+  return {
+    events: new Events(sql),
+    traits: new Traits(sql),
+    groups: new Groups(sql),
+    identities: new Identities(sql),
+    dataKeys: new DataKeys(sql),
+    consent: new ConsentLedger(sql),
+    touches: new ContactTouches(sql, meta),
+    counters: new ContactCounters(sql),
+  }
+}
+
+type ContactFacets = ReturnType<typeof createFacets>
+
+/** Everything an anonymous contact hands to the identified contact that absorbs it, by facet. */
+export type HandOver = {
+  [K in keyof ContactFacets]: ReturnType<ContactFacets[K]['handOver']>
 }
 
 /** What an identified contact offers an anonymous one it asks to absorb (see `handOver`). */
@@ -134,34 +145,7 @@ export type HandOverResult =
 export type MergeConsent =
   { available: true; ledger: LedgerRow[] } | { available: false; reason: HandOverRefusal }
 
-export interface TimelinePage {
-  items: StoredEvent[]
-  /** Where the next page starts after: the last event's timestamp and seq; null on the last page. */
-  next: [number, number] | null
-}
-
-export interface ContactProfile {
-  key: string
-  userId: string | null
-  anonymousIds: string[]
-  traits: Record<string, unknown>
-  traitHistory: { key: string; from: unknown; to: unknown; at: string; messageId: string | null }[]
-  identities: { kind: string; value: string; status: string; linkedAt: string; detail?: string }[]
-  groups: { groupId: string; traits: Record<string, unknown>; joinedAt: string }[]
-  counters: { name: string; count: number; firstAt: string; lastAt: string }[]
-  firstSeen: string | null
-  lastSeen: string | null
-  eventCount: number
-  consent: ConsentState
-  /** Session entries that attribution credits, oldest first. */
-  touches: {
-    at: string
-    channel: string
-    campaign: string | null
-    source: string | null
-    medium: string | null
-  }[]
-}
+export type { ContactProfile, TimelinePage }
 
 export type ProfileResult =
   { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
@@ -172,7 +156,6 @@ export type ProfileResult =
  * drops what arrives twice). Data is to be queryable within 5 minutes of ingestion.
  */
 const OUTBOX_SWEEP_MS = 2 * 60_000
-const ANONYMOUS_ID = 'anonymousId:'
 
 /** The tables of a contact whose schema was just created. */
 const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
@@ -189,33 +172,15 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
 
 const EMPTY_HAND_OVER: HandOver = {
   events: [],
-  traits: [],
-  traitChanges: [],
+  traits: { traits: [], traitChanges: [] },
   groups: [],
   identities: [],
   dataKeys: [],
   consent: [],
-  touches: [],
-  lastActivity: null,
+  touches: { touches: [], lastActivity: null },
+  counters: null,
 }
 const DAY_MS = 86_400_000
-
-/** Tables holding a person's data: emptied by an erasure and by a completed hand-over. */
-const ERASED_TABLES = [
-  'events',
-  'counters',
-  'traits',
-  'trait_changes',
-  'groups',
-  'identities',
-  'data_keys',
-  'consent_ledger',
-  'touches',
-  'outbox',
-]
-
-/** An absorbed contact's touches are kept up to this bound; ingest trims to the configured one. */
-const MAX_IMPORTED_TOUCHES = 1_000
 
 /**
  * One object per contact, named by its canonical key (see domain/identity.ts). It is the
@@ -227,16 +192,8 @@ export class ContactDO extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private readonly metaValues: ContactMeta
   private readonly outbox: Outbox
-  private readonly counters: ContactCounters
-  /** Identifiers in the identities table, as `kind:value` → status (see identityStatus). */
-  private identities?: Map<string, string>
-  /** The traits table as stored (JSON values), kept in memory (see traitRows). */
-  private traitValues?: Map<string, { value: string; updatedAt: number }>
-  private readonly ledger: ConsentLedger
-  private readonly touchesOf: ContactTouches
+  private readonly facets: ContactFacets
   private readonly scheduler: Scheduler
-  private ownDataKey?: { keyId: string; raw: string } | null
-  private sealingKey?: Promise<{ id: string; key: CryptoKey }>
   /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
   private schema: number
 
@@ -250,9 +207,7 @@ export class ContactDO extends DurableObject<Env> {
       () => ({ events: env.EVENTS, conversions: env.CONVERSIONS }),
       (after, upTo) => this.resendEvents(after, upTo),
     )
-    this.counters = new ContactCounters(this.sql)
-    this.ledger = new ConsentLedger(this.sql)
-    this.touchesOf = new ContactTouches(this.sql, this.metaValues)
+    this.facets = createFacets(this.sql, this.metaValues)
     this.scheduler = new Scheduler(ctx.storage, () => this.schema >= SCHEDULE_TABLE)
     // Asked first: a new object is common (every first visit), and letting the activation query
     // fail on its missing tables cost about 0.27 ms, most of its wake-up (docs/design/contact-state.md).
@@ -272,16 +227,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** The copies of the contact's tables, from their rows (meta aside). */
   private primeCopies(state: Omit<ActivationState, 'meta'>) {
-    this.identities = new Map(
-      state.identities.map((row) => [`${row.kind}:${row.value}`, row.status]),
-    )
-    this.traitValues = new Map(
-      state.traits.map((row) => [row.key, { value: row.value, updatedAt: row.updatedAt }]),
-    )
-    this.counters.prime(state.total)
-    this.touchesOf.prime(state.siteLastAt)
-    this.ownDataKey = state.ownDataKey
-    if (state.consentRows === 0) this.ledger.primeEmpty()
+    for (const facet of this.facetList()) facet.prime(state)
     this.outbox.inherit({ rows: state.outboxRows, lastSeq: state.lastSeq })
     this.scheduler.prime(state.schedule)
   }
@@ -313,7 +259,7 @@ export class ContactDO extends DurableObject<Env> {
     // Erased while a hand-over was under way: the tombstone drops these as any later event.
     if (this.meta('erased_at')) return { ...result, suppressed: events.length }
     // Read after the waits, so that a decision recorded meanwhile applies here.
-    let consent = this.ledger.current()
+    let consent = this.facets.consent.current()
     const gpc = options.gpc ? gpcDecision(consent) : null
     if (!mayLink || !mayStoreIdentified(options.consentMode, consent)) {
       await this.withhold(events)
@@ -335,11 +281,16 @@ export class ContactDO extends DurableObject<Env> {
     const overruled = this.transaction(() => {
       // The waits above let other calls in: an erasure or a withdrawal made meanwhile wins.
       if (this.meta('erased_at')) return 'erased'
-      if (!mayStoreIdentified(options.consentMode, this.ledger.current())) return 'withheld'
+      if (!mayStoreIdentified(options.consentMode, this.facets.consent.current())) return 'withheld'
       this.setMeta('key', key)
       if (gpc) {
-        this.ledger.append({ purposes: gpc, policyVersion: 'gpc', source: 'gpc', method: 'gpc' })
-        consent = this.ledger.current()
+        this.facets.consent.append({
+          purposes: gpc,
+          policyVersion: 'gpc',
+          source: 'gpc',
+          method: 'gpc',
+        })
+        consent = this.facets.consent.current()
         this.enqueue({
           kind: 'consent',
           contactKey: key,
@@ -355,7 +306,7 @@ export class ContactDO extends DurableObject<Env> {
         stored++
         this.outbox.addFromEvents(message, seq)
         if (!event.enrichment.bot) {
-          const { touch, conversion } = this.touchesOf.observe(key, event, attribution)
+          const { touch, conversion } = this.facets.touches.observe(key, event, attribution)
           if (touch) this.outbox.addFromEvents(touch, seq)
           if (conversion) this.enqueue(conversion)
         }
@@ -386,13 +337,13 @@ export class ContactDO extends DurableObject<Env> {
     // Decided in the turn that writes, so two copies of one decision racing in append it once.
     const status = this.transaction(() => {
       if (this.meta('erased_at')) return 'suppressed'
-      if (this.ledger.repeats(record)) return 'repeated'
+      if (this.facets.consent.repeats(record)) return 'repeated'
       this.setMeta('key', key)
-      this.ledger.append(record)
+      this.facets.consent.append(record)
       this.enqueue({
         kind: 'consent',
         contactKey: key,
-        state: this.ledger.current(),
+        state: this.facets.consent.current(),
         at: new Date().toISOString(),
       })
       return 'recorded'
@@ -405,7 +356,7 @@ export class ContactDO extends DurableObject<Env> {
   /** Callers resolve merges first (contact-client.ts resolveContact). */
   async consent(): Promise<ConsentView> {
     this.ensureSchema()
-    return { current: this.ledger.current(), ledger: this.ledger.rows() }
+    return { current: this.facets.consent.current(), ledger: this.facets.consent.rows() }
   }
 
   /**
@@ -416,17 +367,13 @@ export class ContactDO extends DurableObject<Env> {
   async erase(): Promise<ErasureReport> {
     this.ensureSchema()
     const counts: Record<string, number> = {}
-    for (const table of ERASED_TABLES) {
+    for (const table of [...this.facetTables(), 'outbox']) {
       counts[table] = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n
     }
     const report: ErasureReport = {
       key: this.meta('key') ?? null,
       mergedInto: this.meta('merged_into') ?? null,
-      identities: this.sql
-        .exec<{ kind: string; value: string }>(
-          "SELECT kind, value FROM identities WHERE status != 'conflict'",
-        )
-        .toArray(),
+      identities: this.facets.identities.linked(),
       removed: counts,
     }
     await this.ctx.storage.deleteAlarm()
@@ -453,10 +400,7 @@ export class ContactDO extends DurableObject<Env> {
     if (!result.found) return null
     return {
       profile: result.profile,
-      events: this.sql
-        .exec<{ body: string }>('SELECT body FROM events ORDER BY timestamp, seq')
-        .toArray()
-        .map((row) => JSON.parse(row.body) as StoredEvent),
+      events: this.facets.events.all(),
       consent: await this.consent(),
     }
   }
@@ -487,35 +431,9 @@ export class ContactDO extends DurableObject<Env> {
       return { merged: true, state: EMPTY_HAND_OVER, pointerOnly: true }
     }
     this.ensureSchema()
-    const state: HandOver = {
-      events: this.sql
-        .exec<{ id: string; body: string }>('SELECT id, body FROM events ORDER BY seq')
-        .toArray(),
-      traits: this.sql
-        .exec<HandOver['traits'][number]>('SELECT key, value, updated_at, message_id FROM traits')
-        .toArray(),
-      traitChanges: this.sql
-        .exec<HandOver['traitChanges'][number]>(
-          'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq',
-        )
-        .toArray(),
-      groups: this.sql
-        .exec<HandOver['groups'][number]>(
-          'SELECT group_id, traits, joined_at, updated_at FROM groups',
-        )
-        .toArray(),
-      identities: this.sql
-        .exec<HandOver['identities'][number]>(
-          'SELECT kind, value, status, linked_at FROM identities',
-        )
-        .toArray(),
-      dataKeys: this.sql
-        .exec<HandOver['dataKeys'][number]>('SELECT key_id, raw, created_at FROM data_keys')
-        .toArray(),
-      consent: this.ledger.rows(),
-      touches: this.touchesOf.rows(),
-      lastActivity: this.touchesOf.lastActivity(),
-    }
+    const state = Object.fromEntries(
+      Object.entries(this.facets).map(([name, facet]) => [name, facet.handOver()]),
+    ) as HandOver
     this.setMeta('merged_into', into)
     return { merged: true, state, pointerOnly: false }
   }
@@ -543,7 +461,7 @@ export class ContactDO extends DurableObject<Env> {
   private consentRows(): LedgerRow[] {
     if (this.schema < CONTACT_TABLES) return []
     this.ensureSchema()
-    return this.ledger.rows()
+    return this.facets.consent.rows()
   }
 
   /** The claimant committed the hand-over: drop the copy, keep only the forward pointer. */
@@ -557,9 +475,7 @@ export class ContactDO extends DurableObject<Env> {
       for (const message of unsent?.messages ?? []) {
         if (message.kind !== 'contact') this.enqueue(message)
       }
-      for (const table of ERASED_TABLES) {
-        if (table !== 'outbox') this.sql.exec(`DELETE FROM ${table}`)
-      }
+      for (const table of this.facetTables()) this.sql.exec(`DELETE FROM ${table}`)
     })
     this.forgetCopies()
     await this.ship()
@@ -578,74 +494,13 @@ export class ContactDO extends DurableObject<Env> {
     if (mergedInto) return { found: false, mergedInto }
     const key = this.meta('key')
     if (!key) return { found: false }
-    const all = this.counters.all()
-    const identities = this.sql
-      .exec<{
-        kind: string
-        value: string
-        status: string
-        linked_at: number
-        detail: string | null
-      }>('SELECT kind, value, status, linked_at, detail FROM identities ORDER BY linked_at')
-      .toArray()
+    const parts = this.facetList().map((facet) => facet.profile())
     return {
       found: true,
-      profile: {
-        key,
-        userId: isAnonymousKey(key) ? null : key,
-        anonymousIds: identities
-          .filter((i) => i.kind === 'anonymousId' && i.status !== 'conflict')
-          .map((i) => i.value),
-        traits: this.traits(),
-        traitHistory: this.sql
-          .exec<{
-            key: string
-            old_value: string | null
-            new_value: string
-            changed_at: number
-            message_id: string | null
-          }>(
-            'SELECT key, old_value, new_value, changed_at, message_id FROM trait_changes ORDER BY seq DESC LIMIT 200',
-          )
-          .toArray()
-          .map((row) => ({
-            key: row.key,
-            from: row.old_value === null ? null : JSON.parse(row.old_value),
-            to: JSON.parse(row.new_value),
-            at: iso(row.changed_at),
-            messageId: row.message_id,
-          })),
-        identities: identities.map((row) => ({
-          kind: row.kind,
-          value: row.value,
-          status: row.status,
-          linkedAt: iso(row.linked_at),
-          ...(row.detail ? { detail: row.detail } : {}),
-        })),
-        groups: this.sql
-          .exec<{ group_id: string; traits: string; joined_at: number }>(
-            'SELECT group_id, traits, joined_at FROM groups',
-          )
-          .toArray()
-          .map((row) => ({
-            groupId: row.group_id,
-            traits: JSON.parse(row.traits),
-            joinedAt: iso(row.joined_at),
-          })),
-        counters: this.counters.byName().map((row) => ({
-          name: row.name,
-          count: row.count,
-          firstAt: iso(row.firstAt),
-          lastAt: iso(row.lastAt),
-        })),
-        firstSeen: all ? iso(all.firstAt) : null,
-        lastSeen: all ? iso(all.lastAt) : null,
-        eventCount: all?.count ?? 0,
-        consent: this.ledger.current(),
-        touches: this.touchesOf
-          .rows()
-          .map(({ id: _id, at, ...touch }) => ({ at: iso(at), ...touch })),
-      },
+      profile: Object.assign(
+        { key, userId: isAnonymousKey(key) ? null : key },
+        ...parts,
+      ) as ContactProfile,
     }
   }
 
@@ -655,31 +510,13 @@ export class ContactDO extends DurableObject<Env> {
     after?: readonly [number, number] | null
   }): Promise<TimelinePage> {
     this.ensureSchema()
-    const [timestamp, seq] = options.after ?? [END, END]
-    const rows = this.sql
-      .exec<{ seq: number; timestamp: number; body: string }>(
-        `SELECT seq, timestamp, body FROM events WHERE (timestamp, seq) < (?, ?)
-         ORDER BY timestamp DESC, seq DESC LIMIT ?`,
-        timestamp,
-        seq,
-        options.limit + 1,
-      )
-      .toArray()
-    const page = rows.slice(0, options.limit)
-    const last = page[page.length - 1]
-    return {
-      items: page.map((row) => JSON.parse(row.body) as StoredEvent),
-      next: rows.length > options.limit && last ? [last.timestamp, last.seq] : null,
-    }
+    return this.facets.events.timeline(options)
   }
 
   /** Raw data keys of this contact (its own and those of contacts it absorbed). */
   async dataKeys(): Promise<{ keyId: string; raw: string }[]> {
     this.ensureSchema()
-    return this.sql
-      .exec<{ key_id: string; raw: string }>('SELECT key_id, raw FROM data_keys')
-      .toArray()
-      .map((row) => ({ keyId: row.key_id, raw: row.raw }))
+    return this.facets.dataKeys.all()
   }
 
   /** The scheduler's jobs (scheduler.ts), each idempotent: an alarm may come twice. */
@@ -712,16 +549,14 @@ export class ContactDO extends DurableObject<Env> {
     await this.sweepOutbox(now)
     const retention = await readRetention(this.env.DB)
     // Events not known sent stay until they are: the outbox makes their messages from them.
-    this.sql.exec(
-      'DELETE FROM events WHERE timestamp < ? AND seq <= ?',
+    const left = this.facets.events.prune(
       now - retention.rawEventsDays * DAY_MS,
       this.outbox.mark(),
     )
-    const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
     if (left > 0) return now + DAY_MS
     const key = this.meta('key')
-    const last = this.ledger.rows().at(-1)
-    if (!key || !last || this.counters.all()) return null
+    const last = this.facets.consent.rows().at(-1)
+    if (!key || !last || this.facets.counters.all()) return null
     const due = Date.parse(last.at) + retention.inactiveProfileDays * DAY_MS
     if (due > now) return due
     await requestErasure(this.env, identifierOfKey(key), 'retention', 'retention')
@@ -753,12 +588,11 @@ export class ContactDO extends DurableObject<Env> {
         if (previous && previous !== key) candidates.add(previous)
       }
     }
-    const known = this.identityStatus()
-    const ids = [...candidates].filter((id) => !known.has(`anonymousId:${id}`))
+    const ids = [...candidates].filter((id) => !this.facets.identities.has('anonymousId', id))
     const erased = new Set<string>()
     if (ids.length === 0) return { mayLink: true, erased }
     const stubs = ids.map((id) => peerStub(this.env, anonymousKey(id)))
-    const own = this.ledger.rows()
+    const own = this.facets.consent.rows()
     const offered =
       ids.length > 1 && !mayMerge(consentMode, [own])
         ? await Promise.all(stubs.map((stub) => stub.mergeConsent(key)))
@@ -776,19 +610,18 @@ export class ContactDO extends DurableObject<Env> {
     const linked =
       results.every((result) => result.merged || result.reason !== 'no_consent') &&
       this.transaction(() => {
-        const consent = [this.ledger.rows(), ...handed.map(({ state }) => state.consent)]
+        const consent = [this.facets.consent.rows(), ...handed.map(({ state }) => state.consent)]
         if (this.meta('erased_at') || !mayMerge(consentMode, consent)) return false
         // Another call of this contact may have absorbed one while this one waited.
-        const linkedNow = this.identityStatus()
         for (const { id, state } of handed) {
-          if (!linkedNow.has(`anonymousId:${id}`)) this.importHandOver(key, id, state, now)
+          if (!this.facets.identities.has('anonymousId', id))
+            this.importHandOver(key, id, state, now)
         }
         ids.forEach((id, i) => {
           const result = results[i]!
           // An erased identifier is not linked again, not even as a conflict.
           if (result.merged || result.reason !== 'claimed') return
-          this.sql.exec(
-            `INSERT OR IGNORE INTO identities (kind, value, status, linked_at, detail) VALUES ('anonymousId', ?, 'conflict', ?, ?)`,
+          this.facets.identities.markConflict(
             id,
             now,
             'already merged into another identified contact',
@@ -796,7 +629,6 @@ export class ContactDO extends DurableObject<Env> {
         })
         return true
       })
-    this.identities = undefined
     ids.forEach((id, i) => {
       const result = results[i]!
       if (!result.merged && result.reason === 'erased') erased.add(id)
@@ -815,144 +647,29 @@ export class ContactDO extends DurableObject<Env> {
   /** Takes in the state an anonymous contact handed over; called in the linking transaction. */
   private importHandOver(key: string, anonymousId: string, state: HandOver, now: number) {
     const fromKey = anonymousKey(anonymousId)
-    const seqs = state.events.flatMap((row) => {
-      const seq = this.storeEvent(JSON.parse(row.body) as StoredEvent, row.body)
-      return seq === null ? [] : [seq]
-    })
-    // They were sent under the anonymous key; the merge message moves them in D1.
-    if (seqs.length > 0) this.outbox.alreadySent(seqs[0]!, seqs[seqs.length - 1]!)
-    for (const trait of state.traits) {
-      this.applyTrait(trait.key, trait.value, trait.updated_at, trait.message_id, false)
-    }
-    for (const change of state.traitChanges) {
-      this.sql.exec(
-        'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
-        change.key,
-        change.old_value,
-        change.new_value,
-        change.changed_at,
-        change.message_id,
-      )
-    }
-    for (const group of state.groups) {
-      this.sql.exec(
-        `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (group_id) DO UPDATE SET joined_at = MIN(joined_at, excluded.joined_at)`,
-        group.group_id,
-        group.traits,
-        group.joined_at,
-        group.updated_at,
-      )
-    }
-    for (const identity of state.identities) {
-      this.sql.exec(
-        'INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, ?, ?)',
-        identity.kind,
-        identity.value,
-        identity.status,
-        identity.linked_at,
-      )
-    }
-    for (const dataKey of state.dataKeys) {
-      this.sql.exec(
-        `INSERT OR IGNORE INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, ?)`,
-        dataKey.key_id,
-        dataKey.raw,
-        dataKey.created_at,
-        fromKey,
-      )
-    }
-    this.ledger.import(state.consent)
-    this.touchesOf.import(state.touches, state.lastActivity, MAX_IMPORTED_TOUCHES)
-    this.sql.exec(
-      `INSERT OR REPLACE INTO identities (kind, value, status, linked_at) VALUES ('anonymousId', ?, 'merged', ?)`,
-      anonymousId,
+    const context: AbsorbContext = {
+      fromKey,
       now,
-    )
+      storeEvent: (event, body) => this.storeEvent(event, body),
+      alreadySent: (first, last) => this.outbox.alreadySent(first, last),
+    }
+    for (const [name, facet] of Object.entries(this.facets) as [keyof HandOver, Facet][]) {
+      facet.absorb(state[name], context)
+    }
+    this.facets.identities.markMerged(anonymousId, now)
     this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
   }
 
   /**
-   * Inserts one event and updates the contact's counters and traits; returns its seq, or null
-   * for a duplicate.
+   * Inserts one event, and gives every facet its share (counters, traits, links, groups);
+   * returns its seq, or null for a duplicate.
    */
   private storeEvent(event: StoredEvent, body: string): number | null {
     const at = Date.parse(event.timestamp)
-    // RETURNING tells a stored row from an ignored duplicate; rowsWritten counts both.
-    const [inserted] = this.sql
-      .exec<{ seq: number }>(
-        `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
-        event.id,
-        event.messageId,
-        event.type,
-        event.event ?? event.name ?? null,
-        at,
-        Date.parse(event.receivedAt),
-        event.enrichment.bot ? 1 : 0,
-        body,
-      )
-      .toArray()
-    if (!inserted) return null
-    if (event.userId) this.linkIdentity('userId', event.userId, at)
-    if (event.anonymousId) this.linkIdentity('anonymousId', event.anonymousId, at)
-    if (event.enrichment.bot) return inserted.seq
-    this.counters.add(counterName(event), at, onSite(event.enrichment))
-    if (event.type === 'identify' && event.traits) {
-      for (const [name, value] of Object.entries(event.traits)) {
-        this.applyTrait(name, JSON.stringify(value ?? null), at, event.messageId, true)
-      }
-      const email = linkedEmail(event)
-      if (email) this.linkIdentity('email', email, at)
-    }
-    if (event.type === 'group' && event.groupId) {
-      this.sql.exec(
-        `INSERT INTO groups (group_id, traits, joined_at, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (group_id) DO UPDATE SET traits = excluded.traits, updated_at = excluded.updated_at
-         WHERE excluded.updated_at >= groups.updated_at`,
-        event.groupId,
-        JSON.stringify(event.traits ?? {}),
-        at,
-        at,
-      )
-    }
-    return inserted.seq
-  }
-
-  /**
-   * Last write wins by event time, so an identify that arrives late (an offline queue flushing)
-   * never overwrites a newer value; every change is kept in the history either way.
-   */
-  private applyTrait(
-    name: string,
-    value: string,
-    at: number,
-    messageId: string | null,
-    record: boolean,
-  ) {
-    const traits = this.traitRows()
-    const current = traits.get(name)
-    if (current && (current.value === value || current.updatedAt > at)) return
-    traits.set(name, { value, updatedAt: at })
-    this.sql.exec(
-      `INSERT INTO traits (key, value, updated_at, message_id) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-       message_id = excluded.message_id`,
-      name,
-      value,
-      at,
-      messageId,
-    )
-    if (record) {
-      this.sql.exec(
-        'INSERT INTO trait_changes (key, old_value, new_value, changed_at, message_id) VALUES (?, ?, ?, ?, ?)',
-        name,
-        current?.value ?? null,
-        value,
-        at,
-        messageId,
-      )
-    }
+    const seq = this.facets.events.insert(event, body, at)
+    if (seq === null) return null
+    for (const facet of this.facetList()) facet.onEvent?.(event, at)
+    return seq
   }
 
   /**
@@ -962,60 +679,14 @@ export class ContactDO extends DurableObject<Env> {
    * holds nothing of the address, which an erasure passes over.
    */
   private async registerNewEmails(key: string, events: IncomingEvent[]) {
-    const known = this.identityStatus()
     const emails = new Set<string>()
     for (const event of events) {
       const email = linkedEmail(event)
-      if (email && !known.has(`email:${email}`)) emails.add(email)
+      if (email && !this.facets.identities.has('email', email)) emails.add(email)
     }
     await Promise.all(
       [...emails].map(async (email) => (await emailDirectory(this.env, email)).register(key)),
     )
-  }
-
-  /** Links an identifier unless already linked (most events repeat the contact's own ids). */
-  private linkIdentity(kind: string, value: string, at: number) {
-    const known = this.identityStatus()
-    const id = `${kind}:${value}`
-    if (known.has(id)) return
-    this.sql.exec(
-      `INSERT OR IGNORE INTO identities (kind, value, status, linked_at) VALUES (?, ?, 'linked', ?)`,
-      kind,
-      value,
-      at,
-    )
-    known.set(id, 'linked')
-  }
-
-  /** Every identifier in the identities table, any status, as `kind:value` → status. */
-  private identityStatus(): Map<string, string> {
-    this.identities ??= new Map(
-      this.sql
-        .exec<{ kind: string; value: string; status: string }>(
-          'SELECT kind, value, status FROM identities',
-        )
-        .toArray()
-        .map((row) => [`${row.kind}:${row.value}`, row.status]),
-    )
-    return this.identities
-  }
-
-  private traitRows(): Map<string, { value: string; updatedAt: number }> {
-    this.traitValues ??= new Map(
-      this.sql
-        .exec<{ key: string; value: string; updated_at: number }>(
-          'SELECT key, value, updated_at FROM traits',
-        )
-        .toArray()
-        .map((row) => [row.key, { value: row.value, updatedAt: row.updated_at }]),
-    )
-    return this.traitValues
-  }
-
-  private traits(): Record<string, unknown> {
-    const traits: Record<string, unknown> = {}
-    for (const [key, { value }] of this.traitRows()) traits[key] = JSON.parse(value)
-    return traits
   }
 
   /**
@@ -1024,15 +695,10 @@ export class ContactDO extends DurableObject<Env> {
    * whatever order the queue delivers them in.
    */
   private snapshot(key: string, version: number): ContactSnapshot {
-    const all = this.counters.all()
-    const traits = this.traits()
+    const all = this.facets.counters.all()
+    const traits = this.facets.traits.all()
     const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
-    const anonymousIds: string[] = []
-    for (const [id, status] of this.identityStatus()) {
-      if (id.startsWith(ANONYMOUS_ID) && status !== 'conflict') {
-        anonymousIds.push(id.slice(ANONYMOUS_ID.length))
-      }
-    }
+    const anonymousIds = this.facets.identities.anonymousIds()
     const now = Date.now()
     return {
       kind: 'contact',
@@ -1144,28 +810,17 @@ export class ContactDO extends DurableObject<Env> {
     }))
   }
 
-  private async dataKey(): Promise<{ id: string; key: CryptoKey }> {
-    this.sealingKey ??= (async () => {
-      if (this.ownDataKey === undefined) {
-        const row = this.sql
-          .exec<{ key_id: string; raw: string }>(
-            "SELECT key_id, raw FROM data_keys WHERE origin = 'own' ORDER BY created_at DESC LIMIT 1",
-          )
-          .toArray()[0]
-        this.ownDataKey = row ? { keyId: row.key_id, raw: row.raw } : null
-      }
-      if (!this.ownDataKey) {
-        this.ownDataKey = { keyId: crypto.randomUUID(), raw: generateDataKey() }
-        this.sql.exec(
-          `INSERT INTO data_keys (key_id, raw, created_at, origin) VALUES (?, ?, ?, 'own')`,
-          this.ownDataKey.keyId,
-          this.ownDataKey.raw,
-          Date.now(),
-        )
-      }
-      return { id: this.ownDataKey.keyId, key: await importDataKey(this.ownDataKey.raw) }
-    })()
-    return this.sealingKey
+  private dataKey(): Promise<{ id: string; key: CryptoKey }> {
+    return this.facets.dataKeys.sealingKey()
+  }
+
+  private facetList(): Facet[] {
+    return Object.values(this.facets)
+  }
+
+  /** Every table the facets own (the outbox's and the schedule's are the object's). */
+  private facetTables(): string[] {
+    return this.facetList().flatMap((facet) => [...facet.tables])
   }
 
   private meta(key: string): string | undefined {
@@ -1182,7 +837,7 @@ export class ContactDO extends DurableObject<Env> {
       return this.ctx.storage.transactionSync(() => {
         this.metaValues.stage()
         const result = work()
-        this.counters.flush()
+        this.facets.counters.flush()
         if (this.outbox.commit()) {
           this.scheduler.scheduleBy('outbox', Date.now() + OUTBOX_SWEEP_MS, 'outbox')
         }
@@ -1199,13 +854,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Drops the in-memory copies of the contact's tables; they are read again when needed. */
   private forgetCopies() {
-    this.identities = undefined
-    this.traitValues = undefined
-    this.counters.forget()
-    this.touchesOf.forget()
-    this.ledger.forget()
-    this.ownDataKey = undefined
-    this.sealingKey = undefined
+    for (const facet of this.facetList()) facet.forget()
     this.scheduler.forget()
   }
 
@@ -1218,7 +867,7 @@ export class ContactDO extends DurableObject<Env> {
     // The contact's tables were just created, so their copies start empty without a read.
     if (from < CONTACT_TABLES) {
       this.primeCopies(NEW_CONTACT)
-      this.touchesOf.primeEmpty()
+      for (const facet of this.facetList()) facet.primeNew?.()
     }
     // An upgrade of a stored contact: the outbox reads its mark again.
     else this.outbox.forget()
@@ -1266,21 +915,3 @@ function withoutIdentifiers(events: IncomingEvent[], erased: Set<string>): Incom
     } as IncomingEvent
   })
 }
-
-/** The email an identify links to its contact, normalised as erasure requests are. */
-function linkedEmail(event: IncomingEvent): string | null {
-  const email = event.type === 'identify' ? event.traits?.email : undefined
-  return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : null
-}
-
-function counterName(event: StoredEvent): string {
-  if (event.type === 'track') return event.event ?? 'track'
-  return `$${event.type}`
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString()
-}
-
-/** Past every timestamp and seq: the first page of the timeline starts before it. */
-const END = Number.MAX_SAFE_INTEGER
