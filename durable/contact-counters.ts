@@ -1,6 +1,6 @@
 import type { ContactProfile } from '../contracts/contact-profile'
 import { onSite } from '../domain/touches'
-import type { StoredEvent } from '../edge/ingest/stored-event'
+import type { StoredEvent } from '../contracts/stored-event'
 import type { ActivationState } from './activation'
 import { iso, type Facet } from './facet'
 import { insertRows } from './multi-row'

@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { StoredEvent } from '../edge/ingest/stored-event'
+import type { StoredEvent } from '../contracts/stored-event'
 import {
   api,
   archiveRecords,

@@ -11,13 +11,13 @@ import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'
 import { readRetention } from '../edge/privacy/retention'
-import type { IncomingEvent, StoredEvent } from '../edge/ingest/stored-event'
+import type { IncomingEvent, StoredEvent } from '../contracts/stored-event'
 import {
   WITHHELD_CONTACT,
   type ContactSnapshot,
   type EventMessage,
   type QueuedMessage,
-} from '../edge/queue/messages'
+} from '../contracts/queue-messages'
 import { contactAttribution } from './contact-configuration'
 import type { ContactProfile } from '../contracts/contact-profile'
 import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'

@@ -1,5 +1,5 @@
 import type { ContactProfile } from '../contracts/contact-profile'
-import type { StoredEvent } from '../edge/ingest/stored-event'
+import type { StoredEvent } from '../contracts/stored-event'
 import type { ActivationState } from './activation'
 
 /** What a facet is given when an absorbed contact's part arrives in a merge. */

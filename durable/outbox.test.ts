@@ -5,7 +5,7 @@ import type {
   ConversionMessage,
   MergeMessage,
   QueuedMessage,
-} from '../edge/queue/messages'
+} from '../contracts/queue-messages'
 import { ContactMeta } from './contact-meta'
 import { migrateContactStorage } from './contact-schema'
 import { Outbox, SHIPPED_SEQ_KEY, type Resend } from './outbox'

@@ -1,4 +1,4 @@
-import { bundleTexts, queueText, type QueuedMessage } from '../edge/queue/messages'
+import { bundleTexts, queueText, type QueuedMessage } from '../contracts/queue-messages'
 import type { ContactMeta } from './contact-meta'
 
 const encoder = new TextEncoder()
@@ -29,7 +29,7 @@ export interface Resend {
 const QUEUES = ['events', 'conversions'] as const
 
 /**
- * One queue message (a bundle, see queue/messages.ts), its queue, the transaction it came
+ * One queue message (a bundle, see contracts/queue-messages.ts), its queue, the transaction it came
  * from, and what its delivery settles: an outbox row to delete, events up to a seq.
  */
 interface Entry {
@@ -307,7 +307,7 @@ function takeBatch(entries: Entry[]): Entry[] {
   return entries.splice(0, count)
 }
 
-/** Sent as the JSON text already made for the outbox row (see queue/messages.ts bundleTexts). */
+/** Sent as the JSON text already made for the outbox row (see contracts/queue-messages.ts bundleTexts). */
 async function send(queue: Queue<string>, entries: Entry[]) {
   if (entries.length === 0) return
   await queue.sendBatch(entries.map((entry) => ({ body: entry.json, contentType: 'text' })))

@@ -12,7 +12,7 @@ export interface Env {
   LIVE_STREAMS: DurableObjectNamespace<LiveStreamSlots>
   DB: D1Database
   ARCHIVE: R2Bucket
-  /** Messages travel as JSON text (see queue/messages.ts queueText). */
+  /** Messages travel as JSON text (see contracts/queue-messages.ts queueText). */
   EVENTS: Queue<string>
   CONVERSIONS: Queue<string>
   ASSETS: Fetcher

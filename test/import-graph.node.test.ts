@@ -21,7 +21,6 @@ const DURABLE_EDGE_VALUES = new Set([
   'edge/privacy/erasure', // durable/contact-do.ts: requestErasure
   'edge/privacy/identifiers', // contact-do.ts identifierOfKey, identity-directory.ts identifierHash
   'edge/privacy/retention', // durable/contact-do.ts: readRetention
-  'edge/queue/messages', // contact-do.ts WITHHELD_CONTACT, outbox.ts bundleTexts and queueText
 ])
 
 interface Import {

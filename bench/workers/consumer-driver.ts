@@ -7,7 +7,7 @@ import type {
   EventMessage,
   QueuedMessage,
   TouchMessage,
-} from '../../edge/queue/messages'
+} from '../../contracts/queue-messages'
 
 /**
  * Bench-only, started beside Cairn on the same D1 database and R2 bucket (`/__bench/consumer`,

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../edge/ingest/stored-event'
+import type { StoredEvent } from '../../contracts/stored-event'
 import type { AbsorbContext, Facet } from '../facet'
 
 export type EventRow = {

@@ -1,5 +1,5 @@
 import type { ContactProfile } from '../../contracts/contact-profile'
-import type { StoredEvent } from '../../edge/ingest/stored-event'
+import type { StoredEvent } from '../../contracts/stored-event'
 import { iso, type Facet } from '../facet'
 
 export type GroupRow = {

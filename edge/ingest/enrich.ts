@@ -7,7 +7,7 @@ import {
   domainOf,
   type ChannelRule,
 } from '../../domain/channel'
-import type { Enrichment } from './stored-event'
+import type { Enrichment } from '../../contracts/stored-event'
 import { hex } from '../../domain/hex'
 
 /** What the request itself tells about the client, computed once per request. */

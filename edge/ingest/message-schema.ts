@@ -1,12 +1,10 @@
 import { z } from '@hono/zod-openapi'
+import { MESSAGE_TYPES, type MessageType } from '../../contracts/stored-event'
 
 /**
  * Segment's message spec, as the wire contract of `/v1/*`. Objects stay loose: SDKs add fields
  * we do not know, and dropping them would lose data the customer sent.
  */
-
-export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const
-export type MessageType = (typeof MESSAGE_TYPES)[number]
 
 /** What a JSON value that is neither string nor number is, for an error message. */
 function describeType(value: unknown): string {

@@ -1,16 +1,11 @@
 import type { ChannelRule } from '../../domain/channel'
+import type { MessageType } from '../../contracts/stored-event'
 import { correctTimestamp } from '../../domain/clock'
 import { canonicalKey, isPlaceholderId, usableId } from '../../domain/identity'
 import { describeIssues } from '../errors'
 import { describePage, parseDevice, segmentCampaign, type ClientInfo } from './enrich'
-import {
-  MessageSchema,
-  SEGMENT_FIELDS,
-  type Message,
-  type MessageType,
-  type Rejection,
-} from './message-schema'
-import type { IncomingEvent } from './stored-event'
+import { MessageSchema, SEGMENT_FIELDS, type Message, type Rejection } from './message-schema'
+import type { IncomingEvent } from '../../contracts/stored-event'
 import { hex } from '../../domain/hex'
 
 export const MAX_MESSAGE_BYTES = 32 * 1024

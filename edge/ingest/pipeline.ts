@@ -4,10 +4,11 @@ import { Memo } from '../cache/memo'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { hashIp, importIpKey, type ClientInfo } from './enrich'
-import type { MessageType, Rejection } from './message-schema'
+import type { MessageType } from '../../contracts/stored-event'
+import type { Rejection } from './message-schema'
 import { normalizeMessage, type Envelope } from './normalize'
 import type { Source } from './sources'
-import type { IncomingEvent } from './stored-event'
+import type { IncomingEvent } from '../../contracts/stored-event'
 
 export interface IngestOutcome {
   accepted: number

@@ -12,7 +12,7 @@ import { erasureRequests, type ErasureReceipt } from '../db/schema'
 import { anonymousKey } from '../../domain/identity'
 import type { Env } from '../env'
 import { erasureStatements } from '../projections/contact-tables'
-import { queueText } from '../queue/messages'
+import { queueText } from '../../contracts/queue-messages'
 import {
   identifierHash,
   identifierOfKey,

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { generateDataKey, importDataKey, sealText } from '../../durable/data-key'
 import { readArchive, writeArchive } from './archive'
-import type { ArchiveRecord } from './messages'
+import type { ArchiveRecord } from '../../contracts/queue-messages'
 
 /** Records as the ContactDO makes them: metadata in clear, the event sealed with its data key. */
 async function sealedRecords(count: number): Promise<ArchiveRecord[]> {

@@ -1,5 +1,5 @@
 import { constants, gzipSync } from 'node:zlib'
-import type { ArchiveRecord } from './messages'
+import type { ArchiveRecord } from '../../contracts/queue-messages'
 import { hex } from '../../domain/hex'
 
 /**

@@ -5,7 +5,7 @@ import { importDataKey, openText } from '../../durable/data-key'
 import worker from '../index'
 import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
 import { readArchive } from './archive'
-import type { EventMessage } from './messages'
+import type { EventMessage } from '../../contracts/queue-messages'
 
 let writeKey: string
 

@@ -14,7 +14,7 @@ import {
   type EventMessage,
   type MergeMessage,
   type QueuedMessage,
-} from './messages'
+} from '../../contracts/queue-messages'
 
 /** D1 caps one value at 2 MB; JSON payloads for json_each stay well under it. */
 const MAX_JSON_PARAM_BYTES = 900 * 1024
@@ -54,7 +54,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 
 /**
  * Every producer sends JSON text: a ContactDO a bundle (an array of messages, see
- * queue/messages.ts bundleTexts), the erasure route a single request; a single message of any
+ * contracts/queue-messages.ts bundleTexts), the erasure route a single request; a single message of any
  * kind is read too. Anything else, or a bundle holding an erasure request or anything unknown,
  * is poison.
  */

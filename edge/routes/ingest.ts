@@ -1,3 +1,4 @@
+import type { MessageType } from '../../contracts/stored-event'
 import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -12,7 +13,6 @@ import {
   IdSchema,
   IngestResponseSchema,
   MessageSchema,
-  type MessageType,
 } from '../ingest/message-schema'
 import { MAX_BATCH_BYTES, type Envelope } from '../ingest/normalize'
 import { assertJsonDepth } from '../middleware/json-limits'

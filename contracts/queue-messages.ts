@@ -1,5 +1,5 @@
-import type { ConsentState } from '../../domain/consent'
-import type { StoredEvent } from '../ingest/stored-event'
+import type { ConsentState } from '../domain/consent'
+import type { StoredEvent } from './stored-event'
 
 /** Contact key of events counted without identifiers (no consent for analytics). */
 export const WITHHELD_CONTACT = '(withheld)'

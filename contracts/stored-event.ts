@@ -1,4 +1,6 @@
-import type { MessageType } from './message-schema'
+/** Segment's message types. */
+export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const
+export type MessageType = (typeof MESSAGE_TYPES)[number]
 
 /** What Cairn derives about an event at the edge; never contains a clear IP address. */
 export interface Enrichment {
