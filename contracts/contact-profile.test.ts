@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import type { ContactProfile as StoredProfile } from '../durable/contact-do'
+import type { ContactProfile as StoredProfile } from '../durable/contact-rpc'
 import { api, createSource, send, uid } from '../test/support/api'
 import { ContactSchema, type Contact, type ContactProfile } from './contact-profile'
 

@@ -1,29 +1,17 @@
 import { DurableObject } from 'cloudflare:workers'
-import {
-  gpcDecision,
-  mayMerge,
-  mayStoreIdentified,
-  type ConsentMode,
-  type ConsentState,
-} from '../domain/consent'
+import { gpcDecision, mayMerge, mayStoreIdentified, type ConsentMode } from '../domain/consent'
 import { anonymousKey, isAnonymousKey, usableId } from '../domain/identity'
 import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'
 import { readRetention } from '../edge/privacy/retention'
 import type { IncomingEvent, StoredEvent } from '../contracts/stored-event'
-import {
-  WITHHELD_CONTACT,
-  type ContactSnapshot,
-  type EventMessage,
-  type QueuedMessage,
-} from '../contracts/queue-messages'
+import type { ContactSnapshot, QueuedMessage } from '../contracts/queue-messages'
 import { contactAttribution } from './contact-configuration'
 import type { ContactProfile } from '../contracts/contact-profile'
-import { ConsentLedger, type ConsentRecord, type LedgerRow } from './consent-ledger'
-import { ContactTouches, touchMessage } from './contact-attribution'
+import type { ConsentRecord, LedgerRow } from './consent-ledger'
+import { touchMessage } from './contact-attribution'
 import { readActivationState, type ActivationState } from './activation'
-import { ContactCounters } from './contact-counters'
 import { ContactMeta } from './contact-meta'
 import { contactStub } from './contact-client'
 import { peerStub } from './contact-peer'
@@ -36,119 +24,27 @@ import {
   schemaVersion,
   storedSchema,
 } from './contact-schema'
-import { sealText } from './data-key'
-import { iso, type AbsorbContext, type Facet } from './facet'
-import { DataKeys } from './facets/data-keys'
-import { Events, type TimelinePage } from './facets/events'
-import { Groups } from './facets/groups'
-import { Identities, linkedEmail } from './facets/identities'
-import { Traits } from './facets/traits'
+import { contactSnapshot, eventMessage, withheldEventMessage } from './contact-messages'
+import type { AbsorbContext, Facet } from './facet'
+import { createFacets, EMPTY_HAND_OVER, type ContactFacets } from './facets'
+import { linkedEmail } from './facets/identities'
+import type {
+  ConsentOutcome,
+  ConsentView,
+  ContactExport,
+  ErasureReport,
+  HandOver,
+  HandOverResult,
+  IngestOptions,
+  IngestResult,
+  MergeConsent,
+  MergeTerms,
+  ProfileResult,
+  TimelinePage,
+} from './contact-rpc'
 import { emailDirectory } from './identity-directory'
 import { Outbox, type Resend } from './outbox'
 import { RETRY_MS, Scheduler } from './scheduler'
-
-export interface IngestOptions {
-  consentMode: ConsentMode
-  /** The request carried `Sec-GPC: 1`. */
-  gpc: boolean
-  /**
-   * The version of the conversion definitions and fitted weights that credit conversions as they
-   * happen; the object reads them when it moves (contact-configuration.ts).
-   */
-  attributionVersion: string
-}
-
-export interface IngestResult {
-  /** The contact that finally stored the events (differs from the target after a merge). */
-  contactKey: string
-  stored: number
-  duplicates: number
-  /** Counted without identifiers only: the person has not consented to analytics. */
-  withheld: number
-  /** Dropped: the person was erased and their identifiers are suppressed. */
-  suppressed: number
-}
-
-export interface ConsentView {
-  current: ConsentState
-  ledger: LedgerRow[]
-}
-
-/**
- * What became of a consent decision: appended, already in force (CMPs resend theirs on every
- * page), or not stored because the person was erased and their identifiers are suppressed.
- */
-export type ConsentOutcome =
-  ({ status: 'recorded' | 'repeated'; contactKey: string } & ConsentView) | { status: 'suppressed' }
-
-/** What an erasure removed from this object, and the identifiers linked to it. */
-export interface ErasureReport {
-  key: string | null
-  mergedInto: string | null
-  identities: { kind: string; value: string }[]
-  removed: Record<string, number>
-}
-
-export interface ContactExport {
-  profile: ContactProfile
-  events: StoredEvent[]
-  consent: ConsentView
-}
-
-/**
- * The contact's state, one facet per slice (facet.ts), in the order a merge absorbs them: events
- * first, which bring their counts, traits and links as they are stored again.
- */
-function createFacets(sql: SqlStorage, meta: ContactMeta) {
-  return {
-    events: new Events(sql),
-    traits: new Traits(sql),
-    groups: new Groups(sql),
-    identities: new Identities(sql),
-    dataKeys: new DataKeys(sql),
-    consent: new ConsentLedger(sql),
-    touches: new ContactTouches(sql, meta),
-    counters: new ContactCounters(sql),
-  }
-}
-
-type ContactFacets = ReturnType<typeof createFacets>
-
-/** Everything an anonymous contact hands to the identified contact that absorbs it, by facet. */
-export type HandOver = {
-  [K in keyof ContactFacets]: ReturnType<ContactFacets[K]['handOver']>
-}
-
-/** What an identified contact offers an anonymous one it asks to absorb (see `handOver`). */
-export interface MergeTerms {
-  consentMode: ConsentMode
-  /** The claimant's ledger, and those of the other contacts it merges in the same step. */
-  ledger: LedgerRow[]
-}
-
-/**
- * Why an anonymous contact stays where it is: it was erased, another identified contact
- * absorbed it already, or the consent of the contacts taken together does not allow the merge.
- */
-export type HandOverRefusal = 'erased' | 'claimed' | 'no_consent'
-
-export type HandOverResult =
-  | {
-      merged: true
-      state: HandOver
-      /** Nothing was ever stored there, so nothing is left to drop: no `completeHandOver`. */
-      pointerOnly: boolean
-    }
-  | { merged: false; reason: HandOverRefusal }
-
-/** The ledger an anonymous contact would bring into a merge, or why it would not join. */
-export type MergeConsent =
-  { available: true; ledger: LedgerRow[] } | { available: false; reason: HandOverRefusal }
-
-export type { ContactProfile, TimelinePage }
-
-export type ProfileResult =
-  { found: true; profile: ContactProfile } | { found: false; mergedInto?: string }
 
 /**
  * An object whose sends are not confirmed yet keeps an `outbox` job due this soon, so what it
@@ -170,16 +66,6 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   schedule: [],
 }
 
-const EMPTY_HAND_OVER: HandOver = {
-  events: [],
-  traits: { traits: [], traitChanges: [] },
-  groups: [],
-  identities: [],
-  dataKeys: [],
-  consent: [],
-  touches: { touches: [], lastActivity: null },
-  counters: null,
-}
 const DAY_MS = 86_400_000
 
 /**
@@ -689,64 +575,21 @@ export class ContactDO extends DurableObject<Env> {
     )
   }
 
-  /**
-   * Built from the in-memory copies: a snapshot per ingest costs no query. Its version is the
-   * seq of the newest event stored with it, which only grows, so D1 keeps the newest snapshot
-   * whatever order the queue delivers them in.
-   */
+  /** Built from the in-memory copies: a snapshot per ingest costs no query. */
   private snapshot(key: string, version: number): ContactSnapshot {
-    const all = this.facets.counters.all()
-    const traits = this.facets.traits.all()
-    const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
-    const anonymousIds = this.facets.identities.anonymousIds()
-    const now = Date.now()
-    return {
-      kind: 'contact',
-      key,
-      version,
-      userId: isAnonymousKey(key) ? undefined : key,
-      anonymousIds,
-      email,
-      traits,
-      firstSeen: iso(all?.firstAt ?? now),
-      lastSeen: iso(all?.lastAt ?? now),
-      eventCount: all?.count ?? 0,
-    }
+    return contactSnapshot(key, version, {
+      total: this.facets.counters.all(),
+      traits: this.facets.traits.all(),
+      anonymousIds: this.facets.identities.anonymousIds(),
+    })
   }
 
   /** Counts the events without any identifier: nothing about the person is kept. */
   private async withhold(events: IncomingEvent[]) {
     this.transaction(() => {
-      for (const event of events) this.enqueueWithheld(event)
+      for (const event of events) this.enqueue(withheldEventMessage(event))
     })
     await this.ship()
-  }
-
-  /** An identifier-free copy of the event, so rollups still count it. */
-  private enqueueWithheld(event: IncomingEvent) {
-    const {
-      ipHash: _ipHash,
-      url: _url,
-      referrer: _referrer,
-      campaign: _campaign,
-      ...enrichment
-    } = event.enrichment
-    const id = crypto.randomUUID()
-    this.enqueue({
-      kind: 'event',
-      contactKey: WITHHELD_CONTACT,
-      event: {
-        id,
-        messageId: id,
-        type: event.type,
-        event: event.type === 'track' ? event.event : undefined,
-        context: {},
-        timestamp: event.timestamp,
-        receivedAt: event.receivedAt,
-        sourceId: event.sourceId,
-        enrichment,
-      },
-    })
   }
 
   private enqueue(message: QueuedMessage) {
@@ -875,29 +718,6 @@ export class ContactDO extends DurableObject<Env> {
 
   private setMeta(key: string, value: string) {
     this.metaValues.set(key, value)
-  }
-}
-
-/** An event as the queue carries it: to D1 in clear, to the archive sealed with the data key. */
-async function eventMessage(
-  contactKey: string,
-  event: StoredEvent,
-  body: string,
-  sealing: { id: string; key: CryptoKey },
-): Promise<EventMessage> {
-  return {
-    kind: 'event',
-    contactKey,
-    event,
-    archive: {
-      id: event.id,
-      type: event.type,
-      receivedAt: event.receivedAt,
-      timestamp: event.timestamp,
-      sourceId: event.sourceId,
-      keyId: sealing.id,
-      ...(await sealText(sealing.key, body)),
-    },
   }
 }
 
