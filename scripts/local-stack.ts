@@ -20,6 +20,8 @@ export interface LocalStack {
   adminKey: string
   /** Where an outdated state was moved (see `moveOutdatedState`), and the tables it lacked. */
   movedAside?: { to: string; missingTables: string[] }
+  /** wrangler's pid, leader of a process group that holds workerd too (a crash test kills it). */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -112,7 +114,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopProcess(child)
     throw new Error(`${(error as Error).message}\n--- wrangler output ---\n${output}`)
   }
-  return { url, adminKey, movedAside, stop: () => stopProcess(child) }
+  return { url, adminKey, movedAside, pid: child.pid!, stop: () => stopProcess(child) }
 }
 
 /** Tables the migrations in migrations/ leave behind that the local D1 database does not have. */
