@@ -17,8 +17,8 @@ const PERSON_IDENTIFIERS = new Set<string>(['userId', 'anonymousId', 'email'])
 /**
  * The identifier hashes of a person named by `text` (any identifier a compliance officer holds):
  * every reading of the text, and, while the person's contact exists, every identifier linked to
- * it. After an erasure the links are gone, but the erasure joined the person's trails under all
- * their hashes (audit/log.ts linkAuditTrail), so any one of them still finds the whole trail.
+ * it. After an erasure the links are gone, but its completion entry is indexed under all the
+ * person's hashes, and `aboutAnyOf` follows it, so any one of them still finds the whole trail.
  */
 export async function personHashes(
   env: Env,
