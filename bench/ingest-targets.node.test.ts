@@ -62,17 +62,6 @@ const atBounds = (): IngestTargetInputs => ({
 })
 
 describe('the ingest targets of issue #21', () => {
-  it('are the restated ones', () => {
-    expect(INGEST_TARGETS).toEqual({
-      connections: 16,
-      maxCpuPerEventOfDoQueue: 1.5,
-      minRequestsOfDoQueue: 0.75,
-      openLoopRate: 200,
-      openLoopP99Ms: 25,
-      minBatchEventsOfDoWriteSingle: 1.5,
-    })
-  })
-
   it('judges the 15:44 run: ratios against DO-write + queue, batches against DO-write single', () => {
     const v = byName(run1544)
     expect(v.cpu).toMatchObject({ cairn: '1.77 ms', ratio: '1.81', target: '≤ 1.5', met: false })

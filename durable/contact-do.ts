@@ -133,7 +133,6 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
     this.ensureSchema()
-    await this.scheduleRetention()
     // Consent is decided before anything links an identifier: a merge needs it as much as an
     // event does, and the grant may live in the ledger of a contact about to be merged.
     const absorbed = isAnonymousKey(key)
@@ -219,7 +218,6 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
     this.ensureSchema()
-    await this.scheduleRetention()
     // Decided in the turn that writes, so two copies of one decision racing in append it once.
     const status = this.transaction(() => {
       if (this.meta('erased_at')) return 'suppressed'
@@ -449,18 +447,6 @@ export class ContactDO extends DurableObject<Env> {
     return null
   }
 
-  /**
-   * Every object that holds events or a consent decision has the daily `retention` job, which
-   * prunes its timeline and expires it when inactive. Scheduled once per contact rather than
-   * per event: the job exists until it finds nothing left to keep. Armed before the decision
-   * is read, so that a decision recorded while it waited applies.
-   */
-  private async scheduleRetention() {
-    if (this.scheduler.due('retention') !== undefined) return
-    this.scheduler.scheduleBy('retention', Date.now() + DAY_MS, 'retention')
-    await this.scheduler.arm()
-  }
-
   private async absorbAnonymousContacts(
     key: string,
     events: IncomingEvent[],
@@ -681,9 +667,7 @@ export class ContactDO extends DurableObject<Env> {
         this.metaValues.stage()
         const result = work()
         this.facets.counters.flush()
-        if (this.outbox.commit()) {
-          this.scheduler.scheduleBy('outbox', Date.now() + OUTBOX_SWEEP_MS, 'outbox')
-        }
+        if (this.outbox.commit()) this.scheduleAfterWrite(Date.now())
         this.metaValues.commit()
         return result
       })
@@ -693,6 +677,17 @@ export class ContactDO extends DurableObject<Env> {
       this.forgetCopies()
       throw error
     }
+  }
+
+  /**
+   * The jobs of an object whose transaction queued messages, written in that transaction and
+   * armed by `ship`: `outbox` re-sends what is not confirmed within OUTBOX_SWEEP_MS, and the daily
+   * `retention` job prunes the timeline and expires the contact when inactive. A job already due
+   * sooner is left as it is, so most transactions write neither.
+   */
+  private scheduleAfterWrite(now: number) {
+    this.scheduler.scheduleBy('outbox', now + OUTBOX_SWEEP_MS, 'outbox')
+    this.scheduler.scheduleBy('retention', now + DAY_MS, 'retention')
   }
 
   /** Drops the in-memory copies of the contact's tables; they are read again when needed. */
