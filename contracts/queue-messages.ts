@@ -68,6 +68,16 @@ export interface EraseMessage {
   requestId: string
 }
 
+/**
+ * Tells each named contact's object to evaluate the segments again (a segment was created,
+ * edited or deleted: see edge/segments/backfill.ts), with the configuration of `version`.
+ */
+export interface ReevaluateMessage {
+  kind: 'reevaluate'
+  version: string
+  keys: string[]
+}
+
 /** The latest profile summary of a contact, versioned so older snapshots never overwrite newer. */
 export interface ContactSnapshot {
   kind: 'contact'
@@ -140,3 +150,4 @@ export type QueuedMessage =
   | TouchMessage
   | ConversionMessage
   | EraseMessage
+  | ReevaluateMessage

@@ -38,12 +38,46 @@ export function errorResponse(c: Context, error: ApiError) {
   return c.json(errorBody(error.code, error.message, error.details), error.status)
 }
 
-/** Turns zod issues into a list a client can act on: which field, what was wrong. */
+/**
+ * Turns zod issues into a list a client can act on: which field (`rule.all[2].performed`), what
+ * was wrong. A value that matches no branch of a union (a segment rule of no known kind, or one
+ * missing a field) is described by the branch it came closest to, so the path names the bad part
+ * rather than the whole rule.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]) {
-  return issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }))
+  return issues
+    .flatMap((issue) => closest(issue, []))
+    .map(({ path, message }) => ({
+      path: formatPath(path) || '(root)',
+      message,
+    }))
+}
+
+function closest(
+  issue: z.core.$ZodIssue,
+  base: PropertyKey[],
+): { path: PropertyKey[]; message: string }[] {
+  const path = [...base, ...issue.path]
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // A key no branch knows: the value is of no kind at all, as the union's own message says.
+    const foreign = (branch: z.core.$ZodIssue[]) =>
+      branch.some((inner) => inner.code === 'unrecognized_keys' && inner.path.length === 0)
+    if (issue.errors.every(foreign)) return [{ path, message: issue.message }]
+    // Fewest problems wins; on a tie the earlier branch, as the union tried them.
+    const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
+    if (best.length > 0) return best.flatMap((inner) => closest(inner, path))
+  }
+  const missing = issue.code === 'invalid_type' && / received undefined$/.test(issue.message)
+  return [{ path, message: missing ? 'required' : issue.message }]
+}
+
+/** `rule.all[2].performed`: names as dotted parts, list positions in brackets. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('')
 }
 
 export function validationError(issues: readonly z.core.$ZodIssue[], what = 'request') {

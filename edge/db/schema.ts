@@ -30,6 +30,8 @@ export const contacts = sqliteTable(
     eventCount: integer('event_count').notNull(),
     version: integer('version').notNull(),
     mergedInto: text('merged_into'),
+    /** Hash of the key that random-bucket segment rules start from (domain/segments/bucket.ts). */
+    bucketSeed: integer('bucket_seed'),
   },
   (t) => [
     index('contacts_by_last_seen').on(t.lastSeen, t.key),
@@ -89,6 +91,8 @@ export const events = sqliteTable(
   (t) => [
     index('events_by_contact').on(t.contactKey, t.timestamp),
     index('events_by_time').on(t.timestamp),
+    // Segment rules count a contact's events of one name in a window (domain/segments/sql.ts).
+    index('events_by_name').on(t.event, t.timestamp),
     index('events_pending_rollup')
       .on(t.rolledUp)
       .where(sql`rolled_up = 0`),
@@ -326,4 +330,114 @@ export const attributionFits = sqliteTable('attribution_fits', {
     .$type<Record<string, number>>()
     .notNull(),
   intervals: text('intervals', { mode: 'json' }).$type<unknown>().notNull(),
+})
+
+/** Segments: a name and a rule (domain/segments/rule.ts); membership lives in each ContactDO. */
+export const segments = sqliteTable('segments', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  rule: text('rule', { mode: 'json' }).$type<unknown>().notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+  /** When a contact last entered or left it, as the queue consumer saw it. */
+  changedAt: text('changed_at'),
+})
+
+/** Each segment's members, projected from the contacts' snapshots. */
+export const segmentMembers = sqliteTable(
+  'segment_members',
+  {
+    segmentId: text('segment_id').notNull(),
+    contactKey: text('contact_key').notNull(),
+    since: text('since').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.segmentId, t.contactKey] }),
+    index('segment_members_by_contact').on(t.contactKey),
+  ],
+)
+
+/** Manual lists (`{ "list": id }` rules); membership lives in each ContactDO. */
+export const lists = sqliteTable('lists', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: text('created_at').notNull(),
+})
+
+export const listMembers = sqliteTable(
+  'list_members',
+  {
+    listId: text('list_id').notNull(),
+    contactKey: text('contact_key').notNull(),
+    addedAt: text('added_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.listId, t.contactKey] }),
+    index('list_members_by_contact').on(t.contactKey),
+  ],
+)
+
+/** The accounts (groups) each contact belongs to, with the traits its group calls set. */
+export const contactAccounts = sqliteTable(
+  'contact_accounts',
+  {
+    contactKey: text('contact_key').notNull(),
+    groupId: text('group_id').notNull(),
+    traits: text('traits', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.contactKey, t.groupId] })],
+)
+
+/** Message events (sent, opened …) per contact: `{ "message": … }` rules read them. */
+export const messageEvents = sqliteTable(
+  'message_events',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    kind: text('kind').notNull(),
+    templateId: text('template_id'),
+    at: text('at').notNull(),
+  },
+  (t) => [index('message_events_by_contact').on(t.contactKey, t.kind, t.at)],
+)
+
+/** Subscription-group state per contact: `{ "subscribed": … }` rules read it. */
+export const contactSubscriptions = sqliteTable(
+  'contact_subscriptions',
+  {
+    contactKey: text('contact_key').notNull(),
+    groupId: text('group_id').notNull(),
+    subscribed: integer('subscribed', { mode: 'boolean' }).notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.contactKey, t.groupId] })],
+)
+
+/** Journey runs per contact: `{ "journey": … }` rules read their states. */
+export const journeyRuns = sqliteTable(
+  'journey_runs',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    state: text('state').notNull(),
+    startedAt: text('started_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('journey_runs_by_contact').on(t.contactKey, t.journeyId),
+    index('journey_runs_by_journey').on(t.journeyId, t.state),
+  ],
+)
+
+/** Each contact's latest predictions: `{ "prediction": … }` rules read them. */
+export const contactPredictions = sqliteTable('contact_predictions', {
+  contactKey: text('contact_key').primaryKey(),
+  engagement: real('engagement'),
+  churnRisk: real('churn_risk'),
+  pAlive: real('p_alive'),
+  clv: real('clv'),
+  updatedAt: text('updated_at').notNull(),
 })

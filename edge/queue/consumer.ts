@@ -151,6 +151,7 @@ function identifiersOf(message: QueuedMessage): string[] {
         ? [`key:${message.key}`, `email:${message.email}`]
         : [`key:${message.key}`]
     case 'erase':
+    case 'reevaluate':
       return []
     default:
       return message.contactKey === WITHHELD_CONTACT ? [] : [`key:${message.contactKey}`]
