@@ -64,14 +64,19 @@ export const ContactProfileSchema = z.object({
       medium: z.string().nullable(),
     }),
   ),
+  /** Ids of the segments the contact is in (the contract's list). */
+  segments: z.array(z.string()),
+  /** The same segments with since when, oldest first. */
+  segmentMemberships: z.array(z.object({ id: z.string(), since: z.string() })),
+  /** Manual lists the contact is on. */
+  lists: z.array(z.string()),
 })
 
 export type ContactProfile = z.infer<typeof ContactProfileSchema>
 
-/** `GET /api/contacts/:id`: the profile and what later slices (scores, segments, journeys) add. */
+/** `GET /api/contacts/:id`: the profile and what later slices (scores, journeys) add. */
 export const ContactSchema = ContactProfileSchema.extend({
   scores: z.record(z.string(), z.number()),
-  segments: z.array(z.string()),
   journeys: z.array(z.unknown()),
 }).openapi('Contact')
 

@@ -78,6 +78,23 @@ export interface ReevaluateMessage {
   keys: string[]
 }
 
+/** Which contacts a backfill page walks: see edge/segments/backfill.ts. */
+export type BackfillPhase = 'matches' | 'members' | 'contacts'
+
+/**
+ * One page of a segment backfill (edge/segments/backfill.ts): it sends the ReevaluateMessages
+ * of the next contacts of its phase after `after`, then itself again with the next cursor, so no
+ * request or consumer invocation walks every contact.
+ */
+export interface BackfillMessage {
+  kind: 'backfill'
+  /** The segment created, edited or deleted. */
+  segmentId: string
+  phase: BackfillPhase
+  /** The last contact key of the previous page; null at the start of a phase. */
+  after: string | null
+}
+
 /** The latest profile summary of a contact, versioned so older snapshots never overwrite newer. */
 export interface ContactSnapshot {
   kind: 'contact'
@@ -90,6 +107,10 @@ export interface ContactSnapshot {
   firstSeen: string
   lastSeen: string
   eventCount: number
+  /** Segment id → since (ISO): the contact's memberships, which D1's segment_members follows. */
+  segments?: Record<string, string>
+  /** List id → since (ISO): the manual lists the contact is on (D1's list_members). */
+  lists?: Record<string, string>
 }
 
 /** `from` (an anonymous contact) now lives inside `into`. */
@@ -151,3 +172,4 @@ export type QueuedMessage =
   | ConversionMessage
   | EraseMessage
   | ReevaluateMessage
+  | BackfillMessage

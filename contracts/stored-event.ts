@@ -58,3 +58,11 @@ export interface StoredEvent {
 
 /** An accepted message on its way to the ContactDO: everything but the storage id. */
 export type IncomingEvent = Omit<StoredEvent, 'id'>
+
+/** The source of events Cairn writes to a timeline itself (`Segment Entered` …). */
+export const CAIRN_SOURCE = 'cairn'
+
+/** Written by Cairn, not sent by a client: not activity, not traffic. */
+export function isOwnEvent(event: Pick<StoredEvent, 'sourceId'>): boolean {
+  return event.sourceId === CAIRN_SOURCE
+}

@@ -1,13 +1,14 @@
 import type { Counter } from './contact-counters'
 import { ALL_EVENTS, SITE_EVENTS } from './contact-counters'
 import type { ScheduleEntry } from './scheduler'
+import type { MembershipKind, MembershipRow } from './facets/memberships'
 
 /**
  * What a ContactDO reads when it wakes, in one query. A contact is usually woken by a single
  * event, and each distinct statement costs a fresh object far more than the rows it reads, so
  * the small tables every ingest consults (meta, identities, traits, the all-events counter,
  * the time of the last on-site event, the newest own data key, how many consent and outbox rows
- * exist, the newest event's seq) come back together.
+ * exist, the newest event's seq, its segments and lists) come back together.
  */
 export interface ActivationState {
   meta: [string, string][]
@@ -22,6 +23,8 @@ export interface ActivationState {
   /** Seq of the newest stored event, 0 for none (see outbox.ts for why it matters). */
   lastSeq: number
   schedule: ScheduleEntry[]
+  /** Segments the contact is in and lists it is on, with since when (facets/memberships.ts). */
+  memberships: MembershipRow[]
 }
 
 // Scalar subqueries rather than a UNION: Durable Objects' SQLite caps compound SELECTs.
@@ -36,7 +39,8 @@ const QUERY = `SELECT
   (SELECT COUNT(*) FROM consent_ledger) AS consent_rows,
   (SELECT COUNT(*) FROM outbox) AS outbox_rows,
   (SELECT MAX(seq) FROM events) AS last_seq,
-  (SELECT json_group_array(json_array(id, due_at, kind, payload)) FROM schedule) AS schedule`
+  (SELECT json_group_array(json_array(id, due_at, kind, payload)) FROM schedule) AS schedule,
+  (SELECT json_group_array(json_array(kind, id, since)) FROM memberships) AS memberships`
 
 type Row = {
   meta: string
@@ -49,6 +53,7 @@ type Row = {
   outbox_rows: number
   last_seq: number | null
   schedule: string
+  memberships: string
 }
 
 /** For an object that holds the contact's tables (contact-schema.ts `storedSchema`). */
@@ -72,6 +77,9 @@ export function readActivationState(sql: SqlStorage): ActivationState {
     lastSeq: row.last_seq ?? 0,
     schedule: (JSON.parse(row.schedule) as [string, number, string, string | null][]).map(
       ([id, dueAt, kind, payload]) => ({ id, dueAt, kind, payload }),
+    ),
+    memberships: (JSON.parse(row.memberships) as [MembershipKind, string, number][]).map(
+      ([kind, id, since]) => ({ kind, id, since }),
     ),
   }
 }

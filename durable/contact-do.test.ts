@@ -552,6 +552,7 @@ describe('a contact woken from storage', () => {
     // As an object written by the previous schema (version 2) looks: no mark, no schedule.
     await runInDurableObject(object, (_instance, state) => {
       state.storage.sql.exec('DROP TABLE schedule')
+      state.storage.sql.exec('DROP TABLE memberships')
       state.storage.sql.exec("DELETE FROM meta WHERE key = 'shipped_seq'")
       state.storage.sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     })

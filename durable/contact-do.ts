@@ -5,9 +5,18 @@ import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'
 import { readRetention } from '../edge/privacy/retention'
-import type { IncomingEvent, StoredEvent } from '../contracts/stored-event'
+import { isOwnEvent, type IncomingEvent, type StoredEvent } from '../contracts/stored-event'
 import type { ContactSnapshot, QueuedMessage } from '../contracts/queue-messages'
 import { contactAttribution } from './contact-configuration'
+import {
+  affectedSegments,
+  contactSegments,
+  ownEvent,
+  StoredContactFacts,
+  type SegmentChange,
+  type SegmentPlan,
+} from './contact-segments'
+import { evaluate, nextChange } from '../domain/segments/evaluate'
 import type { ContactProfile } from '../contracts/contact-profile'
 import type { ConsentRecord, LedgerRow } from './consent-ledger'
 import { touchMessage } from './contact-attribution'
@@ -64,9 +73,13 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   outboxRows: 0,
   lastSeq: 0,
   schedule: [],
+  memberships: [],
 }
 
 const DAY_MS = 86_400_000
+
+/** The meta key naming the segment configuration this contact's memberships follow. */
+const SEGMENTS_VERSION_KEY = 'segments_version'
 
 /**
  * One object per contact, named by its canonical key (see domain/identity.ts). It is the
@@ -152,7 +165,10 @@ export class ContactDO extends DurableObject<Env> {
     }
 
     await this.registerNewEmails(key, events)
-    const attribution = await contactAttribution(this.env, options.attributionVersion)
+    const [attribution, segments] = await Promise.all([
+      contactAttribution(this.env, options.attributionVersion),
+      contactSegments(this.env, options.segmentsVersion),
+    ])
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
       events.map(async (incoming) => {
@@ -184,11 +200,13 @@ export class ContactDO extends DurableObject<Env> {
         })
       }
       let lastSeq = 0
+      const storedEvents: StoredEvent[] = []
       for (const { event, body, message } of prepared) {
         const seq = this.storeEvent(event, body)
         if (seq === null) continue
         lastSeq = seq
         stored++
+        storedEvents.push(event)
         this.outbox.addFromEvents(message, seq)
         if (!event.enrichment.bot) {
           const { touch, conversion } = this.facets.touches.observe(key, event, attribution)
@@ -196,7 +214,11 @@ export class ContactDO extends DurableObject<Env> {
           if (conversion) this.enqueue(conversion)
         }
       }
-      if (stored > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      if (stored > 0 || gpc) {
+        const change = { events: storedEvents, consent: gpc !== null }
+        lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, change))
+      }
+      if (lastSeq > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
       return null
     })
     if (overruled === 'erased') return { ...result, suppressed: events.length }
@@ -218,6 +240,7 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).recordConsent(forward, record)
     this.ensureSchema()
+    const segments = await this.currentSegments()
     // Decided in the turn that writes, so two copies of one decision racing in append it once.
     const status = this.transaction(() => {
       if (this.meta('erased_at')) return 'suppressed'
@@ -230,6 +253,7 @@ export class ContactDO extends DurableObject<Env> {
         state: this.facets.consent.current(),
         at: new Date().toISOString(),
       })
+      this.updateSegmentsWithSnapshot(key, segments, { consent: true })
       return 'recorded'
     })
     if (status === 'suppressed') return { status }
@@ -409,7 +433,71 @@ export class ContactDO extends DurableObject<Env> {
     await this.scheduler.run({
       outbox: (_, now) => this.sweepOutbox(now),
       retention: (_, now) => this.applyRetention(now),
+      segments: (_, now) => this.segmentWindows(now),
     })
+  }
+
+  /**
+   * Puts the contact on a manual list or takes it off (`POST/DELETE /api/lists/:id/members`),
+   * with an `Added to List` / `Removed from List` event, and re-evaluates the segments that
+   * read the list. Callers resolve merges first; `found` is false for no contact here.
+   */
+  async setList(key: string, listId: string, member: boolean): Promise<{ found: boolean }> {
+    if (this.meta('erased_at') || this.meta('merged_into') || !this.meta('key')) {
+      return { found: false }
+    }
+    this.ensureSchema()
+    const segments = await this.currentSegments()
+    const changed = this.transaction(() => {
+      if (this.meta('erased_at')) return false
+      const now = Date.now()
+      if (!this.facets.memberships.set('list', listId, member, now)) return false
+      const event = ownEvent(key, member ? 'Added to List' : 'Removed from List', { listId }, now)
+      const seq = this.storeOwnEvent(key, event)
+      const lastSeq = Math.max(seq, this.updateSegments(key, segments, { lists: [listId] }))
+      this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      return true
+    })
+    if (changed) await this.ship()
+    return { found: true }
+  }
+
+  /**
+   * Evaluates every segment again with the configuration of `version` (a segment was created,
+   * edited or deleted: edge/segments/backfill.ts), so membership never waits for the contact's
+   * next event.
+   */
+  async reevaluateSegments(key: string, version: string): Promise<void> {
+    if (this.meta('erased_at')) return
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).reevaluateSegments(forward, version)
+    if (this.meta('key') !== key) return
+    this.ensureSchema()
+    const segments = await contactSegments(this.env, version)
+    const changed = this.transaction(() =>
+      this.meta('erased_at')
+        ? false
+        : this.updateSegmentsWithSnapshot(key, segments, { everything: true }),
+    )
+    if (changed) await this.ship()
+  }
+
+  /** The `segments` job: windows that ran out, dates that came (contact-segments.ts). */
+  private async segmentWindows(now: number): Promise<number | null> {
+    const key = this.meta('key')
+    if (!key || this.meta('merged_into')) return null
+    const segments = await this.currentSegments()
+    let next: number | null = null
+    const changed = this.transaction(() => {
+      const round = this.evaluateSegments(key, segments, { timed: true }, now)
+      next = round.next
+      if (round.lastSeq === 0) return false
+      this.outbox.addFromEvents(this.snapshot(key, round.lastSeq), round.lastSeq)
+      return true
+    })
+    // A failed send is the outbox job's to retry (the transaction scheduled it).
+    if (changed) await this.outbox.send().catch(() => undefined)
+    return next
   }
 
   /**
@@ -529,6 +617,8 @@ export class ContactDO extends DurableObject<Env> {
       facet.absorb(state[name], context)
     }
     this.facets.identities.markMerged(anonymousId, now)
+    // The histories combined: the transaction of the events that follow evaluates every segment.
+    this.metaValues.delete(SEGMENTS_VERSION_KEY)
     this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
   }
 
@@ -540,8 +630,79 @@ export class ContactDO extends DurableObject<Env> {
     const at = Date.parse(event.timestamp)
     const seq = this.facets.events.insert(event, body, at)
     if (seq === null) return null
-    for (const facet of this.facetList()) facet.onEvent?.(event, at)
+    // Cairn's own events are not the person's activity: no counter, trait or touch.
+    if (!isOwnEvent(event)) for (const facet of this.facetList()) facet.onEvent?.(event, at)
     return seq
+  }
+
+  /** Stores one of Cairn's own events and queues it; its seq (0 for a duplicate, never seen). */
+  private storeOwnEvent(key: string, event: StoredEvent): number {
+    const seq = this.facets.events.insert(event, JSON.stringify(event), Date.parse(event.timestamp))
+    if (seq === null) return 0
+    // Derived from the contact's data, so not sealed into the archive.
+    this.outbox.addFromEvents({ kind: 'event', contactKey: key, event }, seq)
+    return seq
+  }
+
+  /** The segments as this contact last evaluated them, or the newest when it never did. */
+  private currentSegments(): Promise<SegmentPlan> {
+    return contactSegments(this.env, this.meta(SEGMENTS_VERSION_KEY) ?? null)
+  }
+
+  /**
+   * Re-evaluates what `change` can affect, inside the caller's transaction, and schedules the
+   * `segments` job for the next instant a window can end. Returns the seq of the last
+   * membership event written (0 for none): the snapshot that follows must name it.
+   */
+  private updateSegments(key: string, plan: SegmentPlan, change: SegmentChange): number {
+    const round = this.evaluateSegments(key, plan, change, Date.now())
+    if (round.next !== null) this.scheduler.scheduleBy('segments', round.next, 'segments')
+    return round.lastSeq
+  }
+
+  /** `updateSegments`, followed by the snapshot when membership changed; whether it did. */
+  private updateSegmentsWithSnapshot(key: string, plan: SegmentPlan, change: SegmentChange) {
+    const lastSeq = this.updateSegments(key, plan, change)
+    if (lastSeq > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+    return lastSeq > 0
+  }
+
+  /**
+   * Enters and leaves the segments a change can affect: each move is a `Segment Entered` or
+   * `Segment Exited` event on the timeline, in the transaction of the change. A configuration
+   * this contact has not evaluated yet (a segment created or edited, a merge) re-evaluates all,
+   * and ends memberships of segments that no longer exist.
+   */
+  private evaluateSegments(
+    key: string,
+    plan: SegmentPlan,
+    change: SegmentChange,
+    now: number,
+  ): { lastSeq: number; next: number | null } {
+    const everything = change.everything || this.meta(SEGMENTS_VERSION_KEY) !== plan.version
+    const ids = affectedSegments(plan, everything ? { everything } : change)
+    const memberships = this.facets.memberships
+    if (everything) {
+      for (const id of memberships.of('segment').keys()) ids.add(id)
+      this.setMeta(SEGMENTS_VERSION_KEY, plan.version)
+    }
+    let lastSeq = 0
+    let next: number | null = null
+    if (ids.size === 0) return { lastSeq, next }
+    const facts = new StoredContactFacts(key, this.sql, this.facets)
+    for (const id of ids) {
+      const segment = plan.byId.get(id)
+      const member = segment ? evaluate(segment.rule, facts, now, plan.lookup) : false
+      if (segment && plan.timed.has(id)) {
+        const at = nextChange(segment.rule, facts, now, plan.lookup)
+        if (at !== null && (next === null || at < next)) next = at
+      }
+      if (!memberships.set('segment', id, member, now)) continue
+      const properties = { segmentId: id, segmentName: segment?.name ?? null }
+      const event = ownEvent(key, member ? 'Segment Entered' : 'Segment Exited', properties, now)
+      lastSeq = Math.max(lastSeq, this.storeOwnEvent(key, event))
+    }
+    return { lastSeq, next }
   }
 
   /**
@@ -567,6 +728,8 @@ export class ContactDO extends DurableObject<Env> {
       total: this.facets.counters.all(),
       traits: this.facets.traits.all(),
       anonymousIds: this.facets.identities.anonymousIds(),
+      segments: this.facets.memberships.of('segment'),
+      lists: this.facets.memberships.of('list'),
     })
   }
 

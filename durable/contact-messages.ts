@@ -42,7 +42,13 @@ export async function eventMessage(
 export function contactSnapshot(
   key: string,
   version: number,
-  state: { total: Counter | null; traits: Record<string, unknown>; anonymousIds: string[] },
+  state: {
+    total: Counter | null
+    traits: Record<string, unknown>
+    anonymousIds: string[]
+    segments: ReadonlyMap<string, number>
+    lists: ReadonlyMap<string, number>
+  },
 ): ContactSnapshot {
   const { total, traits, anonymousIds } = state
   const email = typeof traits.email === 'string' ? traits.email.toLowerCase() : undefined
@@ -58,6 +64,8 @@ export function contactSnapshot(
     firstSeen: iso(total?.firstAt ?? now),
     lastSeen: iso(total?.lastAt ?? now),
     eventCount: total?.count ?? 0,
+    segments: Object.fromEntries([...state.segments].map(([id, since]) => [id, iso(since)])),
+    lists: Object.fromEntries([...state.lists].map(([id, at]) => [id, iso(at)])),
   }
 }
 

@@ -16,6 +16,8 @@ export interface IngestOptions {
    * happen; the object reads them when it moves (contact-configuration.ts).
    */
   attributionVersion: string
+  /** The version of the segment definitions (contact-segments.ts), read when it moves. */
+  segmentsVersion: string
 }
 
 export interface IngestResult {

@@ -100,6 +100,14 @@ export const CONTACT_MIGRATIONS: string[] = [
    INSERT INTO schedule (id, due_at, kind)
      SELECT 'retention', CAST(value AS INTEGER), 'retention' FROM meta WHERE key = 'prune_due_at';
    DELETE FROM meta WHERE key = 'prune_due_at';`,
+  // Segments and manual lists (facets/memberships.ts). No index on event names for the rules
+  // that count them: a contact's events are few, and each index costs every insert.
+  `CREATE TABLE memberships (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     PRIMARY KEY (kind, id)
+   ) WITHOUT ROWID;`,
 ]
 
 export const FULL_SCHEMA = CONTACT_MIGRATIONS.length
@@ -107,13 +115,15 @@ export const FULL_SCHEMA = CONTACT_MIGRATIONS.length
 export const CONTACT_TABLES = 2
 /** The version from which the schedule table exists. */
 export const SCHEDULE_TABLE = 4
+/** The newest table activation.ts reads: an object without it is upgraded before it wakes so. */
+const NEWEST_ACTIVATION_TABLE = 'memberships'
 /** The meta key holding the applied version. */
 export const SCHEMA_VERSION_KEY = 'schema_version'
 
 /**
  * What an object holds when it wakes, from one look at `sqlite_master`: nothing yet (a new
  * object), only meta (a contact merged away before it stored anything keeps its forward pointer
- * there), the contact's tables as activation.ts reads them (events and schedule among them), or
+ * there), the contact's tables as activation.ts reads them (events and memberships among them), or
  * the contact's tables from before a migration that activation.ts needs (`outdated`: upgraded on
  * first use, its copies read as needed).
  */
@@ -122,11 +132,12 @@ export type StoredSchema = 'none' | 'meta' | 'outdated' | 'contact'
 export function storedSchema(sql: SqlStorage): StoredSchema {
   const names = sql
     .exec<{ name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'events', 'schedule')",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'events', ?)",
+      NEWEST_ACTIVATION_TABLE,
     )
     .toArray()
     .map((row) => row.name)
-  if (names.includes('schedule')) return 'contact'
+  if (names.includes(NEWEST_ACTIVATION_TABLE)) return 'contact'
   return names.includes('events') ? 'outdated' : names.includes('meta') ? 'meta' : 'none'
 }
 

@@ -21,6 +21,7 @@ const DURABLE_EDGE_VALUES = new Set([
   'edge/privacy/erasure', // durable/contact-do.ts: requestErasure
   'edge/privacy/identifiers', // contact-do.ts identifierOfKey, identity-directory.ts identifierHash
   'edge/privacy/retention', // durable/contact-do.ts: readRetention
+  'edge/segments/config', // durable/contact-segments.ts: loadSegmentConfig
 ])
 
 interface Import {

@@ -32,6 +32,14 @@ export class Groups implements Facet<GroupRow[]> {
     )
   }
 
+  /** Each account's traits, as segment rules on accounts read them. */
+  accountTraits(): Record<string, unknown>[] {
+    return this.sql
+      .exec<{ traits: string }>('SELECT traits FROM groups')
+      .toArray()
+      .map((row) => JSON.parse(row.traits) as Record<string, unknown>)
+  }
+
   handOver(): GroupRow[] {
     return this.sql
       .exec<GroupRow>('SELECT group_id, traits, joined_at, updated_at FROM groups')

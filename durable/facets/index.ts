@@ -6,6 +6,7 @@ import { DataKeys } from './data-keys'
 import { Events } from './events'
 import { Groups } from './groups'
 import { Identities } from './identities'
+import { Memberships } from './memberships'
 import { Traits } from './traits'
 
 /**
@@ -22,6 +23,8 @@ export function createFacets(sql: SqlStorage, meta: ContactMeta) {
     consent: new ConsentLedger(sql),
     touches: new ContactTouches(sql, meta),
     counters: new ContactCounters(sql),
+    // Last: a merge absorbs memberships after everything they are evaluated on.
+    memberships: new Memberships(sql),
   }
 }
 
@@ -42,4 +45,5 @@ export const EMPTY_HAND_OVER: HandOver = {
   consent: [],
   touches: { touches: [], lastActivity: null },
   counters: null,
+  memberships: [],
 }

@@ -1,5 +1,6 @@
 import { contactStub } from '../../durable/contact-client'
 import { attributionConfig } from '../attribution/config'
+import { segmentConfig } from '../segments/config'
 import { Memo } from '../cache/memo'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
@@ -30,11 +31,15 @@ export async function ingestMessages(
   bodyChars: number,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
-  const { channelRules, version } = await attributionConfig(env)
+  const [{ channelRules, version }, segments] = await Promise.all([
+    attributionConfig(env),
+    segmentConfig(env),
+  ])
   const options = {
     consentMode: source.consentMode,
     gpc: client.gpc ?? false,
     attributionVersion: version,
+    segmentsVersion: segments.version,
   }
   const ipKey = ipKeyFor(env)
   // Within a request, one HMAC per address however many of its messages ask at once.

@@ -51,6 +51,13 @@ function rekey(table: string, column: string) {
   ]
 }
 
+/** The absorbed contact's rows go: the absorbing contact's object sends what holds now. */
+function dropOf(table: string) {
+  return (from: string, _into: string, live: SQL): SQL[] => [
+    sql`DELETE FROM ${sql.identifier(table)} WHERE contact_key = ${from} AND ${live}`,
+  ]
+}
+
 const byKey = (table: string) => (person: ErasedPerson) =>
   sql`DELETE FROM ${sql.identifier(table)} WHERE contact_key IN ${list(person.keys)}`
 
@@ -133,6 +140,51 @@ export const CONTACT_TABLES: readonly ContactTable[] = [
       sql`UPDATE conversions SET contact_key = NULL WHERE contact_key IN ${list(p.keys)}`,
     expire: ({ at }) =>
       sql`UPDATE conversions SET contact_key = NULL WHERE at < ${at} AND contact_key IS NOT NULL`,
+  },
+  {
+    // The absorbing contact's snapshot names its memberships after the merge is evaluated.
+    table: 'segment_members',
+    columns: ['contact_key'],
+    merge: dropOf('segment_members'),
+    erase: byKey('segment_members'),
+  },
+  {
+    table: 'list_members',
+    columns: ['contact_key'],
+    merge: rekey('list_members', 'contact_key'),
+    erase: byKey('list_members'),
+  },
+  {
+    table: 'contact_accounts',
+    columns: ['contact_key'],
+    merge: rekey('contact_accounts', 'contact_key'),
+    erase: byKey('contact_accounts'),
+  },
+  {
+    table: 'message_events',
+    columns: ['contact_key'],
+    merge: rekey('message_events', 'contact_key'),
+    erase: byKey('message_events'),
+    expire: ({ at }) => sql`DELETE FROM message_events WHERE at < ${at}`,
+  },
+  {
+    table: 'contact_subscriptions',
+    columns: ['contact_key'],
+    merge: rekey('contact_subscriptions', 'contact_key'),
+    erase: byKey('contact_subscriptions'),
+  },
+  {
+    table: 'journey_runs',
+    columns: ['contact_key'],
+    merge: rekey('journey_runs', 'contact_key'),
+    erase: byKey('journey_runs'),
+  },
+  {
+    // Predictions describe one contact's history: the absorbing contact's are computed anew.
+    table: 'contact_predictions',
+    columns: ['contact_key'],
+    merge: dropOf('contact_predictions'),
+    erase: byKey('contact_predictions'),
   },
   {
     // Whole bundles as the queue carried them (emails and traits included): a person's are

@@ -5,6 +5,9 @@ import { writeArchive } from './archive'
 import { identifierHash, keyHash } from '../privacy/identifiers'
 import { mergeStatements } from '../projections/contact-tables'
 import { runErasure } from '../privacy/erasure'
+import { reevaluateContacts, runBackfillPage } from '../segments/backfill'
+import { CAIRN_SOURCE } from '../../contracts/stored-event'
+import { bucketSeed } from '../../domain/segments/bucket'
 import {
   WITHHELD_CONTACT,
   type ArchiveRecord,
@@ -33,6 +36,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     if (!body) message.retry()
     else if (Array.isArray(body)) valid.push({ message, bodies: body })
     else if (body.kind === 'erase') await runOne(message, () => runErasure(env, body.requestId))
+    else if (body.kind === 'backfill') await runOne(message, () => runBackfillPage(env, body))
+    else if (body.kind === 'reevaluate') await runOne(message, () => reevaluateContacts(env, body))
     else valid.push({ message, bodies: [body] })
   }
   if (valid.length === 0) return
@@ -54,16 +59,19 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
 
 /**
  * Every producer sends JSON text: a ContactDO a bundle (an array of messages, see
- * contracts/queue-messages.ts bundleTexts), the erasure route a single request; a single message of any
+ * contracts/queue-messages.ts bundleTexts), the API a single request (an erasure, a segment backfill); a single message of any
  * kind is read too. Anything else, or a bundle holding an erasure request or anything unknown,
  * is poison.
  */
+/** Kinds that are work of their own, sent alone by the API, never inside a contact's bundle. */
+const ALONE = new Set<QueuedMessage['kind']>(['erase', 'backfill', 'reevaluate'])
+
 function queuedBody(body: unknown): QueuedMessage | QueuedMessage[] | null {
   if (typeof body !== 'string') return null
   try {
     const parsed: unknown = JSON.parse(body)
     if (Array.isArray(parsed)) {
-      const valid = parsed.every((item) => isQueuedMessage(item) && item.kind !== 'erase')
+      const valid = parsed.every((item) => isQueuedMessage(item) && !ALONE.has(item.kind))
       return valid ? (parsed as QueuedMessage[]) : null
     }
     return isQueuedMessage(parsed) ? parsed : null
@@ -108,8 +116,11 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
   const statements: SQL[] = [
     ...(await Promise.all(merges.map((merge) => guardedMerge(env, merge)))).flat(),
     ...chunkJson(await withSuppressionHash(env, events.map(eventRow))).map(insertEvents),
+    ...chunkJson(await withSuppressionHash(env, events.flatMap(accountRow))).map(upsertAccounts),
     ...(events.length > 0 ? rollupStatements() : []),
-    ...chunkJson(await withSuppressionHash(env, snapshots)).map(upsertContacts),
+    // Before the contacts, whose version they compare with.
+    ...chunkJson(await withSuppressionHash(env, snapshots)).flatMap(replaceMemberships),
+    ...chunkJson(await withSuppressionHash(env, snapshots.map(withBucketSeed))).map(upsertContacts),
     ...chunkJson(await withSuppressionHash(env, snapshots.flatMap(identityRows))).map(
       upsertIdentities,
     ),
@@ -152,6 +163,7 @@ function identifiersOf(message: QueuedMessage): string[] {
         : [`key:${message.key}`]
     case 'erase':
     case 'reevaluate':
+    case 'backfill':
       return []
     default:
       return message.contactKey === WITHHELD_CONTACT ? [] : [`key:${message.contactKey}`]
@@ -338,6 +350,14 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
       return typeof message.contactKey === 'string' && typeof message.channel === 'string'
     case 'conversion':
       return typeof message.contactKey === 'string' && typeof message.credits === 'object'
+    case 'reevaluate':
+      return (
+        typeof message.version === 'string' &&
+        Array.isArray(message.keys) &&
+        message.keys.every((key) => typeof key === 'string')
+      )
+    case 'backfill':
+      return typeof message.segmentId === 'string' && typeof message.phase === 'string'
     default:
       return false
   }
@@ -480,11 +500,21 @@ function insertEvents(json: string): SQL {
  */
 function rollupStatements(): SQL[] {
   const pending = 'FROM events WHERE rolled_up = 0 AND bot = 0'
-  const rollup = (metric: string, dimension: string, where = '') =>
+  // Cairn's own events (`Segment Entered` …) are not traffic; they have rollups of their own.
+  const traffic = `${pending} AND source_id != '${CAIRN_SOURCE}'`
+  const own = `${pending} AND source_id = '${CAIRN_SOURCE}' AND type = 'track'`
+  const rollup = (metric: string, dimension: string, where = '', from = traffic) =>
     sql.raw(`INSERT INTO daily_rollups (day, metric, dimension, count)
-      SELECT day, '${metric}', ${dimension}, COUNT(*) ${pending} ${where} GROUP BY day, ${dimension}
+      SELECT day, '${metric}', ${dimension}, COUNT(*) ${from} ${where} GROUP BY day, ${dimension}
       ON CONFLICT (day, metric, dimension) DO UPDATE SET count = count + excluded.count`)
+  const segmentId = "json_extract(properties, '$.segmentId')"
+  const membership = "event IN ('Segment Entered', 'Segment Exited')"
   return [
+    rollup('segment_entered', segmentId, "AND event = 'Segment Entered'", own),
+    rollup('segment_exited', segmentId, "AND event = 'Segment Exited'", own),
+    sql.raw(`UPDATE segments SET changed_at = max(coalesce(changed_at, ''),
+        (SELECT max(timestamp) ${own} AND ${membership} AND ${segmentId} = segments.id))
+      WHERE id IN (SELECT ${segmentId} ${own} AND ${membership})`),
     rollup('events', "''"),
     rollup('pageviews', "''", "AND type = 'page'"),
     rollup('page', 'path', "AND type = 'page' AND path IS NOT NULL"),
@@ -496,27 +526,84 @@ function rollupStatements(): SQL[] {
     rollup('browser', 'browser', "AND type = 'page' AND browser IS NOT NULL"),
     sql.raw(
       `INSERT OR IGNORE INTO contact_days (day, contact_key)
-        SELECT DISTINCT day, contact_key ${pending} AND contact_key != '${WITHHELD_CONTACT}'`,
+        SELECT DISTINCT day, contact_key ${traffic} AND contact_key != '${WITHHELD_CONTACT}'`,
     ),
     sql.raw('UPDATE events SET rolled_up = 1 WHERE rolled_up = 0'),
   ]
 }
 
+/**
+ * A contact's segments and lists as its snapshot names them, replacing what D1 held, unless D1
+ * has a newer snapshot or the contact was merged away (its memberships moved with the merge).
+ * Snapshots of objects from before segments existed name neither and leave both alone.
+ */
+function replaceMemberships(json: string): SQL[] {
+  const key = "json_extract(r.value, '$.key')"
+  const current = sql.raw(`${NOT_SUPPRESSED}
+    AND ${key} NOT IN (SELECT from_key FROM merges)
+    AND NOT EXISTS (SELECT 1 FROM contacts AS c
+      WHERE c.key = ${key} AND c.version > json_extract(r.value, '$.version'))`)
+  const replace = (table: string, column: string, since: string, field: string) => [
+    sql`DELETE FROM ${sql.raw(table)} WHERE contact_key IN (SELECT ${sql.raw(key)}
+      FROM json_each(${json}) AS r
+      WHERE json_type(r.value, ${`$.${field}`}) IS NOT NULL AND ${current})`,
+    sql`INSERT OR REPLACE INTO ${sql.raw(table)} (${sql.raw(column)}, contact_key, ${sql.raw(since)})
+      SELECT s.key, ${sql.raw(key)}, s.value
+      FROM json_each(${json}) AS r, json_each(r.value, ${`$.${field}`}) AS s WHERE ${current}`,
+  ]
+  return [
+    ...replace('segment_members', 'segment_id', 'since', 'segments'),
+    ...replace('list_members', 'list_id', 'added_at', 'lists'),
+  ]
+}
+
+function withBucketSeed(snapshot: ContactSnapshot) {
+  return { ...snapshot, bucketSeed: bucketSeed(snapshot.key) }
+}
+
+/** The accounts a group event names, for `{ "account": … }` segment rules. */
+function accountRow({ contactKey, event }: EventMessage) {
+  if (event.type !== 'group' || !event.groupId || event.enrichment.bot) return []
+  if (contactKey === WITHHELD_CONTACT) return []
+  return [
+    {
+      contactKey,
+      groupId: event.groupId,
+      traits: JSON.stringify(event.traits ?? {}),
+      updatedAt: event.timestamp,
+    },
+  ]
+}
+
+/** Newest traits win, as in the contact's object (durable/facets/groups.ts). */
+function upsertAccounts(json: string): SQL {
+  return sql`INSERT INTO contact_accounts (contact_key, group_id, traits, updated_at)
+    SELECT coalesce(m.into_key, json_extract(r.value, '$.contactKey')),
+      json_extract(r.value, '$.groupId'), json_extract(r.value, '$.traits'),
+      json_extract(r.value, '$.updatedAt')
+    FROM json_each(${json}) AS r
+    LEFT JOIN merges AS m ON m.from_key = json_extract(r.value, '$.contactKey')
+    WHERE ${sql.raw(NOT_SUPPRESSED)}
+    ON CONFLICT (contact_key, group_id) DO UPDATE SET traits = excluded.traits,
+      updated_at = excluded.updated_at WHERE excluded.updated_at >= contact_accounts.updated_at`
+}
+
 function upsertContacts(json: string): SQL {
   return sql`INSERT INTO contacts (key, user_id, email, anonymous_ids, traits, first_seen, last_seen,
-      event_count, version, merged_into)
+      event_count, version, merged_into, bucket_seed)
     SELECT json_extract(value, '$.key'), json_extract(value, '$.userId'),
       json_extract(value, '$.email'), json_extract(value, '$.anonymousIds'),
       json_extract(value, '$.traits'), json_extract(value, '$.firstSeen'),
       json_extract(value, '$.lastSeen'), json_extract(value, '$.eventCount'),
       json_extract(value, '$.version'),
-      (SELECT into_key FROM merges WHERE from_key = json_extract(value, '$.key'))
+      (SELECT into_key FROM merges WHERE from_key = json_extract(value, '$.key')),
+      json_extract(value, '$.bucketSeed')
     FROM json_each(${json}) AS r WHERE ${sql.raw(NOT_SUPPRESSED)}
     ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, email = excluded.email,
       anonymous_ids = excluded.anonymous_ids, traits = excluded.traits,
       first_seen = excluded.first_seen, last_seen = excluded.last_seen,
       event_count = excluded.event_count, version = excluded.version,
-      merged_into = excluded.merged_into
+      merged_into = excluded.merged_into, bucket_seed = excluded.bucket_seed
     WHERE excluded.version > contacts.version`
 }
 

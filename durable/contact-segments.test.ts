@@ -1,0 +1,212 @@
+import { env, runInDurableObject } from 'cloudflare:test'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Rule } from '../domain/segments/rule'
+import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
+
+let writeKey: string
+
+beforeAll(async () => {
+  writeKey = (await createSource({ name: 'Segment tests' })).writeKey
+})
+
+const DAY_MS = 86_400_000
+
+async function createSegment(rule: Rule, name = uid('segment')): Promise<string> {
+  const response = await api('/api/segments', { method: 'POST', json: { name, rule } })
+  expect(response.status).toBe(201)
+  return ((await response.json()) as { id: string }).id
+}
+
+async function profile(key: string) {
+  const response = await api(`/api/contacts/${encodeURIComponent(key)}`)
+  expect(response.status).toBe(200)
+  return (await response.json()) as {
+    segments: string[]
+    segmentMemberships: { id: string; since: string }[]
+    lists: string[]
+  }
+}
+
+async function timeline(key: string) {
+  const response = await api(`/api/contacts/${encodeURIComponent(key)}/events?limit=1000`)
+  const items = ((await response.json()) as { items: Record<string, any>[] }).items
+  return items
+    .filter((e) => e.sourceId === 'cairn')
+    .map((e) => `${e.event} ${e.properties.segmentId ?? e.properties.listId}`)
+}
+
+function track(user: string, event: string, extra: Record<string, unknown> = {}) {
+  return send('/v1/track', writeKey, { userId: user, event, ...extra })
+}
+
+function inD1(segment: string, key: string) {
+  return d1Count(
+    'SELECT COUNT(*) AS n FROM segment_members WHERE segment_id = ? AND contact_key = ?',
+    segment,
+    key,
+  )
+}
+
+describe('a contact enters and leaves segments as it changes', () => {
+  it('enters in the request that stores the event, with an event on its timeline and a D1 row', async () => {
+    const name = uid('Viewed Pricing')
+    const segment = await createSegment({ performed: name, within: { days: 7 } })
+    const user = uid('user')
+    await track(user, 'Something else')
+    expect((await profile(user)).segments).not.toContain(segment)
+    expect((await track(user, name)).status).toBe(200)
+    // No wait: the 200 follows the transaction that entered the segment.
+    expect((await profile(user)).segments).toContain(segment)
+    expect(await timeline(user)).toContain(`Segment Entered ${segment}`)
+    await eventually(async () => (await inD1(segment, user)) === 1)
+    const members = await api(`/api/segments/${segment}/members`)
+    expect(((await members.json()) as { items: { contactKey: string }[] }).items).toEqual([
+      expect.objectContaining({ contactKey: user }),
+    ])
+  })
+
+  it('leaves a time window when it runs out, by the scheduler, with no new event', async () => {
+    const name = uid('Viewed Pricing')
+    const segment = await createSegment({ performed: name, within: { days: 7 } })
+    const user = uid('user')
+    // Seven days old but three seconds: the window ends three seconds from now.
+    const at = Date.now() - 7 * DAY_MS + 3_000
+    await track(user, name, { timestamp: new Date(at).toISOString() })
+    expect((await profile(user)).segments).toContain(segment)
+    const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+    const job = await runInDurableObject(object, (_instance, state) =>
+      state.storage.sql
+        .exec<{ due_at: number }>("SELECT due_at FROM schedule WHERE kind = 'segments'")
+        .toArray(),
+    )
+    // Due the millisecond the event leaves the window, not at a sweep.
+    expect(job).toEqual([{ due_at: at + 7 * DAY_MS + 1 }])
+    await eventually(async () => !(await profile(user)).segments.includes(segment), 15_000)
+    expect(await timeline(user)).toEqual([
+      `Segment Exited ${segment}`,
+      `Segment Entered ${segment}`,
+    ])
+    await eventually(async () => (await inD1(segment, user)) === 0)
+  })
+
+  it('follows trait changes, and leaves when a trait stops matching', async () => {
+    const plan = uid('plan')
+    const segment = await createSegment({ trait: 'plan', op: 'eq', value: plan })
+    const user = uid('user')
+    await send('/v1/identify', writeKey, { userId: user, traits: { plan } })
+    expect((await profile(user)).segments).toContain(segment)
+    await send('/v1/identify', writeKey, { userId: user, traits: { plan: 'free' } })
+    expect((await profile(user)).segments).not.toContain(segment)
+  })
+
+  it('never counts a bot', async () => {
+    const name = uid('Viewed')
+    const segment = await createSegment({ performed: name })
+    const user = uid('user')
+    await track(user, name, {
+      context: { userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' },
+    })
+    expect((await profile(user)).segments).not.toContain(segment)
+  })
+
+  it('combines two histories in a merge: the anonymous visits count for the identified person', async () => {
+    const name = uid('Viewed')
+    const segment = await createSegment({ performed: name, count: { op: 'gte', value: 3 } })
+    const anon = uid('anon')
+    const user = uid('user')
+    await send('/v1/batch', writeKey, {
+      batch: [
+        { type: 'track', anonymousId: anon, event: name },
+        { type: 'track', anonymousId: anon, event: name },
+      ],
+    })
+    await track(user, name)
+    expect((await profile(`anon:${anon}`)).segments).not.toContain(segment)
+    expect((await profile(user)).segments).not.toContain(segment)
+    await send('/v1/identify', writeKey, { userId: user, anonymousId: anon })
+    expect((await profile(user)).segments).toContain(segment)
+    await eventually(async () => (await inD1(segment, user)) === 1)
+    expect(await inD1(segment, `anon:${anon}`)).toBe(0)
+  })
+
+  it('follows consent: a grant enters a consent segment, a withdrawal leaves it', async () => {
+    const segment = await createSegment({
+      all: [
+        { consent: 'marketing', granted: true },
+        { trait: 'tag', op: 'eq', value: 'c1' },
+      ],
+    })
+    const user = uid('user')
+    await send('/v1/identify', writeKey, { userId: user, traits: { tag: 'c1' } })
+    expect((await profile(user)).segments).not.toContain(segment)
+    const decide = (marketing: boolean) =>
+      send('/v1/consent', writeKey, {
+        userId: user,
+        purposes: { analytics: true, marketing, personalization: false, advertising: false },
+        policyVersion: 'v1',
+        source: 'banner',
+      })
+    expect((await decide(true)).status).toBe(200)
+    expect((await profile(user)).segments).toContain(segment)
+    await decide(false)
+    expect((await profile(user)).segments).not.toContain(segment)
+  })
+
+  it('follows manual lists', async () => {
+    const created = await api('/api/lists', { method: 'POST', json: { name: uid('VIPs') } })
+    const list = ((await created.json()) as { id: string }).id
+    const segment = await createSegment({ list })
+    const user = uid('user')
+    await track(user, 'Seen')
+    const add = await api(`/api/lists/${list}/members`, {
+      method: 'POST',
+      json: { contactIds: [user] },
+    })
+    expect(add.status).toBe(200)
+    const after = await profile(user)
+    expect(after.lists).toEqual([list])
+    expect(after.segments).toContain(segment)
+  })
+
+  it('backfills a new segment: contacts that already match enter without a new event', async () => {
+    const name = uid('Signed Up')
+    const users = [uid('user'), uid('user')]
+    for (const user of users) await track(user, name)
+    await eventually(
+      async () =>
+        (await d1Count(
+          "SELECT COUNT(*) AS n FROM events WHERE event = ? AND type = 'track'",
+          name,
+        )) === 2,
+    )
+    const segment = await createSegment({ performed: name })
+    for (const user of users) {
+      await eventually(async () => (await profile(user)).segments.includes(segment), 15_000)
+    }
+    await eventually(async () => {
+      const response = await api(`/api/segments/${segment}`)
+      return ((await response.json()) as { count: number }).count === 2
+    }, 15_000)
+  })
+
+  it('ends memberships of a deleted segment', async () => {
+    const name = uid('Clicked')
+    const segment = await createSegment({ performed: name })
+    const user = uid('user')
+    await track(user, name)
+    expect((await profile(user)).segments).toContain(segment)
+    expect((await api(`/api/segments/${segment}`, { method: 'DELETE' })).status).toBe(200)
+    await eventually(async () => !(await profile(user)).segments.includes(segment), 15_000)
+    await eventually(async () => (await inD1(segment, user)) === 0)
+  })
+
+  it('keeps no membership for a visitor whose events are withheld for want of consent', async () => {
+    const optIn = (await createSource({ name: 'Opt-in', consentMode: 'opt-in' })).writeKey
+    const segment = await createSegment({ not: { performed: uid('never') } })
+    const anon = uid('anon')
+    await send('/v1/track', optIn, { anonymousId: anon, event: 'Viewed' })
+    const response = await api(`/api/contacts/${encodeURIComponent(`anon:${anon}`)}`)
+    expect(response.status).toBe(404)
+    expect(await inD1(segment, `anon:${anon}`)).toBe(0)
+  })
+})

@@ -1,0 +1,223 @@
+import { CAIRN_SOURCE, type StoredEvent } from '../contracts/stored-event'
+import type { Purpose } from '../domain/consent'
+import { ANON_PREFIX, isAnonymousKey } from '../domain/identity'
+import { dependencies } from '../domain/segments/dependencies'
+import type { ContactFacts, EventFact, SegmentLookup } from '../domain/segments/facts'
+import { PAGE_EVENT, SCREEN_EVENT } from '../domain/segments/rule'
+import { loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
+import type { Env } from '../edge/env'
+import type { ConsentLedger } from './consent-ledger'
+import { iso } from './facet'
+import type { Groups } from './facets/groups'
+import type { Memberships } from './facets/memberships'
+import type { Traits } from './facets/traits'
+
+/**
+ * The segments as a contact object evaluates them, indexed by what each rule reads, so that a
+ * change re-evaluates only the segments it can affect: an event those whose rules count its
+ * name, an identify those reading its traits, a consent decision those reading consent.
+ */
+export interface SegmentPlan {
+  version: string
+  byId: ReadonlyMap<string, SegmentDefinition>
+  lookup: SegmentLookup
+  byEvent: ReadonlyMap<string, readonly string[]>
+  byTrait: ReadonlyMap<string, readonly string[]>
+  byList: ReadonlyMap<string, readonly string[]>
+  consent: readonly string[]
+  accounts: readonly string[]
+  /** Segments whose membership can change with time alone (a window, a date trait). */
+  timed: ReadonlySet<string>
+}
+
+/** What changed in a transaction, as far as segments care. */
+export interface SegmentChange {
+  events?: readonly StoredEvent[]
+  consent?: boolean
+  lists?: readonly string[]
+  /** A merge, a new configuration: every segment. */
+  everything?: boolean
+  /** The scheduler's `segments` job: the segments that time alone can change. */
+  timed?: boolean
+}
+
+function plan(version: string, segments: readonly SegmentDefinition[]): SegmentPlan {
+  const byId = new Map(segments.map((segment) => [segment.id, segment]))
+  const lookup: SegmentLookup = (id) => byId.get(id)?.rule
+  const byEvent = new Map<string, string[]>()
+  const byTrait = new Map<string, string[]>()
+  const byList = new Map<string, string[]>()
+  const consent: string[] = []
+  const accounts: string[] = []
+  const timed = new Set<string>()
+  const add = (index: Map<string, string[]>, key: string, id: string) => {
+    const ids = index.get(key)
+    if (ids) ids.push(id)
+    else index.set(key, [id])
+  }
+  for (const { id, rule } of segments) {
+    const reads = dependencies(rule, lookup)
+    for (const name of reads.events) add(byEvent, name, id)
+    for (const trait of reads.traits) add(byTrait, trait, id)
+    for (const list of reads.lists) add(byList, list, id)
+    if (reads.consent.size > 0) consent.push(id)
+    if (reads.accounts) accounts.push(id)
+    if (reads.timed) timed.add(id)
+  }
+  return { version, byId, lookup, byEvent, byTrait, byList, consent, accounts, timed }
+}
+
+/** Versions kept per isolate, as for the attribution configuration (contact-configuration.ts). */
+const KEPT = 4
+const byVersion = new Map<string, SegmentPlan>()
+
+/**
+ * The segments of `version`, read from D1 once per isolate when the version moves; `null` asks
+ * for the newest (a call that names no version: a consent decision, a list change).
+ */
+export async function contactSegments(
+  env: Pick<Env, 'DB'>,
+  version: string | null,
+): Promise<SegmentPlan> {
+  const known = version === null ? undefined : byVersion.get(version)
+  if (known) return known
+  const config = await loadSegmentConfig(env.DB)
+  const loaded = byVersion.get(config.version) ?? plan(config.version, config.segments)
+  if (byVersion.size >= KEPT) byVersion.clear()
+  byVersion.set(loaded.version, loaded)
+  if (version !== null) byVersion.set(version, loaded)
+  return loaded
+}
+
+/** The ids of the segments a change can affect. */
+export function affectedSegments(plan: SegmentPlan, change: SegmentChange): Set<string> {
+  if (change.everything) return new Set(plan.byId.keys())
+  const ids = new Set<string>(change.timed ? plan.timed : [])
+  const take = (list: readonly string[] | undefined) => list?.forEach((id) => ids.add(id))
+  for (const event of change.events ?? []) {
+    if (event.enrichment.bot || event.sourceId === CAIRN_SOURCE) continue
+    take(plan.byEvent.get(eventKind(event)))
+    if (event.type === 'identify') {
+      for (const trait of Object.keys(event.traits ?? {})) take(plan.byTrait.get(trait))
+    }
+    if (event.type === 'group') take(plan.accounts)
+  }
+  if (change.consent) take(plan.consent)
+  for (const list of change.lists ?? []) take(plan.byList.get(list))
+  return ids
+}
+
+/** The name a `performed` rule knows an event by. */
+function eventKind(event: StoredEvent): string {
+  if (event.type === 'page') return PAGE_EVENT
+  if (event.type === 'screen') return SCREEN_EVENT
+  return event.event ?? ''
+}
+
+/**
+ * A contact's facts (domain/segments/facts.ts) read from its object's tables, each read at most
+ * once per evaluation round. Messages, subscriptions, journeys and predictions are not kept in a
+ * contact yet: their rules match no one until their facets answer here.
+ */
+export class StoredContactFacts implements ContactFacts {
+  private traitValues?: Record<string, unknown>
+  private readonly eventsByName = new Map<string, EventFact[]>()
+  private accountTraits?: Record<string, unknown>[]
+
+  constructor(
+    readonly key: string,
+    private readonly sql: SqlStorage,
+    private readonly facets: {
+      traits: Traits
+      consent: ConsentLedger
+      memberships: Memberships
+      groups: Groups
+    },
+  ) {}
+
+  get traits(): Record<string, unknown> {
+    this.traitValues ??= this.facets.traits.all()
+    return this.traitValues
+  }
+
+  events(name: string): readonly EventFact[] {
+    let events = this.eventsByName.get(name)
+    if (!events) {
+      const type = name === PAGE_EVENT ? 'page' : name === SCREEN_EVENT ? 'screen' : null
+      const rows =
+        type === null
+          ? this.sql.exec<EventRow>(
+              "SELECT id, timestamp, body FROM events WHERE type = 'track' AND name = ? AND bot = 0",
+              name,
+            )
+          : this.sql.exec<EventRow>(
+              'SELECT id, timestamp, body FROM events WHERE type = ? AND bot = 0',
+              type,
+            )
+      events = rows.toArray().map((row) => {
+        const event = JSON.parse(row.body) as StoredEvent
+        return { id: row.id, at: row.timestamp, properties: event.properties ?? event.traits ?? {} }
+      })
+      this.eventsByName.set(name, events)
+    }
+    return events
+  }
+
+  consent(purpose: Purpose): boolean | null {
+    return this.facets.consent.current()[purpose]
+  }
+
+  inList(listId: string): boolean {
+    return this.facets.memberships.has('list', listId)
+  }
+
+  accounts(): readonly Record<string, unknown>[] {
+    this.accountTraits ??= this.facets.groups.accountTraits()
+    return this.accountTraits
+  }
+
+  messages() {
+    return []
+  }
+
+  subscribed() {
+    return null
+  }
+
+  journeyStates() {
+    return []
+  }
+
+  prediction() {
+    return null
+  }
+}
+
+type EventRow = { id: string; timestamp: number; body: string }
+
+/**
+ * An event Cairn writes to the contact's timeline itself (`Segment Entered`, `Added to List` …):
+ * journeys can start on it, and it gives the contact's snapshot a new version. Not activity: it
+ * moves no counter and no last-seen time (isOwnEvent).
+ */
+export function ownEvent(
+  key: string,
+  name: string,
+  properties: Record<string, unknown>,
+  at: number,
+): StoredEvent {
+  const id = crypto.randomUUID()
+  return {
+    id,
+    messageId: `cairn-${id}`,
+    type: 'track',
+    event: name,
+    ...(isAnonymousKey(key) ? { anonymousId: key.slice(ANON_PREFIX.length) } : { userId: key }),
+    properties,
+    context: {},
+    timestamp: iso(at),
+    receivedAt: iso(at),
+    sourceId: CAIRN_SOURCE,
+    enrichment: { device: 'other', bot: false, landing: false },
+  }
+}

@@ -1,0 +1,99 @@
+import type { ContactProfile } from '../../contracts/contact-profile'
+import type { ActivationState } from '../activation'
+import { iso, type Facet } from '../facet'
+
+/** A segment the contact is in (decided by contact-segments.ts), or a manual list it is on. */
+export type MembershipKind = 'segment' | 'list'
+
+export type MembershipRow = { kind: MembershipKind; id: string; since: number }
+
+/**
+ * The segments the contact is in and the manual lists it is on, with since when (table
+ * memberships: one table for both, as each table costs every contact a page), kept in memory:
+ * every snapshot names them.
+ */
+export class Memberships implements Facet<MembershipRow[]> {
+  readonly tables = ['memberships'] as const
+  private byKind?: Record<MembershipKind, Map<string, number>>
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  prime(state: Omit<ActivationState, 'meta'>) {
+    this.byKind = group(state.memberships)
+  }
+
+  forget() {
+    this.byKind = undefined
+  }
+
+  /** Id → since (ms). */
+  of(kind: MembershipKind): ReadonlyMap<string, number> {
+    return this.rows()[kind]
+  }
+
+  has(kind: MembershipKind, id: string): boolean {
+    return this.rows()[kind].has(id)
+  }
+
+  /** Adds or removes one; whether that changed anything. */
+  set(kind: MembershipKind, id: string, member: boolean, at: number): boolean {
+    const rows = this.rows()[kind]
+    if (rows.has(id) === member) return false
+    if (member) {
+      this.sql.exec('INSERT INTO memberships (kind, id, since) VALUES (?, ?, ?)', kind, id, at)
+      rows.set(id, at)
+    } else {
+      this.sql.exec('DELETE FROM memberships WHERE kind = ? AND id = ?', kind, id)
+      rows.delete(id)
+    }
+    return true
+  }
+
+  handOver(): MembershipRow[] {
+    return (['segment', 'list'] as const).flatMap((kind) =>
+      [...this.of(kind)].map(([id, since]) => ({ kind, id, since })),
+    )
+  }
+
+  /**
+   * On a list or in a segment under either identity: the earlier since stays. The merged
+   * contact's segments are evaluated again in the transaction of the events that follow, which
+   * ends what no longer holds.
+   */
+  absorb(rows: MembershipRow[]) {
+    for (const row of rows) {
+      this.sql.exec(
+        `INSERT INTO memberships (kind, id, since) VALUES (?, ?, ?)
+         ON CONFLICT (kind, id) DO UPDATE SET since = MIN(since, excluded.since)`,
+        row.kind,
+        row.id,
+        row.since,
+      )
+    }
+    this.byKind = undefined
+  }
+
+  profile(): Pick<ContactProfile, 'segments' | 'segmentMemberships' | 'lists'> {
+    const memberships = [...this.of('segment')]
+      .sort((a, b) => a[1] - b[1])
+      .map(([id, since]) => ({ id, since: iso(since) }))
+    return {
+      segments: memberships.map((m) => m.id),
+      segmentMemberships: memberships,
+      lists: [...this.of('list').keys()].sort(),
+    }
+  }
+
+  private rows(): Record<MembershipKind, Map<string, number>> {
+    this.byKind ??= group(
+      this.sql.exec<MembershipRow>('SELECT kind, id, since FROM memberships').toArray(),
+    )
+    return this.byKind
+  }
+}
+
+function group(rows: readonly MembershipRow[]): Record<MembershipKind, Map<string, number>> {
+  const byKind = { segment: new Map<string, number>(), list: new Map<string, number>() }
+  for (const row of rows) byKind[row.kind].set(row.id, row.since)
+  return byKind
+}
