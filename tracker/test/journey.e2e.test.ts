@@ -1,10 +1,17 @@
 // the edge stored rather than on what a mock received. The demo shop is served from an origin of
 // its own (as a customer's site), allowed by the source, with t.js from the stack.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium, openPage, sleep } from './support/browser.ts'
+import { launchChromium, openPage, sleep, until } from './support/browser.ts'
 import type { Server } from './support/mock-edge.ts'
 import { startSite } from './support/site.ts'
-import { contactConsent, createSource, eventsOf, type Stack } from './support/stack.ts'
+import {
+  contactConsent,
+  createSegment,
+  createSource,
+  eventsOf,
+  segmentMembers,
+  type Stack,
+} from './support/stack.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,6 +19,9 @@ declare module 'vitest' {
     adminKey: string
   }
 }
+
+const DESKTOP_CHROME =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 
 const stack: Stack = { url: inject('stackUrl'), adminKey: inject('adminKey') }
 let browser: Awaited<ReturnType<typeof launchChromium>>
@@ -79,6 +89,31 @@ describe('the tracker against the local stack', () => {
       expect.arrayContaining(['page', 'Product Added', 'identify', 'Signed Up', 'Order Completed']),
     )
     expect(events[0]!.properties).toMatchObject({ revenue: 129, currency: 'EUR' })
+  })
+
+  it('puts a shopper in a segment from what the tracker sent, listed by the members route', async () => {
+    const segment = await createSegment(stack, 'Browsing boots this week', {
+      all: [
+        { performed: '$page', within: { days: 7 } },
+        {
+          performed: 'Product Added',
+          where: [{ property: 'product_id', op: 'eq', value: 'boots' }],
+        },
+      ],
+    })
+    const site = await shop()
+    // Headless Chromium says so in its user agent, and bots never count in segments.
+    const { page } = await openPage(browser, { userAgent: DESKTOP_CHROME })
+    await page.goto(`${site.url}/demo/index.html`)
+    const anonymousId = await page.evaluate(() => JSON.parse(localStorage.cairn).a)
+    const key = `anon:${anonymousId}`
+    await eventsOf(stack, key, 1, (e) => e.type == 'page')
+    expect(await segmentMembers(stack, segment)).not.toContain(key)
+    await page.click('[data-add=boots]')
+    await until(async () => (await segmentMembers(stack, segment)).includes(key), {
+      timeout: 20_000,
+      what: `${key} among the segment's members`,
+    })
   })
 
   it('in opt-in mode sends nothing identifying before consent', async () => {

@@ -78,3 +78,22 @@ export function eventsOf(
     { timeout: 20_000, what: `${count} event(s) of ${contactId}` },
   )
 }
+
+/** A segment for one spec (`POST /api/segments`); its id. */
+export async function createSegment(stack: Stack, name: string, rule: unknown) {
+  const { status, body } = await management<{ id: string }>(stack, '/api/segments', {
+    method: 'POST',
+    body: JSON.stringify({ name, rule }),
+  })
+  if (status != 201) throw new Error(`POST /api/segments: ${status} ${JSON.stringify(body)}`)
+  return body.id
+}
+
+/** The segment's members as D1 lists them (`GET /api/segments/:id/members`). */
+export async function segmentMembers(stack: Stack, id: string) {
+  const { body } = await management<{ items: { contactKey: string }[] }>(
+    stack,
+    `/api/segments/${encodeURIComponent(id)}/members?limit=1000`,
+  )
+  return body.items.map((item) => item.contactKey)
+}
