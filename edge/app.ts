@@ -16,6 +16,8 @@ import { metaRoutes } from './routes/meta'
 import { describeApi } from './routes/openapi'
 import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
+import { listRoutes } from './routes/lists'
+import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
 
@@ -61,6 +63,8 @@ export function createApp() {
     consentRoutes(),
     insightRoutes(),
     attributionRoutes(),
+    segmentRoutes(),
+    listRoutes(),
     privacyRoutes(),
     auditRoutes(),
   ]) {

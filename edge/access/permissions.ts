@@ -49,6 +49,19 @@ export const PERMISSIONS = {
   'PUT /api/attribution/channels': ADMIN,
   'GET /api/attribution/settings': ANALYTICS,
   'PUT /api/attribution/settings': ADMIN,
+  'GET /api/segments': ANALYTICS,
+  'POST /api/segments': MARKETING,
+  // Computes a count and a sample and changes nothing, like analyze; audited as every POST is.
+  'POST /api/segments/preview': ANALYTICS,
+  'GET /api/segments/{id}': ANALYTICS,
+  'PUT /api/segments/{id}': MARKETING,
+  'DELETE /api/segments/{id}': MARKETING,
+  'GET /api/segments/{id}/members': ANALYTICS,
+  'GET /api/lists': ANALYTICS,
+  'POST /api/lists': MARKETING,
+  'GET /api/lists/{id}/members': ANALYTICS,
+  'POST /api/lists/{id}/members': MARKETING,
+  'DELETE /api/lists/{id}/members': MARKETING,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -90,6 +103,12 @@ export const READS = {
   'GET /api/attribution/conversions': 'none',
   'GET /api/attribution/channels': 'none',
   'GET /api/attribution/settings': 'none',
+  'GET /api/segments': 'none',
+  'GET /api/segments/{id}': 'none',
+  // Contact keys; a preview (POST) names some too, and is audited as a management action.
+  'GET /api/segments/{id}/members': 'personal',
+  'GET /api/lists': 'none',
+  'GET /api/lists/{id}/members': 'personal',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */

@@ -4,11 +4,12 @@ import { and, desc, eq, or, sql } from 'drizzle-orm'
 import { ContactSchema, type ContactProfile } from '../../contracts/contact-profile'
 import { contactStub } from '../../durable/contact-client'
 import { existingContact } from '../contacts/existing-contact'
-import { contacts, identities } from '../db/schema'
+import { contacts, identities, segmentMembers } from '../db/schema'
 import type { Env } from '../env'
 import { decodeCursor, encodeCursor, olderThan, pageOf } from '../db/keyset'
 import { ApiError } from '../errors'
 import { keyHash } from '../privacy/identifiers'
+import { segmentExists } from '../segments/store'
 import { PageQuerySchema, authErrors, json, listOf, notFound } from './common'
 
 const ContactSummarySchema = z
@@ -59,7 +60,7 @@ const ListQuery = PageQuerySchema.extend({
     .string()
     .max(100)
     .optional()
-    .openapi({ description: 'segment id (segments arrive later)' }),
+    .openapi({ description: 'segment id: only its members, as the contacts last reported them' }),
 })
 
 export function contactRoutes() {
@@ -84,9 +85,17 @@ export function contactRoutes() {
       // erasure, so it holds the text only as the keyed hash that names a contact key there.
       const query = { q: q ? await keyHash(c.env, q) : null, segment: segment ?? null, limit }
       c.set('auditDetail', { ...query, cursor: cursor !== undefined })
-      if (segment) throw new ApiError(400, 'unknown_segment', `No segment ${segment}`)
+      if (segment && !(await segmentExists(c.env.DB, segment))) {
+        throw new ApiError(400, 'unknown_segment', `No segment ${segment}`)
+      }
       const db = drizzle(c.env.DB)
       const conditions = [sql`${contacts.mergedInto} IS NULL`]
+      if (segment) {
+        conditions.push(
+          sql`${contacts.key} IN (SELECT ${segmentMembers.contactKey} FROM ${segmentMembers}
+            WHERE ${segmentMembers.segmentId} = ${segment})`,
+        )
+      }
       if (q) {
         // LIKE with its wildcards escaped: `%` and `_` in the text match only themselves. Traits
         // match by their values, not the JSON text, so `_`, `"` or `:` do not match every

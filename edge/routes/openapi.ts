@@ -28,6 +28,12 @@ export const TAGS = [
     description: "Conversion definitions, channel rules, and each attribution model's credits",
   },
   {
+    name: 'segments',
+    description:
+      'Segments: rules over traits, events, consent and lists, evaluated in each contact as it changes',
+  },
+  { name: 'lists', description: 'Manual lists of contacts, which segment rules can read' },
+  {
     name: 'privacy',
     description: 'Erasure with receipts, data export (DSAR), suppressions and retention',
   },
