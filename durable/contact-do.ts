@@ -167,7 +167,7 @@ export class ContactDO extends DurableObject<Env> {
     await this.registerNewEmails(key, events)
     const [attribution, segments] = await Promise.all([
       contactAttribution(this.env, options.attributionVersion),
-      contactSegments(this.env, options.segmentsVersion),
+      contactSegments(this.env, options.segmentsVersion, this.meta(SEGMENTS_VERSION_KEY)),
     ])
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
@@ -440,11 +440,16 @@ export class ContactDO extends DurableObject<Env> {
   /**
    * Puts the contact on a manual list or takes it off (`POST/DELETE /api/lists/:id/members`),
    * with an `Added to List` / `Removed from List` event, and re-evaluates the segments that
-   * read the list. Callers resolve merges first; `found` is false for no contact here.
+   * read the list. Callers resolve merges first; `found` is false for no contact here, `changed`
+   * false when it already was (or was not) on the list.
    */
-  async setList(key: string, listId: string, member: boolean): Promise<{ found: boolean }> {
+  async setList(
+    key: string,
+    listId: string,
+    member: boolean,
+  ): Promise<{ found: boolean; changed: boolean }> {
     if (this.meta('erased_at') || this.meta('merged_into') || !this.meta('key')) {
-      return { found: false }
+      return { found: false, changed: false }
     }
     this.ensureSchema()
     const segments = await this.currentSegments()
@@ -459,7 +464,7 @@ export class ContactDO extends DurableObject<Env> {
       return true
     })
     if (changed) await this.ship()
-    return { found: true }
+    return { found: true, changed }
   }
 
   /**
@@ -473,7 +478,7 @@ export class ContactDO extends DurableObject<Env> {
     if (forward) return contactStub(this.env, forward).reevaluateSegments(forward, version)
     if (this.meta('key') !== key) return
     this.ensureSchema()
-    const segments = await contactSegments(this.env, version)
+    const segments = await contactSegments(this.env, version, this.meta(SEGMENTS_VERSION_KEY))
     const changed = this.transaction(() =>
       this.meta('erased_at')
         ? false

@@ -4,7 +4,7 @@ import { ANON_PREFIX, isAnonymousKey } from '../domain/identity'
 import { dependencies } from '../domain/segments/dependencies'
 import type { ContactFacts, EventFact, SegmentLookup } from '../domain/segments/facts'
 import { PAGE_EVENT, SCREEN_EVENT } from '../domain/segments/rule'
-import { loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
+import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
 import { iso } from './facet'
@@ -73,12 +73,15 @@ const byVersion = new Map<string, SegmentPlan>()
 
 /**
  * The segments of `version`, read from D1 once per isolate when the version moves; `null` asks
- * for the newest (a call that names no version: a consent decision, a list change).
+ * for the newest (a call that names no version: a consent decision, a list change). A version
+ * older than the one the contact last followed (`current`) is never taken back: the newest is.
  */
 export async function contactSegments(
   env: Pick<Env, 'DB'>,
   version: string | null,
+  current?: string,
 ): Promise<SegmentPlan> {
+  if (version !== null && isOlderVersion(version, current)) version = current ?? null
   const known = version === null ? undefined : byVersion.get(version)
   if (known) return known
   const config = await loadSegmentConfig(env.DB)

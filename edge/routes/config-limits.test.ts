@@ -83,14 +83,14 @@ describe('channel rules', () => {
       { channel: 'partners', medium: '(?!internal).*' },
     ]
     expect(await refusal(await putRules(rules))).toBe(
-      'Invalid request: rules.3.medium: lookarounds ("(?=", "(?!", "(?<=", "(?<!") are not supported at position 1',
+      'Invalid request: rules[3].medium: lookarounds ("(?=", "(?!", "(?<=", "(?<!") are not supported at position 1',
     )
     expect(await refusal(await putRules([{ channel: 'x', campaign: '(a)\\1' }]))).toMatch(
-      /^Invalid request: rules\.0\.campaign: backreferences are not supported/,
+      /^Invalid request: rules\[0\]\.campaign: backreferences are not supported/,
     )
     expect(
       await refusal(await putRules([{ channel: 'x', source: 's'.repeat(MAX_PATTERN_CHARS + 1) }])),
-    ).toBe(`Invalid request: rules.0.source: is 201 characters; the limit is ${MAX_PATTERN_CHARS}`)
+    ).toBe(`Invalid request: rules[0].source: is 201 characters; the limit is ${MAX_PATTERN_CHARS}`)
   })
 
   it('bounds the number of rules, their click ids and the work their patterns take', async () => {
@@ -101,7 +101,7 @@ describe('channel rules', () => {
     expect(await refusal(await putRules(many))).toMatch(/^Invalid request: rules: .*100/)
     const clickIds = Array.from({ length: CHANNEL_RULE_LIMITS.clickIds + 1 }, (_, i) => `c${i}`)
     expect(await refusal(await putRules([{ channel: 'x', clickIds }]))).toMatch(
-      /^Invalid request: rules\.0\.clickIds: .*10/,
+      /^Invalid request: rules\[0\]\.clickIds: .*10/,
     )
     const heavy = Array.from({ length: 20 }, () => ({
       channel: 'x',
@@ -123,7 +123,7 @@ describe('sources', () => {
     const create = (allowedOrigins: string[]) =>
       api('/api/sources', { method: 'POST', json: { name: 'Bounded', allowedOrigins } })
     expect(await refusal(await create([long]))).toMatch(
-      /^Invalid request: allowedOrigins\.0: .*255/,
+      /^Invalid request: allowedOrigins\[0\]: .*255/,
     )
     const many = Array.from(
       { length: SOURCE_LIMITS.origins + 1 },

@@ -153,7 +153,7 @@ export function contactRoutes() {
     }),
     async (c) => {
       const profile = await readProfile(c.env, c.req.valid('param').id)
-      return c.json({ ...profile, scores: {}, segments: [], journeys: [] }, 200)
+      return c.json({ ...profile, scores: {}, journeys: [] }, 200)
     },
   )
 

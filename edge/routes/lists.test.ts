@@ -98,6 +98,9 @@ describe('lists', () => {
     expect(added.status).toBe(200)
     // The anonymous id and Bob's user id are one contact, counted once.
     expect(await added.json()).toEqual({ changed: 2, notFound: [`${run}-nobody`] })
+    // Asked again, nothing changes, and the answer says so.
+    const again = await change('POST', list.id, [people.ann])
+    expect(await again.json()).toEqual({ changed: 0, notFound: [] })
     const both = [people.ann, people.bob].sort()
     await eventually(
       async () => JSON.stringify(await memberKeys(list.id)) === JSON.stringify(both),

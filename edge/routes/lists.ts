@@ -54,7 +54,10 @@ const MembersChangeSchema = z
 
 const MembersChangedSchema = z
   .object({
-    changed: z.number().int().openapi({ description: 'Contacts found and set' }),
+    changed: z
+      .number()
+      .int()
+      .openapi({ description: 'Contacts put on the list or taken off (not those already so)' }),
     notFound: z.array(z.string()).openapi({ description: 'Ids that name no contact' }),
   })
   .openapi('ListMembersChanged')
@@ -222,20 +225,21 @@ async function existingList(db: D1Database, id: string) {
  */
 async function setMembership(env: Env, listId: string, ids: string[], member: boolean) {
   const unique = [...new Set(ids)]
-  const keys: (string | null)[] = []
+  const results: ({ key: string; changed: boolean } | null)[] = []
   for (let i = 0; i < unique.length; i += CONCURRENT_CONTACTS) {
-    keys.push(
+    results.push(
       ...(await Promise.all(
         unique.slice(i, i + CONCURRENT_CONTACTS).map(async (id) => {
           const key = await resolveContact(env, id)
           if (key === null) return null
-          return (await contactStub(env, key).setList(key, listId, member)).found ? key : null
+          const result = await contactStub(env, key).setList(key, listId, member)
+          return result.found ? { key, changed: result.changed } : null
         }),
       )),
     )
   }
   return {
-    changed: new Set(keys.filter((key) => key !== null)).size,
-    notFound: unique.filter((_, i) => keys[i] === null),
+    changed: new Set(results.flatMap((r) => (r?.changed ? [r.key] : []))).size,
+    notFound: unique.filter((_, i) => results[i] === null),
   }
 }
