@@ -24,6 +24,8 @@ export const SEGMENT_LIMITS = {
   listItems: 100,
   durationDays: 3650,
   segments: 500,
+  /** Rules in one segment with the segments it names read in place (each contact evaluates them). */
+  expandedRules: 2_000,
 } as const
 
 const Text = z.string().min(1).max(SEGMENT_LIMITS.textChars)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dependencies, findCycle, referencedSegments } from './dependencies'
+import { dependencies, expandedSize, findCycle, referencedSegments } from './dependencies'
 import type { SegmentLookup } from './facts'
 import type { Rule } from './rule'
 
@@ -144,5 +144,24 @@ describe('findCycle', () => {
   it('ends on a cycle among other segments that does not pass through the one saved', () => {
     const lookup = segments({ b: { inSegment: 'c' }, c: { inSegment: 'b' } })
     expect(findCycle('a', { inSegment: 'b' }, lookup)).toBeNull()
+  })
+})
+
+describe('expandedSize', () => {
+  const leaf: Rule = { list: 'l' }
+  it('counts every rule once, and a referenced segment each time it is named', () => {
+    const lookup: SegmentLookup = (id) => (id === 'b' ? { any: [leaf, leaf] } : undefined)
+    // all + leaf + 2 × (inSegment + any + 2 leaves)
+    const rule: Rule = { all: [leaf, { inSegment: 'b' }, { inSegment: 'b' }] }
+    expect(expandedSize(rule, lookup, 100)).toBe(10)
+  })
+
+  it('stops counting past the limit, however large the expansion', () => {
+    const wide = (id: string): Rule => ({
+      any: Array.from({ length: 10 }, () => ({ inSegment: id })),
+    })
+    const lookup: SegmentLookup = (id) => (id === 'c' ? wide('d') : id === 'd' ? wide('e') : leaf)
+    // 10 × 10 × 10 leaves and more: far past the limit.
+    expect(expandedSize(wide('c'), lookup, 500)).toBe(501)
   })
 })

@@ -118,3 +118,26 @@ export function findCycle(id: string, rule: Rule, lookup: SegmentLookup): string
   }
   return reaches(rule) ? path : null
 }
+
+/**
+ * How many rules `rule` holds with every referenced segment read in place, as both evaluators
+ * read it; counting stops past `limit` (the answer is then `limit + 1`). References multiply:
+ * a rule naming a segment ten times that names another ten times is a hundred copies, so the
+ * size a contact evaluates on each change is bounded here, not by the size of one rule.
+ */
+export function expandedSize(rule: Rule, lookup: SegmentLookup, limit: number): number {
+  let size = 0
+  const visit = (part: Rule): boolean => {
+    if (++size > limit) return false
+    if ('all' in part) return part.all.every(visit)
+    if ('any' in part) return part.any.every(visit)
+    if ('not' in part) return visit(part.not)
+    if ('inSegment' in part) {
+      const other = lookup(part.inSegment)
+      return other === undefined || visit(other)
+    }
+    return true
+  }
+  visit(rule)
+  return Math.min(size, limit + 1)
+}

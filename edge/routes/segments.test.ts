@@ -207,6 +207,20 @@ describe('segments', () => {
     expect(read.rule).toEqual({ performed: viewed })
   })
 
+  it('refuses a rule that, with the segments it names read in place, grows past the bound', async () => {
+    // 50 references to a segment of 50 references: 5,101 rules for every contact to evaluate.
+    const fifty = (id: string) => ({ any: Array.from({ length: 50 }, () => ({ inSegment: id })) })
+    const leaf = (await created({ list: 'anything' })).id
+    const middle = (await created(fifty(leaf))).id
+    const error = await errorOf(await create(fifty(middle)), 400, 'rule_too_large')
+    expect(error.message).toContain(`more than ${SEGMENT_LIMITS.expandedRules} rules`)
+    // Growing a segment others name is measured through them too.
+    const small = (await created({ list: 'anything' })).id
+    await created(fifty(small))
+    const grown = await errorOf(await put(small, { rule: fifty(middle) }), 400, 'rule_too_large')
+    expect(grown.message).toContain('would hold more than')
+  })
+
   it('refuses to delete a segment another refers to, naming it', async () => {
     const used = await created({ performed: viewed })
     const user = await created({ not: { inSegment: used.id } }, 'Not viewers')

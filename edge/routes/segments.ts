@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, desc, eq } from 'drizzle-orm'
 import { RuleSchema, SEGMENT_LIMITS } from '../../contracts/segment'
-import { findCycle } from '../../domain/segments/dependencies'
+import { expandedSize, findCycle } from '../../domain/segments/dependencies'
 import type { Rule } from '../../domain/segments/rule'
 import { countQuery, sampleQuery } from '../../domain/segments/sql'
 import { randomToken } from '../access/secrets'
@@ -341,6 +341,23 @@ function checkReferences(config: SegmentConfig, rule: Rule, id?: string) {
       cycle,
       issues: [{ path: first.path, message }],
     })
+  }
+  // Read in place, a rule naming segments that name others can grow past any one rule's size:
+  // every segment that would read this one is measured as it would be evaluated.
+  const withThis: typeof lookup = (other) => (other === id ? rule : lookup(other))
+  for (const [name, measured] of [
+    [id ?? 'this rule', rule] as const,
+    ...config.segments.filter((s) => s.id !== id).map((s) => [s.id, s.rule] as const),
+  ]) {
+    if (
+      expandedSize(measured, withThis, SEGMENT_LIMITS.expandedRules) > SEGMENT_LIMITS.expandedRules
+    ) {
+      throw new ApiError(
+        400,
+        'rule_too_large',
+        `Invalid request: rule: ${name} would hold more than ${SEGMENT_LIMITS.expandedRules} rules with the segments it names read in place`,
+      )
+    }
   }
 }
 
