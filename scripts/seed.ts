@@ -21,6 +21,8 @@ export interface SeedResult {
   events: number
   signups: number
   orders: number
+  /** Demo segments defined (see DEMO_SEGMENTS). */
+  segments: number
 }
 
 const SOURCE_NAME = DEMO_SOURCE_NAME
@@ -66,6 +68,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const days = options.days ?? 14
   const source = await demoSource(options.url, options.adminKey)
   await purchaseConversion(options.url, options.adminKey)
+  const segments = await demoSegments(options.url, options.adminKey)
   const random = mulberry32(42)
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
   const now = Date.now()
@@ -151,7 +154,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       )
     }
   }
-  return { source, visitors, events, signups, orders }
+  return { source, visitors, events, signups, orders, segments }
 }
 
 async function demoSource(url: string, adminKey: string) {
@@ -179,6 +182,47 @@ async function purchaseConversion(url: string, adminKey: string) {
     name: 'Purchase',
     eventName: 'Order Completed',
   })
+}
+
+/**
+ * Segments defined before any event, like the conversion, so each visitor enters them as its
+ * events arrive; existing ones (by name) are kept.
+ */
+const DEMO_SEGMENTS = [
+  {
+    name: 'Bought in the last 30 days',
+    rule: { performed: 'Order Completed', within: { days: 30 } },
+  },
+  {
+    name: 'Signed up, never bought',
+    rule: { all: [{ performed: 'Signed Up' }, { not: { performed: 'Order Completed' } }] },
+  },
+  {
+    name: 'Big spenders',
+    rule: {
+      performed: 'Order Completed',
+      where: [{ property: 'revenue', op: 'gte', value: 150 }],
+    },
+  },
+  {
+    name: 'Browsed 3+ pages this week',
+    rule: { performed: '$page', count: { op: 'gte', value: 3 }, within: { days: 7 } },
+  },
+]
+
+async function demoSegments(url: string, adminKey: string): Promise<number> {
+  const path = '/api/segments'
+  const { items } = await callApi<{ items: { name: string }[] }>(
+    'listing segments',
+    url,
+    adminKey,
+    path,
+  )
+  for (const segment of DEMO_SEGMENTS) {
+    if (items.some((s) => s.name === segment.name)) continue
+    await callApi(`creating the segment "${segment.name}"`, url, adminKey, path, segment)
+  }
+  return DEMO_SEGMENTS.length
 }
 
 /** Fits the data-driven models on the seeded journeys, so every attribution view has numbers. */

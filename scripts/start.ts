@@ -46,7 +46,7 @@ Cairn is running.
   Admin key    ${adminKey}${generated ? '   (generated; set CAIRN_ADMIN_KEY to choose one)' : ''}
   Write key    ${seeded.source.writeKey}   (source "${seeded.source.name}")
 
-  Seeded ${seeded.visitors} visitors, ${seeded.events} events, ${seeded.signups} sign-ups, ${seeded.orders} orders.
+  Seeded ${seeded.visitors} visitors, ${seeded.events} events, ${seeded.signups} sign-ups, ${seeded.orders} orders, ${seeded.segments} segments.
 
   Try:  curl -u ${seeded.source.writeKey}: ${stack.url}/v1/track -H 'Content-Type: application/json' \\
           -d '{"userId":"ada","event":"Tried Cairn"}'
