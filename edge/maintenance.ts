@@ -4,6 +4,7 @@ import { refitIfStale } from './attribution/refit'
 import type { Env } from './env'
 import { resendStalledErasures } from './privacy/erasure'
 import { cutoff, enforceRetention } from './privacy/retention'
+import { seedMissingBuckets } from './projections/bucket-seeds'
 
 /** Dead letters are kept this long for inspection and replay. */
 export const DEAD_LETTER_RETENTION_DAYS = 30
@@ -18,5 +19,6 @@ export async function runScheduledMaintenance(env: Env, now: Date) {
     sql`DELETE FROM dead_letters WHERE received_at < ${cutoff(now, DEAD_LETTER_RETENTION_DAYS)}`,
   )
   await db.run(sql`DELETE FROM sessions WHERE expires_at < ${now.toISOString()}`)
+  await seedMissingBuckets(env.DB)
   return { ...retention, resentErasures }
 }

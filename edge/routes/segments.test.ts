@@ -221,6 +221,16 @@ describe('segments', () => {
     expect(grown.message).toContain('would hold more than')
   })
 
+  it('refuses a rule D1 could not run as one query, before saving or previewing it', async () => {
+    // 60 traits, each with its own path and value: 120 values to bind, past D1's 100.
+    const wide = {
+      all: Array.from({ length: 60 }, (_, i) => ({ trait: `t${i}`, op: 'eq', value: `v${i}` })),
+    }
+    const error = await errorOf(await create(wide), 400, 'rule_too_large')
+    expect(error.message).toContain('more than D1 can run as one query')
+    await errorOf(await preview(wide), 400, 'rule_too_large')
+  })
+
   it('refuses to delete a segment another refers to, naming it', async () => {
     const used = await created({ performed: viewed })
     const user = await created({ not: { inSegment: used.id } }, 'Not viewers')

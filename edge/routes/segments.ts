@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
 import { and, desc, eq } from 'drizzle-orm'
 import { RuleSchema, SEGMENT_LIMITS } from '../../contracts/segment'
-import { expandedSize, findCycle } from '../../domain/segments/dependencies'
+import { expandedSize, findCycle, referencedSegments } from '../../domain/segments/dependencies'
+import type { SegmentLookup } from '../../domain/segments/facts'
 import type { Rule } from '../../domain/segments/rule'
 import { countQuery, sampleQuery } from '../../domain/segments/sql'
 import { randomToken } from '../access/secrets'
@@ -11,7 +12,12 @@ import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { startBackfill } from '../segments/backfill'
-import { forgetSegmentConfig, loadSegmentConfig, type SegmentConfig } from '../segments/config'
+import {
+  forgetSegmentConfig,
+  loadSegmentConfig,
+  type SegmentConfig,
+  type SegmentDefinition,
+} from '../segments/config'
 import {
   deleteUnused,
   findSegment,
@@ -115,7 +121,9 @@ export function segmentRoutes() {
     async (c) => {
       const { name, rule } = c.req.valid('json')
       const id = `seg_${randomToken(12)}`
-      checkReferences(await loadSegmentConfig(c.env.DB), rule)
+      const config = await loadSegmentConfig(c.env.DB)
+      checkReferences(config, rule)
+      await checkRunsInD1(c.env.DB, config, rule)
       const createdAt = new Date().toISOString()
       await insertSegment(c.env.DB, { id, name, rule, createdAt })
       await membershipChanged(c.env, id)
@@ -142,6 +150,7 @@ export function segmentRoutes() {
       const { rule } = c.req.valid('json')
       const config = await loadSegmentConfig(c.env.DB)
       checkReferences(config, rule)
+      await checkRunsInD1(c.env.DB, config, rule)
       const options = { now: Date.now(), lookup: segmentLookup(config) }
       const [counted, sampled] = await c.env.DB.batch([
         statement(c.env.DB, countQuery(rule, options)),
@@ -201,7 +210,10 @@ export function segmentRoutes() {
       const changes = c.req.valid('json')
       const before = await loadSegmentConfig(c.env.DB)
       if (!before.segments.some((segment) => segment.id === id)) throw noSegment(id)
-      if (changes.rule) checkReferences(before, changes.rule, id)
+      if (changes.rule) {
+        checkReferences(before, changes.rule, id)
+        await checkRunsInD1(c.env.DB, before, changes.rule, id)
+      }
       const updatedAt = new Date().toISOString()
       if (!(await updateSegment(c.env.DB, id, { ...changes, updatedAt }))) {
         // A guard of the write failed: another request changed the segments meanwhile.
@@ -359,6 +371,52 @@ function checkReferences(config: SegmentConfig, rule: Rule, id?: string) {
       )
     }
   }
+}
+
+/**
+ * D1 runs what SQLite runs within its own bounds: at most 100 bound values and expressions at
+ * most 100 deep. A rule past them would save and then fail every preview and backfill, so the
+ * rule, and every segment that reads it in place, is planned by D1 (EXPLAIN, nothing runs) first.
+ */
+async function checkRunsInD1(db: D1Database, config: SegmentConfig, rule: Rule, id?: string) {
+  const lookup = segmentLookup(config)
+  const withThis: SegmentLookup = (other) => (other === id ? rule : lookup(other))
+  const readers = id === undefined ? [] : readersOf(config, id)
+  const options = { now: Date.now(), lookup: withThis }
+  const plans = [['this rule', rule] as const, ...readers.map((s) => [s.id, s.rule] as const)]
+  for (const [name, measured] of plans) {
+    try {
+      const query = countQuery(measured, options)
+      await db
+        .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .bind(...query.params)
+        .all()
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new ApiError(
+        400,
+        'rule_too_large',
+        `Invalid request: rule: ${name} is more than D1 can run as one query (${reason})`,
+      )
+    }
+  }
+}
+
+/** The segments that read segment `id` in place, directly or through others. */
+function readersOf(config: SegmentConfig, id: string): SegmentDefinition[] {
+  const reading = new Set([id])
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const segment of config.segments) {
+      if (reading.has(segment.id)) continue
+      if (referencedSegments(segment.rule).some((ref) => reading.has(ref))) {
+        reading.add(segment.id)
+        grew = true
+      }
+    }
+  }
+  return config.segments.filter((segment) => segment.id !== id && reading.has(segment.id))
 }
 
 /** Every `inSegment` of a rule with its path, spelt as validation errors spell paths. */
