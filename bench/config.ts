@@ -25,6 +25,7 @@ export const SECTIONS = [
   'privacy',
   'attribution',
   'consumer',
+  'segments',
 ] as const
 export type SectionName = (typeof SECTIONS)[number]
 
@@ -68,8 +69,9 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
-  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer
-                          (env BENCH_SECTIONS, default: all but profile)
+  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments
+                          (env BENCH_SECTIONS, default: all but profile and segments, which
+                          seeds a million contacts and takes about 15 minutes on its own)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target and before each closed loop
                                                                   (env BENCH_WARMUP, default 3)

@@ -9,6 +9,7 @@ import { trackerSection } from './sections/tracker.ts'
 import { privacySection } from './sections/privacy.ts'
 import { attributionSection } from './sections/attribution.ts'
 import { consumerSection } from './sections/consumer.ts'
+import { segmentsSection } from './sections/segments.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -24,6 +25,7 @@ const SECTIONS: Section[] = [
   privacySection,
   attributionSection,
   consumerSection,
+  segmentsSection,
 ]
 
 const config = readConfig(process.argv.slice(2), process.env)

@@ -1,0 +1,250 @@
+import type { BenchConfig } from '../config.ts'
+import type { RunResult } from '../load/run-result.ts'
+import { verdictText } from '../ingest-targets.ts'
+import { progress } from '../progress.ts'
+import { int, ms, table } from '../report.ts'
+import {
+  CONNECTIONS,
+  cpuPerEvent,
+  MAX_CONTACTS,
+  measureLiveSegments,
+  VARIANT_LABELS,
+  type LiveRun,
+  type Variant,
+} from '../segments-live.ts'
+import { measurePreviews, type PopulationOutcome, type PreviewPlan } from '../segments-preview.ts'
+import { TYPICAL_RULE } from '../segments-rules.ts'
+import { LISTED_SEGMENT } from '../segments-seed.ts'
+import { loadSegmentsSql } from '../segments-sql.ts'
+import {
+  judgeLiveSegments,
+  judgePreview,
+  SEGMENT_TARGETS,
+  type CpuPair,
+  type SegmentVerdict,
+  type Timing,
+} from '../segments-targets.ts'
+import type { Check, Section } from './section.ts'
+
+/**
+ * Segments at scale (bench/segments-targets.ts has the targets):
+ * 1. previews (domain/segments/sql.ts's count and sample statements, and the preview route) and
+ *    member pages over synthetic D1 populations of 100k and 1M contacts, against
+ *    `SELECT count(*) FROM contacts` at the same population;
+ * 2. workerd's CPU per ingested event with 50 live segments in the contact objects against none,
+ *    first visits and returning contacts apart.
+ */
+
+const PHASE = 'segments'
+
+interface Plan {
+  previews: PreviewPlan
+  /** Pairs of ingest runs, each without and with the live segments. */
+  pairs: number
+}
+
+function planFor(config: BenchConfig): Plan {
+  return config.quick
+    ? { previews: { populations: [10_000, 100_000], repetitions: 3 }, pairs: 1 }
+    : { previews: { populations: [100_000, 1_000_000], repetitions: 5 }, pairs: 3 }
+}
+
+export const segmentsSection: Section = {
+  name: 'segments',
+  async run(config) {
+    const plan = planFor(config)
+    const started = performance.now()
+    progress(PHASE, 'bundling domain/segments/sql.ts for Node (esbuild)')
+    const compiler = await loadSegmentsSql()
+    const previews = await measurePreviews(config, plan.previews, compiler)
+    const previewSeconds = (performance.now() - started) / 1000
+    const live = await measureLiveSegments(config, plan.pairs)
+    const liveSeconds = (performance.now() - started) / 1000 - previewSeconds
+    return summarise(config, plan, previews, live, { previewSeconds, liveSeconds })
+  },
+}
+
+function summarise(
+  config: BenchConfig,
+  plan: Plan,
+  previews: PopulationOutcome[],
+  live: LiveRun[],
+  durations: { previewSeconds: number; liveSeconds: number },
+) {
+  const summary: string[] = [
+    `Segments${config.quick ? ' (--quick: smaller populations, one ingest pair)' : ''}: previews and ` +
+      `member pages over synthetic D1 populations (~5 events per contact over 30 days; "${LISTED_SEGMENT.name}" ` +
+      `listed, ~24% of contacts), median and p95 ms of ${plan.previews.repetitions} runs each; ` +
+      `× baseline = median ÷ the median of SELECT count(*) FROM contacts at the same population. ` +
+      `Statements through the bench's D1 reader; routes from request to answer.`,
+    ...previews.flatMap(previewLines),
+  ]
+  const largest = previews.at(-1)
+  if (largest) {
+    summary.push(
+      '',
+      `Query plans at ${int(largest.contacts)} contacts (EXPLAIN QUERY PLAN; the sample statement's ` +
+        'for the typical rule, the count statement for each)',
+    )
+    for (const rule of largest.rules) {
+      const plans =
+        rule.key === TYPICAL_RULE.key ? (['count', 'sample'] as const) : (['count'] as const)
+      for (const kind of plans) {
+        summary.push(`  ${rule.label}, ${kind}:`, ...rule.plans[kind].map((line) => `    ${line}`))
+      }
+    }
+  }
+
+  summary.push(
+    '',
+    `Live segments in the contact objects: the ingest workload (${int(Math.min(config.contacts, MAX_CONTACTS))} contacts; ` +
+      `first visits, then returning single events for ${config.duration} s), ${CONNECTIONS} connections, ` +
+      `on a fresh state per run, without segments and with ${SEGMENT_TARGETS.liveSegments} ` +
+      `(traits, performed with and without windows, consent, buckets, references, nested ` +
+      `all/any/not); ms/event is workerd's CPU per accepted event, as in the ingest section. ` +
+      `non-2xx and "other" (cores used by other processes; > 0.1: a noisy run) for first visits / returning.`,
+    ...table(
+      [
+        'pair',
+        'segments',
+        'first visit req/s',
+        'ms/event',
+        'returning req/s',
+        'ms/event',
+        'non-2xx',
+        'other',
+        'members',
+        'entered/exited events',
+        'workerd lines',
+      ],
+      live.map((run) => [
+        `${run.pair}`,
+        VARIANT_LABELS[run.variant],
+        int(run.firstVisit.requestsPerSec),
+        cpuText(cpuPerEvent(run.firstVisit)),
+        int(run.returning.requestsPerSec),
+        cpuText(cpuPerEvent(run.returning)),
+        `${failures(run.firstVisit)} / ${failures(run.returning)}`,
+        `${otherCores(run.firstVisit)} / ${otherCores(run.returning)}`,
+        int(run.members),
+        int(run.membershipEvents),
+        int(run.workerdLines),
+      ]),
+    ).map((line) => `  ${line}`),
+    ...spreads(live),
+  )
+  for (const run of live.filter((r) => r.workerdLines > 0)) {
+    const kinds = Object.entries(run.workerdKinds)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([kind, n]) => `${int(n)}× ${kind}`)
+    summary.push(
+      `  pair ${run.pair}, ${VARIANT_LABELS[run.variant]}: workerd printed ${int(run.workerdLines)} lines, most ${kinds.join('; ')}`,
+    )
+  }
+
+  const measured = new Map(previews.map((p) => [p.contacts, p.previewRoute]))
+  const verdicts = [
+    judgePreview(measured),
+    judgeLiveSegments('first visits', pairsOf(live, 'firstVisit')),
+    judgeLiveSegments('returning single events', pairsOf(live, 'returning')),
+  ]
+  summary.push(
+    '',
+    'Targets (bench/segments-targets.ts)',
+    ...table(
+      ['target', 'figure', 'goal', 'verdict'],
+      verdicts.map((v) => [v.name, v.figure, v.target, verdictLine(v)]),
+    ).map((line) => `  ${line}`),
+    `  section took ${minutes(durations.previewSeconds)} for previews (seeding included) and ` +
+      `${minutes(durations.liveSeconds)} for the ingest pairs`,
+  )
+  const checks: Check[] = verdicts.map((v) => ({
+    name: `${v.name}: ${v.target}`,
+    ok: v.met === true,
+    detail: `${v.figure}; ${verdictLine(v)}`,
+  }))
+  return { summary, checks, data: { plan, previews, live, verdicts, durations } }
+}
+
+function previewLines(p: PopulationOutcome): string[] {
+  const row = (what: string, t: Timing, matches = '') => [
+    what,
+    matches,
+    ms(t.median),
+    ms(t.p95),
+    (t.median / p.baseline.median).toFixed(1),
+  ]
+  const rows = [
+    row('baseline: SELECT count(*) FROM contacts', p.baseline),
+    ...p.rules.flatMap((r) => [
+      row(`preview: ${r.label}`, r.preview, int(r.matches)),
+      row('  count statement', r.count),
+      row('  sample statement (10 keys)', r.sample),
+    ]),
+    row('POST /api/segments/preview, typical rule', p.previewRoute),
+    row('GET members, first page of 50', p.firstPage),
+    row('GET members, page after 90% of them', p.deepPage),
+  ]
+  return [
+    `  ${int(p.seeded.contacts)} contacts, ${int(p.seeded.events)} events, ` +
+      `${int(p.seeded.members)} members of "${LISTED_SEGMENT.name}" (seeded in ${p.seeded.seconds.toFixed(0)} s)`,
+    ...table(['what', 'matches', 'median', 'p95', '× baseline'], rows).map((line) => `    ${line}`),
+  ]
+}
+
+function pairsOf(live: LiveRun[], shape: 'firstVisit' | 'returning'): CpuPair[] {
+  const pairs = [...new Set(live.map((run) => run.pair))]
+  return pairs.map((pair) => {
+    const of = (variant: Variant) => live.find((r) => r.pair === pair && r.variant === variant)
+    const none = of('none')
+    const withSegments = of('live')
+    return {
+      none: none ? cpuPerEvent(none[shape]) : null,
+      live: withSegments ? cpuPerEvent(withSegments[shape]) : null,
+      failed: [none, withSegments].reduce((sum, run) => sum + (run ? failures(run[shape]) : 0), 0),
+    }
+  })
+}
+
+/** How far runs of the same variant differ: the noise the ratios sit in. */
+function spreads(live: LiveRun[]): string[] {
+  const lines: string[] = []
+  for (const shape of ['firstVisit', 'returning'] as const) {
+    const parts = (['none', 'live'] as const).flatMap((variant) => {
+      const values = live
+        .filter((run) => run.variant === variant)
+        .flatMap((run) => cpuPerEvent(run[shape]) ?? [])
+      if (values.length < 2) return []
+      return [
+        `${VARIANT_LABELS[variant]} ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`,
+      ]
+    })
+    if (parts.length > 0) {
+      const name = shape === 'firstVisit' ? 'first visits' : 'returning'
+      lines.push(`  ${name}, ms/event across pairs: ${parts.join(', ')}`)
+    }
+  }
+  return lines
+}
+
+function verdictLine(v: SegmentVerdict): string {
+  return verdictText(v.met) + (v.note ? ` (${v.note})` : '')
+}
+
+function cpuText(n: number | null): string {
+  return n === null ? '-' : n.toFixed(2)
+}
+
+/** Requests not answered 2xx, or not answered. */
+function failures(run: RunResult): number {
+  return run.non2xx + run.errors
+}
+
+function otherCores(run: RunResult): string {
+  return run.cpu?.other?.toFixed(2) ?? '-'
+}
+
+function minutes(seconds: number): string {
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+}

@@ -1,0 +1,233 @@
+import { cpus } from 'node:os'
+import { evictionsBefore, expectStatus, quietBefore } from './api.ts'
+import type { BenchConfig } from './config.ts'
+import { countOf } from './drain.ts'
+import { runClosedLoop } from './load/closed-loop.ts'
+import { cpuSnapshot, cpuUsage } from './load/cpu.ts'
+import { Ledger } from './load/ledger.ts'
+import type { RunResult } from './load/run-result.ts'
+import { progress, sleep } from './progress.ts'
+import { int } from './report.ts'
+import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
+import { LIVE_SEGMENTS, withIds } from './segments-rules.ts'
+import { createWorkload, type BenchRequest } from './workload.ts'
+
+/**
+ * What live segments cost the contact objects per event: the ingest section's first visits and
+ * returning single events at 16 connections, the same seeded workload on a fresh state, without
+ * segments and with LIVE_SEGMENTS created through `POST /api/segments` before the first event.
+ * workerd's CPU per event is measured as the ingest section measures it (its process's CPU over
+ * the run ÷ events accepted), so it holds the objects' evaluation, the Segment Entered / Exited
+ * events they write and the queue consumer's share of carrying those to D1. Runs come in pairs,
+ * the order alternating from pair to pair, so drift on this shared machine favours neither.
+ */
+
+const PHASE = 'segments'
+export const CONNECTIONS = 16
+/**
+ * Contacts of the workload, at most: with 10,000 first visits at once workerd runs short of
+ * SQLite memory and answers many with 503s (bench/results/2026-12-06-ingest-full-run.md), and
+ * the CPU those cost would decide the comparison rather than the segments.
+ */
+export const MAX_CONTACTS = 2000
+/** Events Cairn writes itself (contracts/stored-event.ts CAIRN_SOURCE): membership changes. */
+const CAIRN_SOURCE = 'cairn'
+
+export type Variant = 'none' | 'live'
+
+export const VARIANT_LABELS: Record<Variant, string> = {
+  none: 'no segments',
+  live: `${LIVE_SEGMENTS.length} segments`,
+}
+
+export interface LiveRun {
+  pair: number
+  variant: Variant
+  firstVisit: RunResult
+  returning: RunResult
+  /** After the run: segment_members rows and the segments they belong to, membership events in D1. */
+  members: number
+  segmentsWithMembers: number
+  membershipEvents: number
+  /** What workerd printed during the run, by kind (runtime.ts). */
+  workerdLines: number
+  workerdKinds: Record<string, number>
+}
+
+export async function measureLiveSegments(config: BenchConfig, pairs: number): Promise<LiveRun[]> {
+  const runs: LiveRun[] = []
+  for (let pair = 1; pair <= pairs; pair++) {
+    const order: Variant[] = pair % 2 === 1 ? ['none', 'live'] : ['live', 'none']
+    for (const variant of order) {
+      progress(PHASE, `ingest pair ${pair}/${pairs}: ${VARIANT_LABELS[variant]}, fresh state`)
+      runs.push(
+        await withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant)),
+      )
+    }
+  }
+  return runs
+}
+
+async function measureRun(
+  target: CairnTarget,
+  config: BenchConfig,
+  pair: number,
+  variant: Variant,
+): Promise<LiveRun> {
+  if (variant === 'live') await createSegments(target)
+  const contacts = Math.min(config.contacts, MAX_CONTACTS)
+  const ledger = new Ledger()
+  const workload = createWorkload({
+    contacts,
+    activeVisitors: config.activeVisitors,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    writeKey: target.writeKey,
+  })
+  const closedLoop = (
+    label: string,
+    next: () => BenchRequest,
+    seconds: number,
+    shape: 'single' | 'first-visit' = 'single',
+  ) =>
+    runClosedLoop({
+      target: 'cairn',
+      url: target.url,
+      shape,
+      connections: CONNECTIONS,
+      seconds,
+      ...(shape === 'first-visit' ? { amount: contacts, maxSeconds: config.firstVisitMax } : {}),
+      next,
+      ledger,
+      label,
+    })
+  const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
+  if (config.warmup > 0) {
+    // As in the ingest section: other contacts, so first visits stay first.
+    const warmup = createWorkload({
+      contacts: 1000,
+      activeVisitors: 200,
+      batchSize: config.batchSize,
+      seed: config.seed + 1_000_003,
+      writeKey: target.writeKey,
+    })
+    progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
+    await closedLoop('warm-up', warmup.single, config.warmup)
+    await settle(target, ledger, config)
+  }
+  const firstVisit = await measure(
+    target,
+    config,
+    `${label}: first visits of ${int(contacts)} contacts, ${CONNECTIONS} connections`,
+    () => closedLoop('first visits', workload.firstVisit, 0, 'first-visit'),
+  )
+  await settle(target, ledger, config)
+  const returning = await measure(
+    target,
+    config,
+    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
+    () => closedLoop('single c16', workload.single, config.duration),
+    config.warmup > 0
+      ? () => closedLoop('warm-up single c16', workload.single, config.warmup)
+      : undefined,
+  )
+  await settle(target, ledger, config)
+  const members = await target.db
+    .prepare('SELECT count(*) AS n, count(DISTINCT segment_id) AS segments FROM segment_members')
+    .first<{ n: number; segments: number }>()
+  const membershipEvents = await countOf(
+    target.db,
+    'SELECT count(*) AS n FROM events WHERE source_id = ?',
+    CAIRN_SOURCE,
+  )
+  return {
+    pair,
+    variant,
+    firstVisit,
+    returning,
+    members: members?.n ?? 0,
+    segmentsWithMembers: members?.segments ?? 0,
+    membershipEvents,
+    workerdLines: target.runtimeOutput.lines,
+    workerdKinds: target.runtimeOutput.kinds,
+  }
+}
+
+/** In order, so each `inSegment` names a segment created before it. */
+async function createSegments(target: CairnTarget) {
+  const ids = new Map<string, string>()
+  for (const segment of LIVE_SEGMENTS) {
+    const created = await expectStatus<{ id: string }>(201, target, 'POST', '/api/segments', {
+      body: { name: segment.name, rule: withIds(segment.rule, ids) },
+    })
+    ids.set(segment.slug, created.body.id)
+  }
+  progress(PHASE, `created ${ids.size} segments through POST /api/segments`)
+}
+
+/** As the ingest section measures a run: objects evicted and the machine quiet first. */
+async function measure(
+  target: CairnTarget,
+  config: BenchConfig,
+  describe: string,
+  run: () => Promise<RunResult>,
+  warmUp?: () => Promise<RunResult>,
+): Promise<RunResult> {
+  await evictionsBefore(target, PHASE)
+  await quietBefore(config, PHASE)
+  if (warmUp) {
+    progress(PHASE, `warm-up: the same load for ${config.warmup} s`)
+    await warmUp()
+  }
+  progress(PHASE, describe)
+  const before = cpuSnapshot()
+  const result = await run()
+  result.cpu = cpuUsage(before, cpuSnapshot(), cpus().length)
+  if (await runtimeGone(target)) throw new Error(`workerd stopped answering during: ${describe}`)
+  const perEvent = cpuPerEvent(result)
+  progress(
+    PHASE,
+    `${int(result.requestsPerSec)} req/s, non-2xx ${result.non2xx}, errors ${result.errors}, ` +
+      `workerd ${result.cpu.runtime?.toFixed(2) ?? '-'} cores, ` +
+      `${perEvent === null ? '-' : perEvent.toFixed(2)} ms/event, other ${result.cpu.other?.toFixed(2) ?? '-'} cores`,
+  )
+  return result
+}
+
+/** workerd's CPU per event (ms), as the ingest section computes it. */
+export function cpuPerEvent(run: RunResult): number | null {
+  const used = run.cpu?.runtime
+  if (used === null || used === undefined || run.eventsPerSec <= 0) return null
+  return (used * 1000) / run.eventsPerSec
+}
+
+/**
+ * Waits until D1 holds the accepted events, so a run does not inherit the last one's queue.
+ * The harness's drain counts every event row, and Segment Entered / Exited rows would be taken
+ * for the workload's; these are left out by their source.
+ */
+async function settle(target: CairnTarget, ledger: Ledger, config: BenchConfig) {
+  const started = performance.now()
+  let reported = 0
+  for (;;) {
+    const stored = await countOf(
+      target.db,
+      'SELECT count(*) AS n FROM events WHERE source_id <> ?',
+      CAIRN_SOURCE,
+    )
+    const waited = (performance.now() - started) / 1000
+    if (stored >= ledger.accepted) return
+    if (waited > config.drainTimeout) {
+      progress(
+        PHASE,
+        `D1 still ${int(ledger.accepted - stored)} events short after ${waited.toFixed(0)} s`,
+      )
+      return
+    }
+    if (waited - reported >= 3) {
+      reported = waited
+      progress(PHASE, `D1 events ${int(stored)} of ${int(ledger.accepted)} accepted`)
+    }
+    await sleep(500)
+  }
+}
