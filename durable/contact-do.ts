@@ -180,8 +180,10 @@ export class ContactDO extends DurableObject<Env> {
 
     let stored = 0
     const overruled = this.transaction(() => {
-      // The waits above let other calls in: an erasure or a withdrawal made meanwhile wins.
+      // The waits above let other calls in: an erasure or a withdrawal made meanwhile wins, and
+      // a contact handed over meanwhile stores nothing more here (its tables are about to go).
       if (this.meta('erased_at')) return 'erased'
+      if (this.meta('merged_into')) return 'merged'
       if (!mayStoreIdentified(options.consentMode, this.facets.consent.current())) return 'withheld'
       this.setMeta('key', key)
       if (gpc) {
@@ -222,6 +224,10 @@ export class ContactDO extends DurableObject<Env> {
       return null
     })
     if (overruled === 'erased') return { ...result, suppressed: events.length }
+    if (overruled === 'merged') {
+      const into = this.meta('merged_into')!
+      return contactStub(this.env, into).ingest(into, events, options)
+    }
     if (overruled === 'withheld') {
       await this.withhold(events)
       return { ...result, withheld: events.length }
@@ -244,6 +250,8 @@ export class ContactDO extends DurableObject<Env> {
     // Decided in the turn that writes, so two copies of one decision racing in append it once.
     const status = this.transaction(() => {
       if (this.meta('erased_at')) return 'suppressed'
+      // Handed over while the segments were read: the decision belongs to the new owner.
+      if (this.meta('merged_into')) return 'merged'
       if (this.facets.consent.repeats(record)) return 'repeated'
       this.setMeta('key', key)
       this.facets.consent.append(record)
@@ -257,6 +265,10 @@ export class ContactDO extends DurableObject<Env> {
       return 'recorded'
     })
     if (status === 'suppressed') return { status }
+    if (status === 'merged') {
+      const into = this.meta('merged_into')!
+      return contactStub(this.env, into).recordConsent(into, record)
+    }
     if (status === 'recorded') await this.ship()
     return { status, contactKey: key, ...(await this.consent()) }
   }
@@ -453,18 +465,24 @@ export class ContactDO extends DurableObject<Env> {
     }
     this.ensureSchema()
     const segments = await this.currentSegments()
-    const changed = this.transaction(() => {
-      if (this.meta('erased_at')) return false
+    const outcome = this.transaction(() => {
+      if (this.meta('erased_at')) return 'gone'
+      if (this.meta('merged_into')) return 'merged'
       const now = Date.now()
-      if (!this.facets.memberships.set('list', listId, member, now)) return false
+      if (!this.facets.memberships.set('list', listId, member, now)) return 'unchanged'
       const event = ownEvent(key, member ? 'Added to List' : 'Removed from List', { listId }, now)
       const seq = this.storeOwnEvent(key, event)
       const lastSeq = Math.max(seq, this.updateSegments(key, segments, { lists: [listId] }))
       this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
-      return true
+      return 'changed'
     })
-    if (changed) await this.ship()
-    return { found: true, changed }
+    if (outcome === 'gone') return { found: false, changed: false }
+    if (outcome === 'merged') {
+      const into = this.meta('merged_into')!
+      return contactStub(this.env, into).setList(into, listId, member)
+    }
+    if (outcome === 'changed') await this.ship()
+    return { found: true, changed: outcome === 'changed' }
   }
 
   /**
@@ -480,7 +498,7 @@ export class ContactDO extends DurableObject<Env> {
     this.ensureSchema()
     const segments = await contactSegments(this.env, version, this.meta(SEGMENTS_VERSION_KEY))
     const changed = this.transaction(() =>
-      this.meta('erased_at')
+      this.meta('erased_at') || this.meta('merged_into')
         ? false
         : this.updateSegmentsWithSnapshot(key, segments, { everything: true }),
     )
@@ -494,6 +512,7 @@ export class ContactDO extends DurableObject<Env> {
     const segments = await this.currentSegments()
     let next: number | null = null
     const changed = this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return false
       const round = this.evaluateSegments(key, segments, { timed: true }, now)
       next = round.next
       if (round.lastSeq === 0) return false

@@ -129,6 +129,32 @@ describe('a contact enters and leaves segments as it changes', () => {
     expect(await inD1(segment, `anon:${anon}`)).toBe(0)
   })
 
+  it('keeps the events of an anonymous contact handed over while its own ingest waited', async () => {
+    // A new segment makes every object read the configuration: the anonymous contact's ingest
+    // waits on it, and the identify in the same batch claims it meanwhile.
+    for (let round = 0; round < 3; round++) {
+      await createSegment({ performed: uid('Anything') })
+      const anon = uid('anon')
+      const user = uid('user')
+      await send('/v1/batch', writeKey, {
+        batch: [
+          { type: 'page', anonymousId: anon, name: 'Home' },
+          { type: 'page', anonymousId: anon, name: 'Pricing' },
+          { type: 'identify', userId: user, anonymousId: anon, traits: { plan: 'pro' } },
+          { type: 'track', userId: user, event: 'Order Completed' },
+        ],
+      })
+      const response = await api(`/api/contacts/${encodeURIComponent(user)}/events?limit=100`)
+      const items = ((await response.json()) as { items: { type: string; name?: string }[] }).items
+      expect(
+        items
+          .filter((e) => e.type === 'page')
+          .map((e) => e.name)
+          .sort(),
+      ).toEqual(['Home', 'Pricing'])
+    }
+  })
+
   it('follows consent: a grant enters a consent segment, a withdrawal leaves it', async () => {
     const segment = await createSegment({
       all: [
