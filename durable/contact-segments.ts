@@ -157,10 +157,7 @@ export class StoredContactFacts implements ContactFacts {
               'SELECT id, timestamp, body FROM events WHERE type = ? AND bot = 0',
               type,
             )
-      events = rows.toArray().map((row) => {
-        const event = JSON.parse(row.body) as StoredEvent
-        return { id: row.id, at: row.timestamp, properties: event.properties ?? event.traits ?? {} }
-      })
+      events = rows.toArray().map((row) => new StoredEventFact(row))
       this.eventsByName.set(name, events)
     }
     return events
@@ -197,6 +194,30 @@ export class StoredContactFacts implements ContactFacts {
 }
 
 type EventRow = { id: string; timestamp: number; body: string }
+
+/**
+ * An event as rules read it, its body parsed only when a rule asks for its properties: most
+ * rules only count events by name and time, and parsing every body of a long history for each
+ * of them cost more than the rest of an ingest (bench/results/2026-12-06-segments.md).
+ */
+class StoredEventFact implements EventFact {
+  readonly id: string
+  readonly at: number
+  private parsed?: Record<string, unknown>
+
+  constructor(private readonly row: EventRow) {
+    this.id = row.id
+    this.at = row.timestamp
+  }
+
+  get properties(): Record<string, unknown> {
+    if (!this.parsed) {
+      const event = JSON.parse(this.row.body) as StoredEvent
+      this.parsed = event.properties ?? event.traits ?? {}
+    }
+    return this.parsed
+  }
+}
 
 /**
  * An event Cairn writes to the contact's timeline itself (`Segment Entered`, `Added to List` …):

@@ -47,9 +47,9 @@ export function evaluate(
     for (const event of facts.events(rule.lastPerformed)) {
       // The cheap ordering test first: most events are not later than the latest so far.
       if (latest !== undefined && !isLater(event, latest)) continue
-      if (satisfies(event.properties, rule.where)) latest = event
+      if (satisfies(event, rule.where)) latest = event
     }
-    return latest !== undefined && satisfies(latest.properties, rule.has)
+    return latest !== undefined && satisfies(latest, rule.has)
   }
   if ('consent' in rule) return (facts.consent(rule.consent) === true) === rule.granted
   if ('message' in rule) {
@@ -90,7 +90,7 @@ function performed(rule: PerformedRule, facts: ContactFacts, now: number): boole
   const since = windowStart(rule.within, now)
   let n = 0
   for (const event of facts.events(rule.performed)) {
-    if (event.at < since || !satisfies(event.properties, rule.where)) continue
+    if (event.at < since || !satisfies(event, rule.where)) continue
     if (++n === enough) break
   }
   return holds(count, n)
@@ -111,13 +111,17 @@ function holds(count: CountCondition, n: number): boolean {
   return count.op === 'lte' ? n <= count.value : n === count.value
 }
 
+/**
+ * Whether the event's properties meet every condition. Takes the event, not its properties: a
+ * contact object parses an event's body only when a condition reads it (EventFact.properties).
+ */
 function satisfies(
-  properties: Record<string, unknown>,
+  event: EventFact,
   conditions: readonly PropertyCondition[] | undefined,
 ): boolean {
   if (conditions === undefined) return true
   for (const condition of conditions) {
-    if (!compare(valueAt(properties, condition.property), condition)) return false
+    if (!compare(valueAt(event.properties, condition.property), condition)) return false
   }
   return true
 }
@@ -176,7 +180,7 @@ function earliestChange(
     let earliest = Infinity
     for (const event of facts.events(rule.performed)) {
       const leaves = event.at + d + 1
-      if (leaves > now && leaves < earliest && satisfies(event.properties, rule.where)) {
+      if (leaves > now && leaves < earliest && satisfies(event, rule.where)) {
         earliest = leaves
       }
     }

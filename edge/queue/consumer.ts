@@ -543,14 +543,23 @@ function replaceMemberships(json: string): SQL[] {
     AND ${key} NOT IN (SELECT from_key FROM merges)
     AND NOT EXISTS (SELECT 1 FROM contacts AS c
       WHERE c.key = ${key} AND c.version > json_extract(r.value, '$.version'))`)
-  const replace = (table: string, column: string, since: string, field: string) => [
-    sql`DELETE FROM ${sql.raw(table)} WHERE contact_key IN (SELECT ${sql.raw(key)}
-      FROM json_each(${json}) AS r
-      WHERE json_type(r.value, ${`$.${field}`}) IS NOT NULL AND ${current})`,
-    sql`INSERT OR REPLACE INTO ${sql.raw(table)} (${sql.raw(column)}, contact_key, ${sql.raw(since)})
-      SELECT s.key, ${sql.raw(key)}, s.value
-      FROM json_each(${json}) AS r, json_each(r.value, ${`$.${field}`}) AS s WHERE ${current}`,
-  ]
+  // Only what changed is written: most snapshots name the memberships D1 already holds, and
+  // rewriting them all cost every event a dozen index writes.
+  const replace = (table: string, column: string, since: string, field: string) => {
+    const wanted = sql`SELECT s.key || char(0) || ${sql.raw(key)}
+      FROM json_each(${json}) AS r, json_each(r.value, ${`$.${field}`}) AS s WHERE ${current}`
+    return [
+      sql`DELETE FROM ${sql.raw(table)} WHERE contact_key IN (SELECT ${sql.raw(key)}
+        FROM json_each(${json}) AS r
+        WHERE json_type(r.value, ${`$.${field}`}) IS NOT NULL AND ${current})
+        AND ${sql.raw(column)} || char(0) || contact_key NOT IN (${wanted})`,
+      sql`INSERT INTO ${sql.raw(table)} (${sql.raw(column)}, contact_key, ${sql.raw(since)})
+        SELECT s.key, ${sql.raw(key)}, s.value
+        FROM json_each(${json}) AS r, json_each(r.value, ${`$.${field}`}) AS s WHERE ${current}
+        ON CONFLICT DO UPDATE SET ${sql.raw(since)} = excluded.${sql.raw(since)}
+        WHERE ${sql.raw(since)} != excluded.${sql.raw(since)}`,
+    ]
+  }
   return [
     ...replace('segment_members', 'segment_id', 'since', 'segments'),
     ...replace('list_members', 'list_id', 'added_at', 'lists'),
