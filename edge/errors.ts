@@ -63,6 +63,9 @@ function closest(
     const foreign = (branch: z.core.$ZodIssue[]) =>
       branch.some((inner) => inner.code === 'unrecognized_keys' && inner.path.length === 0)
     if (issue.errors.every(foreign)) return [{ path, message: issue.message }]
+    // A union of plain values (a string or a number) failed as a whole: its own message says it.
+    const atRoot = (branch: z.core.$ZodIssue[]) => branch.every((inner) => inner.path.length === 0)
+    if (issue.errors.every(atRoot)) return [{ path, message: issue.message }]
     // Fewest problems wins; on a tie the earlier branch, as the union tried them.
     const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
     if (best.length > 0) return best.flatMap((inner) => closest(inner, path))

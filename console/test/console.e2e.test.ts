@@ -176,17 +176,20 @@ describe('the console', () => {
     await page.waitForURL(`${stackUrl}/contacts/${person.userId}`)
     await page.waitForSelector('h1:text("Grace Console")')
     const list = page.locator('[role="listbox"]')
-    await expect.poll(() => list.getAttribute('data-loaded')).toBe('5')
+    // Two page views, the identify, the order, the live event, and the demo segment of buyers
+    // that the order put Grace in.
+    await expect.poll(() => list.getAttribute('data-loaded')).toBe('6')
     const rows = await page.locator('.timeline .row .c-name').allTextContents()
     expect(rows).toContain('Order Completed')
+    expect(rows).toContain('Segment Entered')
     expect(rows).toContain('Pricing')
     // Keyboard: the list takes focus and the arrow keys move the selection.
     await list.focus()
     await page.keyboard.press('End')
-    expect(await list.getAttribute('aria-activedescendant')).toBe('event-row-4')
+    expect(await list.getAttribute('aria-activedescendant')).toBe('event-row-5')
     await page.keyboard.press('ArrowUp')
-    expect(await list.getAttribute('aria-activedescendant')).toBe('event-row-3')
-    await page.waitForSelector('#event-row-3.selected')
+    expect(await list.getAttribute('aria-activedescendant')).toBe('event-row-4')
+    await page.waitForSelector('#event-row-4.selected')
     await screenshot(page, '04-contact-timeline')
 
     // Untrusted traits and properties are shown as text, never run as markup.
