@@ -146,18 +146,32 @@ export class StoredContactFacts implements ContactFacts {
   events(name: string): readonly EventFact[] {
     let events = this.eventsByName.get(name)
     if (!events) {
-      const type = name === PAGE_EVENT ? 'page' : name === SCREEN_EVENT ? 'screen' : null
-      const rows =
-        type === null
-          ? this.sql.exec<EventRow>(
-              "SELECT id, timestamp, body FROM events WHERE type = 'track' AND name = ? AND bot = 0",
-              name,
-            )
-          : this.sql.exec<EventRow>(
-              'SELECT id, timestamp, body FROM events WHERE type = ? AND bot = 0',
+      const type = name === PAGE_EVENT ? 'page' : name === SCREEN_EVENT ? 'screen' : 'track'
+      // Page and screen views match by type alone; a track event by its name too.
+      const match = type === 'track' ? name : null
+      const where = 'WHERE type = ? AND (? IS NULL OR name = ?) AND bot = 0'
+      let bodies: Map<string, Record<string, unknown>> | undefined
+      const readBodies = () => {
+        bodies ??= new Map(
+          this.sql
+            .exec<{ id: string; body: string }>(
+              `SELECT id, body FROM events ${where}`,
               type,
+              match,
+              match,
             )
-      events = rows.toArray().map((row) => new StoredEventFact(row))
+            .toArray()
+            .map((row) => {
+              const event = JSON.parse(row.body) as StoredEvent
+              return [row.id, event.properties ?? event.traits ?? {}]
+            }),
+        )
+        return bodies
+      }
+      events = this.sql
+        .exec<EventRow>(`SELECT id, timestamp FROM events ${where}`, type, match, match)
+        .toArray()
+        .map((row) => new StoredEventFact(row, readBodies))
       this.eventsByName.set(name, events)
     }
     return events
@@ -193,29 +207,29 @@ export class StoredContactFacts implements ContactFacts {
   }
 }
 
-type EventRow = { id: string; timestamp: number; body: string }
+type EventRow = { id: string; timestamp: number }
 
 /**
- * An event as rules read it, its body parsed only when a rule asks for its properties: most
- * rules only count events by name and time, and parsing every body of a long history for each
- * of them cost more than the rest of an ingest (bench/results/2026-12-06-segments.md).
+ * An event as rules read it. Its body is read and parsed only when a rule asks for properties
+ * (most count by name and time alone), and then for every event of that name in one query:
+ * reading each event of a name with its body, for every change, was the largest part of what
+ * 50 segments cost an ingest (318 of 440 µs in evaluateSegments per returning event, profiled in
+ * bench/results/2026-12-06-segments.md).
  */
 class StoredEventFact implements EventFact {
   readonly id: string
   readonly at: number
-  private parsed?: Record<string, unknown>
 
-  constructor(private readonly row: EventRow) {
+  constructor(
+    row: EventRow,
+    private readonly bodies: () => ReadonlyMap<string, Record<string, unknown>>,
+  ) {
     this.id = row.id
     this.at = row.timestamp
   }
 
   get properties(): Record<string, unknown> {
-    if (!this.parsed) {
-      const event = JSON.parse(this.row.body) as StoredEvent
-      this.parsed = event.properties ?? event.traits ?? {}
-    }
-    return this.parsed
+    return this.bodies().get(this.id) ?? {}
   }
 }
 
