@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
+import { api, createSource, d1Count, errorOf, eventually, send, uid } from '../../test/support/api'
 import { LIST_LIMITS } from './lists'
 
 interface List {
@@ -8,17 +8,6 @@ interface List {
   name: string
   createdAt: string
   count: number
-}
-
-/** The one error shape, and nothing else in the body. */
-async function errorOf(response: Response, status: number, code: string) {
-  expect(response.status).toBe(status)
-  const body = (await response.json()) as { error: Record<string, unknown> }
-  expect(Object.keys(body)).toEqual(['error'])
-  expect(body.error.code).toBe(code)
-  expect(typeof body.error.message).toBe('string')
-  for (const key of Object.keys(body.error)) expect(['code', 'message', 'details']).toContain(key)
-  return body.error as { code: string; message: string; details?: any }
 }
 
 async function createList(name = uid('list')) {

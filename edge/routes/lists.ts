@@ -1,10 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { drizzle } from 'drizzle-orm/d1'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { desc, eq, sql } from 'drizzle-orm'
 import { contactStub, resolveContact } from '../../durable/contact-client'
 import { randomToken } from '../access/secrets'
 import { insertBelowLimit } from '../db/bounded-insert'
-import { decodeCursor, olderThan, pageOf } from '../db/keyset'
+import { LIST_MEMBERS, memberPage } from '../db/member-page'
 import { listMembers, lists } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
@@ -184,23 +184,12 @@ export function listRoutes() {
       const { limit, cursor } = c.req.valid('query')
       c.set('auditDetail', { list: id, limit, cursor: cursor !== undefined })
       await existingList(c.env.DB, id)
-      const after = decodeCursor(cursor, ['string'])
-      const rows = await drizzle(c.env.DB)
-        .select({ contactKey: listMembers.contactKey, addedAt: listMembers.addedAt })
-        .from(listMembers)
-        .where(
-          and(
-            eq(listMembers.listId, id),
-            after ? olderThan([listMembers.contactKey], after) : undefined,
-          ),
-        )
-        .orderBy(desc(listMembers.contactKey))
-        .limit(limit + 1)
-      const page = pageOf(
-        rows,
-        limit,
-        (row) => row,
-        (row) => [row.contactKey],
+      const page = await memberPage(
+        c.env.DB,
+        LIST_MEMBERS,
+        id,
+        { limit, cursor },
+        ({ contactKey, since }) => ({ contactKey, addedAt: since }),
       )
       c.set('auditDetail', {
         list: id,

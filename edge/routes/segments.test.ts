@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SEGMENT_LIMITS } from '../../contracts/segment'
-import { api, createSource, d1Count, eventually, send, uid } from '../../test/support/api'
+import { api, createSource, d1Count, errorOf, eventually, send, uid } from '../../test/support/api'
 import type { BackfillMessage, QueuedMessage } from '../../contracts/queue-messages'
 import { runBackfillPage, startBackfill } from '../segments/backfill'
 import { loadSegmentConfig, type SegmentConfig } from '../segments/config'
@@ -20,17 +20,6 @@ interface Segment {
 interface MemberPage {
   items: { contactKey: string; since: string }[]
   cursor: string | null
-}
-
-/** The one error shape, and nothing else in the body. */
-async function errorOf(response: Response, status: number, code: string) {
-  expect(response.status).toBe(status)
-  const body = (await response.json()) as { error: Record<string, unknown> }
-  expect(Object.keys(body)).toEqual(['error'])
-  expect(body.error.code).toBe(code)
-  expect(typeof body.error.message).toBe('string')
-  for (const key of Object.keys(body.error)) expect(['code', 'message', 'details']).toContain(key)
-  return body.error as { code: string; message: string; details?: any }
 }
 
 async function create(rule: unknown, name = uid('segment'), key?: string) {

@@ -1,14 +1,11 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import { drizzle } from 'drizzle-orm/d1'
-import { and, desc, eq } from 'drizzle-orm'
 import { RuleSchema, SEGMENT_LIMITS } from '../../contracts/segment'
 import { expandedSize, findCycle, referencedSegments } from '../../domain/segments/dependencies'
 import type { SegmentLookup } from '../../domain/segments/facts'
 import type { Rule } from '../../domain/segments/rule'
 import { countQuery, sampleQuery } from '../../domain/segments/sql'
 import { randomToken } from '../access/secrets'
-import { segmentMembers } from '../db/schema'
-import { decodeCursor, olderThan, pageOf } from '../db/keyset'
+import { memberPage, SEGMENT_MEMBERS } from '../db/member-page'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { startBackfill } from '../segments/backfill'
@@ -284,24 +281,7 @@ export function segmentRoutes() {
       const { limit, cursor } = c.req.valid('query')
       c.set('auditDetail', { segment: id, limit, cursor: cursor !== undefined })
       if (!(await segmentExists(c.env.DB, id))) throw noSegment(id)
-      const after = decodeCursor(cursor, ['string'])
-      const rows = await drizzle(c.env.DB)
-        .select({ contactKey: segmentMembers.contactKey, since: segmentMembers.since })
-        .from(segmentMembers)
-        .where(
-          and(
-            eq(segmentMembers.segmentId, id),
-            after ? olderThan([segmentMembers.contactKey], after) : undefined,
-          ),
-        )
-        .orderBy(desc(segmentMembers.contactKey))
-        .limit(limit + 1)
-      const page = pageOf(
-        rows,
-        limit,
-        (row) => row,
-        (row) => [row.contactKey],
-      )
+      const page = await memberPage(c.env.DB, SEGMENT_MEMBERS, id, { limit, cursor })
       c.set('auditDetail', {
         segment: id,
         limit,

@@ -1,4 +1,5 @@
 import { env, SELF } from 'cloudflare:test'
+import { expect } from 'vitest'
 import { readArchive } from '../../edge/queue/archive'
 
 export const ADMIN_KEY = 'test-admin-key'
@@ -84,4 +85,15 @@ export function uid(prefix = 'u') {
 export async function archiveRecords() {
   const listed = await env.ARCHIVE.list({ prefix: 'archive/' })
   return (await Promise.all(listed.objects.map((o) => readArchive(env.ARCHIVE, o.key)))).flat()
+}
+
+/** Asserts the one error shape (and nothing else in the body) with this status and code. */
+export async function errorOf(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status)
+  const body = (await response.json()) as { error: Record<string, unknown> }
+  expect(Object.keys(body)).toEqual(['error'])
+  expect(body.error.code).toBe(code)
+  expect(typeof body.error.message).toBe('string')
+  for (const key of Object.keys(body.error)) expect(['code', 'message', 'details']).toContain(key)
+  return body.error as { code: string; message: string; details?: any }
 }
