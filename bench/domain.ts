@@ -1,4 +1,4 @@
-import { build } from 'esbuild'
+import { build, type BuildOptions } from 'esbuild'
 import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 import { OUT_DIR } from './build.ts'
@@ -12,10 +12,8 @@ export type AttributionDomain = typeof import('../domain/attribution/index.ts') 
   Pick<typeof import('../domain/attribution/rule-based.ts'), 'ruleCreditsForPaths'> &
   Pick<typeof import('../domain/attribution/synthetic.ts'), 'syntheticPaths'>
 
-const OUTFILE = `${OUT_DIR}/domain/attribution.mjs`
-
 export async function loadAttributionDomain(): Promise<AttributionDomain> {
-  await build({
+  return loadDomainBundle<AttributionDomain>('attribution', {
     stdin: {
       contents: [
         "export * from './domain/attribution/index.ts'",
@@ -26,14 +24,26 @@ export async function loadAttributionDomain(): Promise<AttributionDomain> {
       sourcefile: 'bench-attribution-entry.ts',
       loader: 'ts',
     },
+  })
+}
+
+/**
+ * Joins domain modules from `entry` into one ES module under OUT_DIR/domain/<name>.mjs and
+ * imports it (a fresh copy each call, so a rebuilt bundle is the one that runs).
+ */
+export async function loadDomainBundle<T>(
+  name: string,
+  entry: Pick<BuildOptions, 'entryPoints' | 'stdin'>,
+): Promise<T> {
+  const outfile = `${OUT_DIR}/domain/${name}.mjs`
+  await build({
+    ...entry,
     bundle: true,
-    outfile: OUTFILE,
+    outfile,
     format: 'esm',
     platform: 'neutral',
     target: 'es2024',
     logLevel: 'warning',
   })
-  return (await import(
-    `${pathToFileURL(resolve(OUTFILE)).href}?t=${Date.now()}`
-  )) as AttributionDomain
+  return (await import(`${pathToFileURL(resolve(outfile)).href}?t=${Date.now()}`)) as T
 }

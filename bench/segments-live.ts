@@ -10,7 +10,7 @@ import { progress, sleep } from './progress.ts'
 import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
 import { LIVE_SEGMENTS, withIds } from './segments-rules.ts'
-import { createWorkload, type BenchRequest } from './workload.ts'
+import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
 
 /**
  * What live segments cost the contact objects per event: the ingest section's first visits and
@@ -103,14 +103,7 @@ async function measureRun(
     })
   const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
   if (config.warmup > 0) {
-    // As in the ingest section: other contacts, so first visits stay first.
-    const warmup = createWorkload({
-      contacts: 1000,
-      activeVisitors: 200,
-      batchSize: config.batchSize,
-      seed: config.seed + 1_000_003,
-      writeKey: target.writeKey,
-    })
+    const warmup = warmUpWorkload(config, target.writeKey)
     progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
     await closedLoop('warm-up', warmup.single, config.warmup)
     await settle(target, ledger, config)

@@ -1,7 +1,4 @@
-import { build } from 'esbuild'
-import { pathToFileURL } from 'node:url'
-import { resolve } from 'node:path'
-import { OUT_DIR } from './build.ts'
+import { loadDomainBundle } from './domain.ts'
 
 /**
  * The segment rule compiler (domain/segments/sql.ts) for use in this Node process, so the bench
@@ -14,17 +11,6 @@ export type SegmentsSql = Pick<
   'countQuery' | 'sampleQuery'
 >
 
-const OUTFILE = `${OUT_DIR}/domain/segments-sql.mjs`
-
-export async function loadSegmentsSql(): Promise<SegmentsSql> {
-  await build({
-    entryPoints: ['domain/segments/sql.ts'],
-    bundle: true,
-    outfile: OUTFILE,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2024',
-    logLevel: 'warning',
-  })
-  return (await import(`${pathToFileURL(resolve(OUTFILE)).href}?t=${Date.now()}`)) as SegmentsSql
+export function loadSegmentsSql(): Promise<SegmentsSql> {
+  return loadDomainBundle<SegmentsSql>('segments-sql', { entryPoints: ['domain/segments/sql.ts'] })
 }

@@ -490,3 +490,17 @@ const LAST_NAMES = [
   'Silva',
 ] as const
 const COMPANIES = ['Northwind', 'Globex', 'Initech', 'Umbrella Outdoor', 'Acme Trails'] as const
+
+/**
+ * The warm-up before measured runs: contacts of its own (seeded apart from the measured
+ * population), so the measured first visits stay first visits.
+ */
+export function warmUpWorkload(config: { batchSize: number; seed: number }, writeKey: string) {
+  return createWorkload({
+    contacts: 1000,
+    activeVisitors: 200,
+    batchSize: config.batchSize,
+    seed: config.seed + 1_000_003,
+    writeKey,
+  })
+}

@@ -26,7 +26,7 @@ import {
   type RuntimeOutput,
   type Target,
 } from '../runtime.ts'
-import { createWorkload, type Workload } from '../workload.ts'
+import { createWorkload, warmUpWorkload, type Workload } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
 interface TargetOutcome {
@@ -145,14 +145,7 @@ async function measureTarget(name: TargetName, config: BenchConfig): Promise<Tar
   }
   try {
     if (config.warmup > 0) {
-      // Warm-up contacts are not in the measured population, so first visits stay first.
-      const warmup = createWorkload({
-        contacts: 1000,
-        activeVisitors: 200,
-        batchSize: config.batchSize,
-        seed: config.seed + 1_000_003,
-        writeKey: cairn?.writeKey ?? 'wk_ceiling',
-      })
+      const warmup = warmUpWorkload(config, cairn?.writeKey ?? 'wk_ceiling')
       progress(name, `warm-up ${config.warmup} s (other contacts)`)
       for (const shape of config.shapes) {
         await runClosedLoop({
