@@ -7,6 +7,7 @@ export { AuditSequencer } from '../durable/audit-sequencer'
 export { ContactDO } from '../durable/contact-do'
 export { IdentityDirectory } from '../durable/identity-directory'
 export { LiveStreamSlots } from '../durable/live-stream-slots'
+export { ProviderHealth } from '../durable/provider-health'
 
 const app = createApp()
 
