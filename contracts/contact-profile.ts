@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { PURPOSES, type Purpose } from '../domain/consent'
+import { MESSAGE_STATUSES, PROVIDER_KINDS } from './messaging'
 
 /**
  * The contact profile: what `ContactDO.profile()` returns, what `GET /api/contacts/:id` answers
@@ -70,6 +71,29 @@ export const ContactProfileSchema = z.object({
   segmentMemberships: z.array(z.object({ id: z.string(), since: z.string() })),
   /** Manual lists the contact is on. */
   lists: z.array(z.string()),
+  /** Subscription groups the contact chose (true: in, false: out); a group not named never chose. */
+  subscriptions: z.record(z.string(), z.boolean()),
+  /** The contact's latest messages (at most 20), newest first. */
+  messages: z.array(
+    z.object({
+      id: z.string(),
+      template: z.string(),
+      subject: z.string().nullable(),
+      status: z.enum(MESSAGE_STATUSES),
+      reason: z.string().nullable(),
+      attempts: z.array(
+        z.object({
+          provider: z.enum(PROVIDER_KINDS),
+          status: z.enum(['sent', 'retryable', 'permanent', 'skipped']),
+          at: z.string(),
+          httpStatus: z.number().int().optional(),
+          error: z.string().optional(),
+        }),
+      ),
+      journeyId: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
 })
 
 export type ContactProfile = z.infer<typeof ContactProfileSchema>

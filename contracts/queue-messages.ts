@@ -1,4 +1,5 @@
 import type { ConsentState } from '../domain/consent'
+import type { Attempt, MessageStatus } from './messaging'
 import type { StoredEvent } from './stored-event'
 
 /** Contact key of events counted without identifiers (no consent for analytics). */
@@ -113,6 +114,36 @@ export interface ContactSnapshot {
   lists?: Record<string, string>
 }
 
+/**
+ * A message as its contact's object holds it now (docs/design/messaging.md), for D1's messages;
+ * `event` is a message event to add to D1's message_events (sent, delivered, opened …).
+ */
+export interface MessageReport {
+  kind: 'message'
+  id: string
+  contactKey: string
+  templateId: string
+  journeyId: string | null
+  audience: 'marketing' | 'transactional'
+  subject: string | null
+  status: MessageStatus
+  reason: string | null
+  attempts: Attempt[]
+  version: number
+  createdAt: string
+  updatedAt: string
+  event?: { id: string; kind: string; at: string }
+}
+
+/** A contact chose to be in or out of a subscription group (D1's contact_subscriptions). */
+export interface SubscriptionMessage {
+  kind: 'subscription'
+  contactKey: string
+  groupId: string
+  subscribed: boolean
+  at: string
+}
+
 /** `from` (an anonymous contact) now lives inside `into`. */
 export interface MergeMessage {
   kind: 'merge'
@@ -173,3 +204,5 @@ export type QueuedMessage =
   | EraseMessage
   | ReevaluateMessage
   | BackfillMessage
+  | MessageReport
+  | SubscriptionMessage

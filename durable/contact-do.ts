@@ -52,6 +52,37 @@ import type {
   TimelinePage,
 } from './contact-rpc'
 import { emailDirectory } from './identity-directory'
+import {
+  ALL_MARKETING_GROUP,
+  EMAIL_FAILED_EVENT,
+  EMAIL_SENT_EVENT,
+  FEEDBACK_EVENTS,
+  type Attempt,
+  type Feedback,
+  type MessageStatus,
+  type SendJob,
+  type TemplateKind,
+} from '../contracts/messaging'
+import {
+  capReached,
+  knownTimeZone,
+  quietUntil,
+  reachable,
+  statusAfter,
+} from '../domain/messaging/policy'
+import {
+  CLAIM_LEASE_MS,
+  messageReport,
+  messageView,
+  REDISPATCH_MS,
+  subscriptionMessage,
+  type ClaimResult,
+  type CreateResult,
+  type MessageRequest,
+  type Settlement,
+  type SubscriptionSource,
+} from './contact-messaging'
+import type { MessageRow } from './facets/messaging'
 import { Outbox, type Resend } from './outbox'
 import { RETRY_MS, Scheduler } from './scheduler'
 
@@ -77,6 +108,11 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
 }
 
 const DAY_MS = 86_400_000
+
+/** The meta key holding the address that bounced hard or complained: no marketing goes to it. */
+const SUPPRESSED_ADDRESS_KEY = 'suppressed_address'
+
+type MessagePayload = { data: Record<string, unknown>; event: Record<string, unknown> | null }
 
 /** The meta key naming the segment configuration this contact's memberships follow. */
 const SEGMENTS_VERSION_KEY = 'segments_version'
@@ -446,6 +482,7 @@ export class ContactDO extends DurableObject<Env> {
       outbox: (_, now) => this.sweepOutbox(now),
       retention: (_, now) => this.applyRetention(now),
       segments: (_, now) => this.segmentWindows(now),
+      messages: (_, now) => this.dispatchMessages(now),
     })
   }
 
@@ -483,6 +520,352 @@ export class ContactDO extends DurableObject<Env> {
     }
     if (outcome === 'changed') await this.ship()
     return { found: true, changed: outcome === 'changed' }
+  }
+
+  /**
+   * Makes a message for this contact (docs/design/messaging.md): the message its idempotency key
+   * made before, or a new one whose status says at once whether it may go (`queued`, due now or
+   * when quiet hours end) or why not (`no_consent`, `suppressed`, `capped`), recorded either way.
+   */
+  async createMessage(key: string, request: MessageRequest): Promise<CreateResult> {
+    if (this.meta('erased_at') || !this.meta('key')) return { found: false }
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).createMessage(forward, request)
+    this.ensureSchema()
+    const now = Date.now()
+    const outcome = this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return null
+      const messaging = this.facets.messaging
+      const known = messaging.byIdempotencyKey(request.idempotencyKey)
+      if (known) return { row: known, duplicate: true }
+      const verdict = this.reachability(request.kind, request.groupId, request.groupDefault)
+      let status: MessageStatus = 'queued'
+      let reason: string | null = null
+      let dueAt: number | null = now
+      const { frequencyCap, quietHours } = request.rules
+      if (!verdict.ok) [status, reason, dueAt] = [verdict.status, verdict.reason, null]
+      else if (request.kind === 'marketing' && frequencyCap) {
+        if (capReached(messaging.marketingSince(now - frequencyCap.perMs), frequencyCap, now)) {
+          ;[status, reason, dueAt] = ['capped', 'frequency cap reached', null]
+        }
+      }
+      if (status === 'queued' && request.kind === 'marketing' && quietHours) {
+        dueAt = quietUntil(now, quietHours, this.timeZone(request.rules.timeZone)) ?? now
+      }
+      const row: MessageRow = {
+        id: `msg_${crypto.randomUUID()}`,
+        idempotency_key: request.idempotencyKey,
+        template_id: request.templateId,
+        journey_id: request.journeyId ?? null,
+        kind: request.kind,
+        group_id: request.groupId,
+        status,
+        reason,
+        attempts: '[]',
+        subject: null,
+        payload: JSON.stringify({ data: request.data ?? {}, event: request.event ?? null }),
+        due_at: dueAt,
+        dispatched_at: null,
+        lease_until: null,
+        created_at: now,
+        updated_at: now,
+        sent_at: null,
+        provider_message_id: null,
+        version: 1,
+      }
+      messaging.insert(row)
+      this.enqueue(messageReport(key, row))
+      if (dueAt !== null) this.scheduler.scheduleBy('messages', dueAt, 'messages')
+      return { row, duplicate: false }
+    })
+    if (!outcome) return this.createMessage(key, request)
+    if (!outcome.duplicate) {
+      await this.ship()
+      if (outcome.row.due_at !== null && outcome.row.due_at <= now) await this.dispatchMessages(now)
+    }
+    return { found: true, message: messageView(outcome.row, outcome.duplicate) }
+  }
+
+  /**
+   * Gives a send consumer a queued message to send, once at a time (a lease), after checking
+   * again, now, that the contact may get it: consent withdrawn, an unsubscribe or a bounce since
+   * the message was made stop it here, recorded on the message.
+   */
+  async claimMessage(key: string, messageId: string): Promise<ClaimResult> {
+    if (this.meta('erased_at')) return { claimed: false, status: 'unknown' }
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).claimMessage(forward, messageId)
+    if (this.meta('key') !== key) return { claimed: false, status: 'unknown' }
+    this.ensureSchema()
+    const now = Date.now()
+    const result = this.transaction((): ClaimResult => {
+      const row = this.facets.messaging.message(messageId)
+      if (!row) return { claimed: false, status: 'unknown' }
+      if (row.status !== 'queued') return { claimed: false, status: row.status }
+      if (row.lease_until !== null && row.lease_until > now)
+        return { claimed: false, status: 'held' }
+      const verdict = this.reachability(row.kind, row.group_id, null)
+      if (!verdict.ok) {
+        const update = { status: verdict.status, reason: verdict.reason, lease_until: null }
+        this.enqueue(messageReport(key, this.facets.messaging.update(row.id, update, now)))
+        return { claimed: false, status: verdict.status }
+      }
+      this.facets.messaging.update(row.id, { lease_until: now + CLAIM_LEASE_MS }, now)
+      const traits = this.facets.traits.all()
+      const payload = JSON.parse(row.payload) as MessagePayload
+      return {
+        claimed: true,
+        message: {
+          messageId: row.id,
+          idempotencyKey: row.idempotency_key,
+          templateId: row.template_id,
+          kind: row.kind,
+          groupId: row.group_id,
+          to: String(traits.email),
+          contact: { key, traits },
+          account: this.facets.groups.accountTraits()[0] ?? null,
+          event: payload.event,
+          data: payload.data,
+          attempts: JSON.parse(row.attempts) as Attempt[],
+        },
+      }
+    })
+    if (!result.claimed && result.status !== 'unknown' && result.status !== 'held') {
+      await this.ship()
+    }
+    return result
+  }
+
+  /**
+   * Records how a claimed send ended: `sent` (with `Email Sent` on the timeline), `failed` (with
+   * `Email Failed`, so a journey or segment can react) or `retry` (the lease ends and the queue's
+   * next delivery claims it again). Only the claimed message's first settlement counts.
+   */
+  async settleMessage(key: string, messageId: string, settlement: Settlement): Promise<boolean> {
+    if (this.meta('erased_at')) return false
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).settleMessage(forward, messageId, settlement)
+    if (this.meta('key') !== key) return false
+    this.ensureSchema()
+    const segments = await this.currentSegments()
+    const now = Date.now()
+    const settled = this.transaction(() => {
+      const row = this.facets.messaging.message(messageId)
+      if (!row || row.status !== 'queued') return false
+      const attempts = JSON.stringify(settlement.attempts)
+      if (settlement.outcome === 'retry') {
+        const update = { attempts, lease_until: null, dispatched_at: now }
+        this.enqueue(messageReport(key, this.facets.messaging.update(row.id, update, now)))
+        return true
+      }
+      const sent = settlement.outcome === 'sent'
+      const updated = this.facets.messaging.update(
+        row.id,
+        sent
+          ? {
+              status: 'sent',
+              attempts,
+              lease_until: null,
+              sent_at: now,
+              provider_message_id: settlement.providerMessageId ?? null,
+            }
+          : { status: 'failed', reason: settlement.error, attempts, lease_until: null },
+        now,
+      )
+      const properties = {
+        messageId: row.id,
+        templateId: row.template_id,
+        journeyId: row.journey_id,
+        ...(sent
+          ? { provider: settlement.provider }
+          : { error: settlement.error, attempts: settlement.attempts.length }),
+      }
+      const event = ownEvent(key, sent ? EMAIL_SENT_EVENT : EMAIL_FAILED_EVENT, properties, now)
+      let lastSeq = this.storeOwnEvent(key, event)
+      if (sent) {
+        const fact = {
+          id: event.id,
+          message_id: row.id,
+          kind: 'sent',
+          template_id: row.template_id,
+          at: now,
+        }
+        this.facets.messaging.addEvent(fact)
+        this.enqueue(messageReport(key, updated, fact))
+        lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, { messages: true }))
+      } else this.enqueue(messageReport(key, updated))
+      this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      return true
+    })
+    if (settled) await this.ship()
+    return settled
+  }
+
+  /**
+   * A provider's report on a sent message (edge/messaging/webhooks), applied once: an event on
+   * the timeline, the status moved forward, and for a hard bounce or a complaint the address
+   * suppressed for marketing; an unsubscribe reported by the provider is the contact's choice.
+   */
+  async recordFeedback(
+    key: string,
+    feedback: Feedback,
+  ): Promise<{ found: boolean; applied: boolean }> {
+    if (this.meta('erased_at')) return { found: false, applied: false }
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).recordFeedback(forward, feedback)
+    if (this.meta('key') !== key) return { found: false, applied: false }
+    this.ensureSchema()
+    const segments = await this.currentSegments()
+    const now = Date.now()
+    const outcome = this.transaction(() => {
+      const messaging = this.facets.messaging
+      const row = messaging.message(feedback.messageId)
+      if (!row) return 'unknown'
+      const fact = {
+        id: `${feedback.provider}:${feedback.eventId}`,
+        message_id: row.id,
+        kind: feedback.kind,
+        template_id: row.template_id,
+        at: feedback.at,
+      }
+      if (!messaging.addEvent(fact)) return 'duplicate'
+      const properties = {
+        messageId: row.id,
+        templateId: row.template_id,
+        provider: feedback.provider,
+        ...(feedback.url ? { url: feedback.url } : {}),
+        ...(feedback.kind === 'bounced' ? { hard: feedback.hard === true } : {}),
+        ...(feedback.detail ? { detail: feedback.detail } : {}),
+        ...(feedback.kind === 'unsubscribed' ? { groupId: row.group_id } : {}),
+      }
+      const event = ownEvent(key, FEEDBACK_EVENTS[feedback.kind], properties, now)
+      let lastSeq = this.storeOwnEvent(key, event)
+      const next = statusAfter(row.status, feedback.kind)
+      const updated = next ? messaging.update(row.id, { status: next as MessageStatus }, now) : row
+      this.enqueue(messageReport(key, updated, { ...fact, id: event.id }))
+      const suppresses =
+        (feedback.kind === 'bounced' && feedback.hard) || feedback.kind === 'complained'
+      const address = this.facets.traits.all().email
+      if (suppresses && typeof address === 'string') this.setMeta(SUPPRESSED_ADDRESS_KEY, address)
+      const change: SegmentChange = { messages: true }
+      if (
+        feedback.kind === 'unsubscribed' &&
+        messaging.choose(row.group_id, false, 'webhook', now)
+      ) {
+        this.enqueue(subscriptionMessage(key, row.group_id, false, now))
+        change.subscriptions = true
+      }
+      lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, change))
+      this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      return 'applied'
+    })
+    if (outcome === 'applied') await this.ship()
+    return { found: outcome !== 'unknown', applied: outcome === 'applied' }
+  }
+
+  /**
+   * The contact opts into or out of a subscription group (the unsubscribe link, the preference
+   * page, the API), with `Subscribed` / `Unsubscribed` on the timeline.
+   */
+  async setSubscription(
+    key: string,
+    groupId: string,
+    subscribed: boolean,
+    source: SubscriptionSource,
+  ): Promise<{ found: boolean; changed: boolean }> {
+    if (this.meta('erased_at') || !this.meta('key')) return { found: false, changed: false }
+    const forward = this.meta('merged_into')
+    if (forward) {
+      return contactStub(this.env, forward).setSubscription(forward, groupId, subscribed, source)
+    }
+    this.ensureSchema()
+    const segments = await this.currentSegments()
+    const now = Date.now()
+    const changed = this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return false
+      if (!this.facets.messaging.choose(groupId, subscribed, source, now)) return false
+      const name = subscribed ? 'Subscribed' : 'Unsubscribed'
+      const seq = this.storeOwnEvent(key, ownEvent(key, name, { groupId, source }, now))
+      this.enqueue(subscriptionMessage(key, groupId, subscribed, now))
+      const lastSeq = Math.max(seq, this.updateSegments(key, segments, { subscriptions: true }))
+      this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
+      return true
+    })
+    if (changed) await this.ship()
+    return { found: true, changed }
+  }
+
+  /** The contact's explicit subscription choices, for the preference page. */
+  async messagingPreferences(
+    key: string,
+  ): Promise<{ found: boolean; subscriptions: Record<string, boolean> }> {
+    if (this.meta('erased_at')) return { found: false, subscriptions: {} }
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).messagingPreferences(forward)
+    if (this.meta('key') !== key) return { found: false, subscriptions: {} }
+    this.ensureSchema()
+    return { found: true, subscriptions: this.facets.messaging.choices() }
+  }
+
+  /** Whether this contact may get a message of a kind and group now (domain/messaging/policy.ts). */
+  private reachability(kind: TemplateKind, groupId: string, groupDefault: boolean | null) {
+    const messaging = this.facets.messaging
+    const address = this.facets.traits.all().email
+    return reachable({
+      kind,
+      marketingConsent: this.facets.consent.current().marketing,
+      groupChoice: messaging.choice(groupId),
+      // A claim does not know the group's default: the message was made only if it held then.
+      groupDefault: groupDefault ?? true,
+      allMarketingChoice: messaging.choice(ALL_MARKETING_GROUP),
+      addressSuppressed:
+        typeof address === 'string' && this.meta(SUPPRESSED_ADDRESS_KEY) === address,
+      hasAddress: typeof address === 'string' && address.includes('@'),
+    })
+  }
+
+  /** The contact's time zone: its `timezone` trait, else its latest event's, else the account's. */
+  private timeZone(fallback: string | undefined): string {
+    const trait = this.facets.traits.all().timezone
+    const fromTrait = knownTimeZone(typeof trait === 'string' ? trait : null)
+    if (fromTrait) return fromTrait
+    const row = this.sql
+      .exec<{ zone: string | null }>(
+        `SELECT json_extract(body, '$.context.timezone') AS zone FROM events
+         WHERE json_extract(body, '$.context.timezone') IS NOT NULL ORDER BY seq DESC LIMIT 1`,
+      )
+      .toArray()[0]
+    return knownTimeZone(row?.zone) ?? knownTimeZone(fallback) ?? 'UTC'
+  }
+
+  /**
+   * The `messages` job: hands the messages that are due to the send queue. A message handed
+   * over but never claimed (its queue message went to the dead-letter queue) is handed over
+   * again after REDISPATCH_MS; a claim makes a second delivery harmless.
+   */
+  private async dispatchMessages(now: number): Promise<number | null> {
+    const key = this.meta('key')
+    if (!key || this.meta('merged_into') || this.meta('erased_at')) return null
+    const due = this.facets.messaging.dispatchable(now, now - REDISPATCH_MS)
+    if (due.length > 0) {
+      await this.env.MESSAGES.sendBatch(
+        due.map((row) => ({
+          body: JSON.stringify({
+            kind: 'send',
+            contactKey: key,
+            messageId: row.id,
+          } satisfies SendJob),
+          contentType: 'text' as const,
+        })),
+      )
+      this.transaction(() => {
+        for (const row of due) this.facets.messaging.update(row.id, { dispatched_at: now }, now)
+      })
+    }
+    const queuedLater = this.facets.messaging.nextDue(now)
+    const redispatch = this.facets.messaging.dispatchable(Number.MAX_SAFE_INTEGER, now + 1).length
+    if (redispatch > 0) return Math.min(queuedLater ?? Infinity, now + REDISPATCH_MS)
+    return queuedLater
   }
 
   /**

@@ -2,14 +2,15 @@ import { CAIRN_SOURCE, type StoredEvent } from '../contracts/stored-event'
 import type { Purpose } from '../domain/consent'
 import { ANON_PREFIX, isAnonymousKey } from '../domain/identity'
 import { dependencies } from '../domain/segments/dependencies'
-import type { ContactFacts, EventFact, SegmentLookup } from '../domain/segments/facts'
-import { PAGE_EVENT, SCREEN_EVENT } from '../domain/segments/rule'
+import type { ContactFacts, EventFact, MessageFact, SegmentLookup } from '../domain/segments/facts'
+import { PAGE_EVENT, SCREEN_EVENT, type MessageEvent } from '../domain/segments/rule'
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
 import { iso } from './facet'
 import type { Groups } from './facets/groups'
 import type { Memberships } from './facets/memberships'
+import type { Messaging } from './facets/messaging'
 import type { Traits } from './facets/traits'
 
 /**
@@ -26,6 +27,9 @@ export interface SegmentPlan {
   byList: ReadonlyMap<string, readonly string[]>
   consent: readonly string[]
   accounts: readonly string[]
+  /** Segments reading message events, and subscription choices (contracts/messaging.ts). */
+  messages: readonly string[]
+  subscriptions: readonly string[]
   /** Segments whose membership can change with time alone (a window, a date trait). */
   timed: ReadonlySet<string>
 }
@@ -35,6 +39,9 @@ export interface SegmentChange {
   events?: readonly StoredEvent[]
   consent?: boolean
   lists?: readonly string[]
+  /** A message was sent, or a provider reported on one. */
+  messages?: boolean
+  subscriptions?: boolean
   /** A merge, a new configuration: every segment. */
   everything?: boolean
   /** The scheduler's `segments` job: the segments that time alone can change. */
@@ -49,6 +56,8 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
   const byList = new Map<string, string[]>()
   const consent: string[] = []
   const accounts: string[] = []
+  const messages: string[] = []
+  const subscriptions: string[] = []
   const timed = new Set<string>()
   const add = (index: Map<string, string[]>, key: string, id: string) => {
     const ids = index.get(key)
@@ -62,9 +71,23 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     for (const list of reads.lists) add(byList, list, id)
     if (reads.consent.size > 0) consent.push(id)
     if (reads.accounts) accounts.push(id)
+    if (reads.messages) messages.push(id)
+    if (reads.subscriptions) subscriptions.push(id)
     if (reads.timed) timed.add(id)
   }
-  return { version, byId, lookup, byEvent, byTrait, byList, consent, accounts, timed }
+  return {
+    version,
+    byId,
+    lookup,
+    byEvent,
+    byTrait,
+    byList,
+    consent,
+    accounts,
+    messages,
+    subscriptions,
+    timed,
+  }
 }
 
 /** Versions kept per isolate, as for the attribution configuration (contact-configuration.ts). */
@@ -106,6 +129,8 @@ export function affectedSegments(plan: SegmentPlan, change: SegmentChange): Set<
     if (event.type === 'group') take(plan.accounts)
   }
   if (change.consent) take(plan.consent)
+  if (change.messages) take(plan.messages)
+  if (change.subscriptions) take(plan.subscriptions)
   for (const list of change.lists ?? []) take(plan.byList.get(list))
   return ids
 }
@@ -119,8 +144,8 @@ function eventKind(event: StoredEvent): string {
 
 /**
  * A contact's facts (domain/segments/facts.ts) read from its object's tables, each read at most
- * once per evaluation round. Messages, subscriptions, journeys and predictions are not kept in a
- * contact yet: their rules match no one until their facets answer here.
+ * once per evaluation round. Journeys and predictions are not kept in a contact yet: their rules
+ * match no one until their facets answer here.
  */
 export class StoredContactFacts implements ContactFacts {
   private traitValues?: Record<string, unknown>
@@ -135,6 +160,7 @@ export class StoredContactFacts implements ContactFacts {
       consent: ConsentLedger
       memberships: Memberships
       groups: Groups
+      messaging: Messaging
     },
   ) {}
 
@@ -190,12 +216,12 @@ export class StoredContactFacts implements ContactFacts {
     return this.accountTraits
   }
 
-  messages() {
-    return []
+  messages(kind: MessageEvent): readonly MessageFact[] {
+    return this.facets.messaging.events(kind)
   }
 
-  subscribed() {
-    return null
+  subscribed(groupId: string): boolean | null {
+    return this.facets.messaging.choice(groupId)
   }
 
   journeyStates() {

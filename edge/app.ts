@@ -17,6 +17,7 @@ import { describeApi } from './routes/openapi'
 import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
 import { listRoutes } from './routes/lists'
+import { messageRoutes } from './routes/messages'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
@@ -67,6 +68,7 @@ export function createApp() {
     attributionRoutes(),
     segmentRoutes(),
     listRoutes(),
+    messageRoutes(),
     privacyRoutes(),
     auditRoutes(),
   ]) {

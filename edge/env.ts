@@ -3,6 +3,7 @@ import type { AuditSequencer } from '../durable/audit-sequencer'
 import type { ContactDO } from '../durable/contact-do'
 import type { IdentityDirectory } from '../durable/identity-directory'
 import type { LiveStreamSlots } from '../durable/live-stream-slots'
+import type { ProviderHealth } from '../durable/provider-health'
 
 /** Bindings of the Worker, as declared in wrangler.toml. */
 export interface Env {
@@ -10,11 +11,14 @@ export interface Env {
   AUDIT: DurableObjectNamespace<AuditSequencer>
   DIRECTORY: DurableObjectNamespace<IdentityDirectory>
   LIVE_STREAMS: DurableObjectNamespace<LiveStreamSlots>
+  PROVIDER_HEALTH: DurableObjectNamespace<ProviderHealth>
   DB: D1Database
   ARCHIVE: R2Bucket
   /** Messages travel as JSON text (see contracts/queue-messages.ts queueText). */
   EVENTS: Queue<string>
   CONVERSIONS: Queue<string>
+  /** Email sends (contracts/messaging.ts SendJob), as JSON text. */
+  MESSAGES: Queue<string>
   ASSETS: Fetcher
   INGEST_LIMITER?: RateLimit
   LOGIN_LIMITER?: RateLimit
@@ -26,6 +30,10 @@ export interface Env {
    * it: a suppression is matched by it. Falls back to the admin key.
    */
   CAIRN_HASH_KEY?: string
+  /** Encrypts provider credentials at rest (edge/messaging/secret-box.ts). Falls back to the hash key. */
+  CAIRN_SECRETS_KEY?: string
+  /** The public origin of this deployment, for unsubscribe links; default http://localhost:8787. */
+  CAIRN_PUBLIC_URL?: string
   CAIRN_ENV?: string
 }
 

@@ -7,6 +7,7 @@ import { Events } from './events'
 import { Groups } from './groups'
 import { Identities } from './identities'
 import { Memberships } from './memberships'
+import { Messaging } from './messaging'
 import { Traits } from './traits'
 
 /**
@@ -23,6 +24,7 @@ export function createFacets(sql: SqlStorage, meta: ContactMeta) {
     consent: new ConsentLedger(sql),
     touches: new ContactTouches(sql, meta),
     counters: new ContactCounters(sql),
+    messaging: new Messaging(sql),
     // Last: a merge absorbs memberships after everything they are evaluated on.
     memberships: new Memberships(sql),
   }
@@ -45,5 +47,6 @@ export const EMPTY_HAND_OVER: HandOver = {
   consent: [],
   touches: { touches: [], lastActivity: null },
   counters: null,
+  messaging: { messages: [], messageEvents: [], subscriptions: [] },
   memberships: [],
 }

@@ -60,6 +60,11 @@ export const PERMISSIONS = {
   'GET /api/lists': ANALYTICS,
   'POST /api/lists': MARKETING,
   'GET /api/lists/{id}/members': ANALYTICS,
+  'POST /api/messages/send': MARKETING,
+  'GET /api/messages': ANALYTICS,
+  'GET /api/messages/{id}': ANALYTICS,
+  'GET /api/messaging/settings': ANALYTICS,
+  'PUT /api/messaging/settings': MARKETING,
   'POST /api/lists/{id}/members': MARKETING,
   'DELETE /api/lists/{id}/members': MARKETING,
 } as const satisfies Record<string, readonly Role[]>
@@ -109,6 +114,10 @@ export const READS = {
   'GET /api/segments/{id}/members': 'personal',
   'GET /api/lists': 'none',
   'GET /api/lists/{id}/members': 'personal',
+  // Each message names its contact; the log provider's copy holds the address and the content.
+  'GET /api/messages': 'personal',
+  'GET /api/messages/{id}': 'personal',
+  'GET /api/messaging/settings': 'none',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */

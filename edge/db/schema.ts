@@ -441,3 +441,84 @@ export const contactPredictions = sqliteTable('contact_predictions', {
   clv: real('clv'),
   updatedAt: text('updated_at').notNull(),
 })
+
+/** Email templates (Liquid): subject, HTML and an optional text part (edge/messaging/render.ts). */
+export const templates = sqliteTable('templates', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  subject: text('subject').notNull(),
+  html: text('html').notNull(),
+  text: text('text'),
+  /** marketing (needs marketing consent and the group's opt-in) or transactional. */
+  kind: text('kind').notNull(),
+  /** The subscription group its messages belong to; null: the kind's default. */
+  groupId: text('group_id'),
+  /** A snippet wrapping the HTML part (`{% layout %}`); null: none. */
+  layout: text('layout'),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** Named Liquid snippets templates include: layouts and partials. */
+export const templateSnippets = sqliteTable('template_snippets', {
+  name: text('name').primaryKey(),
+  body: text('body').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** Subscription groups (newsletter, product updates …) a contact opts into or out of. */
+export const subscriptionGroups = sqliteTable('subscription_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Whether a contact who never chose is subscribed (opt-out groups) or not (opt-in groups). */
+  defaultSubscribed: integer('default_subscribed', { mode: 'boolean' }).notNull(),
+  createdAt: text('created_at').notNull(),
+})
+
+/**
+ * Every message, as its contact's object last reported it (through the events queue): the
+ * object holds the truth, this table answers `GET /api/messages` and finds a message's contact
+ * for provider feedback.
+ */
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    templateId: text('template_id').notNull(),
+    journeyId: text('journey_id'),
+    kind: text('kind').notNull(),
+    subject: text('subject'),
+    status: text('status').notNull(),
+    /** Why a message was not sent (no consent, capped, the provider's error …). */
+    reason: text('reason'),
+    attempts: text('attempts', { mode: 'json' }).$type<unknown[]>().notNull(),
+    /** The object's change counter for the message: an older report never overwrites a newer. */
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('messages_by_time').on(t.createdAt),
+    index('messages_by_contact').on(t.contactKey, t.createdAt),
+    index('messages_by_status').on(t.status, t.createdAt),
+    index('messages_by_journey').on(t.journeyId, t.createdAt),
+  ],
+)
+
+/** What the `log` provider sent: the rendered message, shown in the console. */
+export const loggedEmails = sqliteTable(
+  'logged_emails',
+  {
+    messageId: text('message_id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    toAddress: text('to_address').notNull(),
+    fromAddress: text('from_address').notNull(),
+    subject: text('subject').notNull(),
+    html: text('html').notNull(),
+    text: text('text').notNull(),
+    headers: text('headers', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('logged_emails_by_contact').on(t.contactKey)],
+)

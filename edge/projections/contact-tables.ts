@@ -174,6 +174,22 @@ export const CONTACT_TABLES: readonly ContactTable[] = [
     erase: byKey('contact_subscriptions'),
   },
   {
+    table: 'messages',
+    columns: ['contact_key'],
+    merge: rekey('messages', 'contact_key'),
+    erase: byKey('messages'),
+  },
+  {
+    // The rendered copies the `log` provider kept: the address and the content are the person's.
+    table: 'logged_emails',
+    columns: ['contact_key', 'to_address'],
+    merge: rekey('logged_emails', 'contact_key'),
+    erase: (p) =>
+      sql`DELETE FROM logged_emails WHERE contact_key IN ${list(p.keys)}
+        OR to_address IN ${list(p.emails)}`,
+    expire: ({ at }) => sql`DELETE FROM logged_emails WHERE created_at < ${at}`,
+  },
+  {
     table: 'journey_runs',
     columns: ['contact_key'],
     merge: rekey('journey_runs', 'contact_key'),

@@ -16,6 +16,7 @@ import {
   type ConversionMessage,
   type EventMessage,
   type MergeMessage,
+  type MessageReport,
   type QueuedMessage,
 } from '../../contracts/queue-messages'
 
@@ -130,6 +131,15 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
       await withSuppressionHash(env, live.filter(isKind('conversion')).map(conversionRow)),
     ).map(insertConversions),
     ...chunkJson(live.filter(isKind('conversion')).flatMap(creditRows)).map(insertCredits),
+    ...chunkJson(await withSuppressionHash(env, live.filter(isKind('message')))).map(
+      upsertMessages,
+    ),
+    ...chunkJson(
+      await withSuppressionHash(env, live.filter(isKind('message')).flatMap(messageEventRow)),
+    ).map(insertMessageEvents),
+    ...chunkJson(await withSuppressionHash(env, live.filter(isKind('subscription')))).map(
+      upsertSubscriptions,
+    ),
   ]
   await runInTransaction(env.DB, statements)
 }
@@ -358,6 +368,10 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
       )
     case 'backfill':
       return typeof message.segmentId === 'string' && typeof message.phase === 'string'
+    case 'message':
+      return typeof message.contactKey === 'string' && typeof message.version === 'number'
+    case 'subscription':
+      return typeof message.contactKey === 'string' && typeof message.groupId === 'string'
     default:
       return false
   }
@@ -371,6 +385,58 @@ function latestConsents(messages: QueuedMessage[]): ConsentMessage[] {
     if (!seen || seen.at <= message.at) latest.set(message.contactKey, message)
   }
   return [...latest.values()]
+}
+
+/**
+ * A message as its contact's object reported it; a report older than the row (a lower version,
+ * delivered late or twice) changes nothing.
+ */
+function upsertMessages(json: string): SQL {
+  const field = (name: string) => `json_extract(r.value, '$.${name}')`
+  return sql.join([
+    sql.raw(`INSERT INTO messages (id, contact_key, template_id, journey_id, kind, subject, status,
+      reason, attempts, version, created_at, updated_at)
+      SELECT ${field('id')}, coalesce(m.into_key, ${field('contactKey')}), ${field('templateId')},
+      ${field('journeyId')}, ${field('audience')}, ${field('subject')}, ${field('status')},
+      ${field('reason')}, json(${field('attempts')}), ${field('version')}, ${field('createdAt')},
+      ${field('updatedAt')} FROM json_each(`),
+    sql`${json}`,
+    sql.raw(`) AS r LEFT JOIN merges AS m ON m.from_key = ${field('contactKey')}
+      WHERE ${NOT_SUPPRESSED}
+      ON CONFLICT (id) DO UPDATE SET contact_key = excluded.contact_key, subject = excluded.subject,
+      status = excluded.status, reason = excluded.reason, attempts = excluded.attempts,
+      version = excluded.version, updated_at = excluded.updated_at
+      WHERE excluded.version > messages.version`),
+  ])
+}
+
+function messageEventRow(message: MessageReport) {
+  if (!message.event) return []
+  const { id, kind, at } = message.event
+  return [{ id, contactKey: message.contactKey, kind, templateId: message.templateId, at }]
+}
+
+function insertMessageEvents(json: string): SQL {
+  return insertKeyed(
+    'message_events',
+    { id: 'id', contact_key: 'contactKey', kind: 'kind', template_id: 'templateId', at: 'at' },
+    json,
+  )
+}
+
+function upsertSubscriptions(json: string): SQL {
+  const field = (name: string) => `json_extract(r.value, '$.${name}')`
+  return sql.join([
+    sql.raw(`INSERT INTO contact_subscriptions (contact_key, group_id, subscribed, updated_at)
+      SELECT coalesce(m.into_key, ${field('contactKey')}), ${field('groupId')},
+      CASE json_type(r.value, '$.subscribed') WHEN 'true' THEN 1 ELSE 0 END, ${field('at')}
+      FROM json_each(`),
+    sql`${json}`,
+    sql.raw(`) AS r LEFT JOIN merges AS m ON m.from_key = ${field('contactKey')}
+      WHERE ${NOT_SUPPRESSED}
+      ON CONFLICT (contact_key, group_id) DO UPDATE SET subscribed = excluded.subscribed,
+      updated_at = excluded.updated_at WHERE excluded.updated_at >= contact_subscriptions.updated_at`),
+  ])
 }
 
 function consentRow(message: ConsentMessage) {
