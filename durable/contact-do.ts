@@ -5,6 +5,7 @@ import type { Env } from '../edge/env'
 import { requestErasure } from '../edge/privacy/erasure'
 import { identifierOfKey } from '../edge/privacy/identifiers'
 import { readRetention } from '../edge/privacy/retention'
+import { segmentConfig } from '../edge/segments/config'
 import { isOwnEvent, type IncomingEvent, type StoredEvent } from '../contracts/stored-event'
 import type { ContactSnapshot, QueuedMessage } from '../contracts/queue-messages'
 import { contactAttribution } from './contact-configuration'
@@ -602,8 +603,10 @@ export class ContactDO extends DurableObject<Env> {
       const row = this.facets.messaging.message(messageId)
       if (!row) return { claimed: false, status: 'unknown' }
       if (row.status !== 'queued') return { claimed: false, status: row.status }
-      if (row.lease_until !== null && row.lease_until > now)
+      // Held by another delivery, or not due yet (quiet hours): its own dispatch will come.
+      if ((row.lease_until ?? 0) > now || (row.due_at ?? 0) > now) {
         return { claimed: false, status: 'held' }
+      }
       const verdict = this.reachability(row.kind, row.group_id, null)
       if (!verdict.ok) {
         const update = { status: verdict.status, reason: verdict.reason, lease_until: null }
@@ -653,8 +656,9 @@ export class ContactDO extends DurableObject<Env> {
       const row = this.facets.messaging.message(messageId)
       if (!row || row.status !== 'queued') return false
       const attempts = JSON.stringify(settlement.attempts)
+      const subject = settlement.subject ?? row.subject
       if (settlement.outcome === 'retry') {
-        const update = { attempts, lease_until: null, dispatched_at: now }
+        const update = { attempts, subject, lease_until: null, dispatched_at: now }
         this.enqueue(messageReport(key, this.facets.messaging.update(row.id, update, now)))
         return true
       }
@@ -665,11 +669,12 @@ export class ContactDO extends DurableObject<Env> {
           ? {
               status: 'sent',
               attempts,
+              subject,
               lease_until: null,
               sent_at: now,
               provider_message_id: settlement.providerMessageId ?? null,
             }
-          : { status: 'failed', reason: settlement.error, attempts, lease_until: null },
+          : { status: 'failed', reason: settlement.error, attempts, subject, lease_until: null },
         now,
       )
       const properties = {
@@ -1051,9 +1056,16 @@ export class ContactDO extends DurableObject<Env> {
     return seq
   }
 
-  /** The segments as this contact last evaluated them, or the newest when it never did. */
-  private currentSegments(): Promise<SegmentPlan> {
-    return contactSegments(this.env, this.meta(SEGMENTS_VERSION_KEY) ?? null)
+  /**
+   * The newest segments, as the edge's cache knows them (a few seconds), for changes that come
+   * from elsewhere than ingest (a list, a subscription, a message, a timer). They once took the
+   * configuration the contact last evaluated, so a segment created since on what such a change
+   * reads (`{ "subscribed": … }` with no one subscribed yet: its backfill told no one) was never
+   * entered until the contact's next event.
+   */
+  private async currentSegments(): Promise<SegmentPlan> {
+    const newest = await segmentConfig(this.env)
+    return contactSegments(this.env, newest.version, this.meta(SEGMENTS_VERSION_KEY))
   }
 
   /**

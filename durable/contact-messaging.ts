@@ -71,11 +71,13 @@ export type ClaimResult =
   /** Nothing to send: settled already, held by another consumer, unknown, or refused now. */
   | { claimed: false; status: MessageStatus | 'unknown' | 'held' }
 
-export type Settlement =
-  | { outcome: 'sent'; attempts: Attempt[]; provider: string; providerMessageId?: string }
-  | { outcome: 'failed'; attempts: Attempt[]; error: string }
+/** How a claimed send ended; `subject` as rendered, when it got that far. */
+export type Settlement = { attempts: Attempt[]; subject?: string } & (
+  | { outcome: 'sent'; provider: string; providerMessageId?: string }
+  | { outcome: 'failed'; error: string }
   /** Every provider failed retryably: the message waits for the queue's next delivery. */
-  | { outcome: 'retry'; attempts: Attempt[] }
+  | { outcome: 'retry' }
+)
 
 export function messageView(row: MessageRow, duplicate: boolean): MessageView {
   return {
