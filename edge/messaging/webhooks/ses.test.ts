@@ -260,7 +260,7 @@ describe('SNS signature verification', () => {
     const deps = { fetch: vi.fn<typeof fetch>(), now: NOW }
     await expect(verify(request({ hello: 1 }), CONFIG, deps)).rejects.toThrow(/SNS message/)
     await expect(verify({ body: 'nope', headers: new Headers() }, CONFIG, deps)).rejects.toThrow(
-      /not JSON/,
+      /SNS message/,
     )
   })
 
