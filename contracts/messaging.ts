@@ -104,6 +104,9 @@ export const EMAIL_FAILED_EVENT = 'Email Failed'
  */
 export const ALL_MARKETING_GROUP = 'marketing'
 
+/** The group of a transactional template without one: only leaving it by name stops them. */
+export const TRANSACTIONAL_GROUP = 'transactional'
+
 /** A message on the `messages` queue: one send of one message, claimed from its contact's object. */
 export interface SendJob {
   kind: 'send'

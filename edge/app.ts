@@ -17,6 +17,7 @@ import { describeApi } from './routes/openapi'
 import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
 import { listRoutes } from './routes/lists'
+import { messagingProviderRoutes } from './routes/messaging-providers'
 import { messageRoutes } from './routes/messages'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
@@ -68,6 +69,7 @@ export function createApp() {
     attributionRoutes(),
     segmentRoutes(),
     listRoutes(),
+    messagingProviderRoutes(),
     messageRoutes(),
     privacyRoutes(),
     auditRoutes(),

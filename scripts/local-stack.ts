@@ -96,6 +96,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       `CAIRN_IP_SALT:${generateKey('salt')}`,
       '--var',
       `CAIRN_HASH_KEY:${stateHashKey(persistTo)}`,
+      // Unsubscribe links in the emails the log provider keeps point at this stack.
+      '--var',
+      `CAIRN_PUBLIC_URL:http://127.0.0.1:${options.port}`,
       '--show-interactive-dev-session=false',
     ],
     {

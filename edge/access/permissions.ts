@@ -61,12 +61,16 @@ export const PERMISSIONS = {
   'POST /api/lists': MARKETING,
   'GET /api/lists/{id}/members': ANALYTICS,
   'POST /api/messages/send': MARKETING,
+  'PUT /api/contacts/{id}/subscriptions': MARKETING,
   'GET /api/messages': ANALYTICS,
   'GET /api/messages/{id}': ANALYTICS,
   'GET /api/messaging/settings': ANALYTICS,
   'PUT /api/messaging/settings': MARKETING,
   'POST /api/lists/{id}/members': MARKETING,
   'DELETE /api/lists/{id}/members': MARKETING,
+  // Which providers send and how they are doing; credentials are never answered.
+  'GET /api/messaging/providers': MARKETING,
+  'PUT /api/messaging/providers': ADMIN,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -114,6 +118,7 @@ export const READS = {
   'GET /api/segments/{id}/members': 'personal',
   'GET /api/lists': 'none',
   'GET /api/lists/{id}/members': 'personal',
+  'GET /api/messaging/providers': 'none',
   // Each message names its contact; the log provider's copy holds the address and the content.
   'GET /api/messages': 'personal',
   'GET /api/messages/{id}': 'personal',

@@ -1,6 +1,10 @@
 import { eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import { ALL_MARKETING_GROUP, type TemplateKind } from '../../contracts/messaging'
+import {
+  ALL_MARKETING_GROUP,
+  TRANSACTIONAL_GROUP,
+  type TemplateKind,
+} from '../../contracts/messaging'
 import { subscriptionGroups, templates } from '../db/schema'
 import { ApiError } from '../errors'
 
@@ -26,7 +30,8 @@ export async function messageTarget(db: D1Database, templateId: string): Promise
     .where(eq(templates.id, templateId))
   if (!template) throw new ApiError(404, 'not_found', `No template ${templateId}`)
   const kind = template.kind as TemplateKind
-  const groupId = template.groupId ?? (kind === 'marketing' ? ALL_MARKETING_GROUP : 'transactional')
+  const groupId =
+    template.groupId ?? (kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP)
   if (groupId === ALL_MARKETING_GROUP || !template.groupId) {
     return { templateId, kind, groupId, groupDefault: true }
   }

@@ -1,10 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import { MESSAGE_STATUSES, PROVIDER_KINDS } from '../../contracts/messaging'
+import {
+  ALL_MARKETING_GROUP,
+  MESSAGE_STATUSES,
+  PROVIDER_KINDS,
+  TRANSACTIONAL_GROUP,
+} from '../../contracts/messaging'
 import { contactStub, resolveContact } from '../../durable/contact-client'
 import { decodeCursor, encodeCursor, olderThan } from '../db/keyset'
-import { loggedEmails, messages } from '../db/schema'
+import { loggedEmails, messages, subscriptionGroups } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { messageTarget } from '../messaging/message-target'
@@ -91,6 +96,29 @@ const MessageDetailSchema = MessageSchema.extend({
     .nullable()
     .openapi({ description: 'What the `log` provider kept; null for other providers' }),
 }).openapi('MessageDetail')
+
+const SubscriptionsSchema = z
+  .record(z.string().min(1).max(100), z.boolean())
+  .refine((choices) => Object.keys(choices).length > 0, 'name at least one group')
+  .refine((choices) => Object.keys(choices).length <= 50, 'at most 50 groups at once')
+  .openapi('SubscriptionChoices', { example: { 'product-news': false } })
+
+/** Every group named must exist: a misspelt group would record a choice nothing reads. */
+async function requireGroups(db: D1Database, ids: string[]) {
+  const known = new Set(
+    (await drizzle(db).select({ id: subscriptionGroups.id }).from(subscriptionGroups)).map(
+      (g) => g.id,
+    ),
+  )
+  known.add(ALL_MARKETING_GROUP)
+  known.add(TRANSACTIONAL_GROUP)
+  const unknown = ids.filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_group', `No subscription group ${unknown.join(', ')}`, {
+      unknown,
+    })
+  }
+}
 
 const ListQuerySchema = PageQuerySchema.extend({
   contactId: z.string().max(300).optional(),
@@ -226,6 +254,46 @@ export function messageRoutes() {
           }
         : null
       return c.json({ ...messageOf(row), rendered }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/contacts/{id}/subscriptions',
+      tags: ['messaging'],
+      summary: "Record a contact's choices for subscription groups",
+      description:
+        'Each group named is joined (true) or left (false), with `Subscribed` / `Unsubscribed` on the timeline; groups not named stay as they were.',
+      request: {
+        params: z.object({ id: ContactId }),
+        body: {
+          content: { 'application/json': { schema: SubscriptionsSchema } },
+          required: true,
+        },
+      },
+      responses: {
+        200: json(
+          z.object({ subscriptions: z.record(z.string(), z.boolean()) }),
+          "The contact's choices now",
+        ),
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const choices = c.req.valid('json')
+      await requireGroups(c.env.DB, Object.keys(choices))
+      const key = await resolveContact(c.env, id)
+      if (!key) throw new ApiError(404, 'not_found', `No contact ${id}`)
+      const contact = contactStub(c.env, key)
+      for (const [groupId, subscribed] of Object.entries(choices)) {
+        const result = await contact.setSubscription(key, groupId, subscribed, 'api')
+        if (!result.found) throw new ApiError(404, 'not_found', `No contact ${id}`)
+      }
+      const { subscriptions } = await contact.messagingPreferences(key)
+      return c.json({ subscriptions }, 200)
     },
   )
 
