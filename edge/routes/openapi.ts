@@ -34,6 +34,11 @@ export const TAGS = [
   },
   { name: 'lists', description: 'Manual lists of contacts, which segment rules can read' },
   {
+    name: 'messaging',
+    description:
+      'Email: providers in fallback order with their circuit breakers, templates, messages',
+  },
+  {
     name: 'privacy',
     description: 'Erasure with receipts, data export (DSAR), suppressions and retention',
   },
