@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit'
 import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
 import { demoRoutes } from './routes/demo'
+import { emailWebhookRoutes } from './routes/email-webhooks'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
@@ -59,6 +60,7 @@ export function createApp() {
   app.route('/', metaRoutes())
   app.route('/', ingestRoutes())
   app.route('/', demoRoutes())
+  app.route('/', emailWebhookRoutes())
   for (const routes of [
     sessionRoutes(),
     keyRoutes(),

@@ -15,6 +15,7 @@ export {
   MESSAGE_TAG,
   WebhookMalformed,
   WebhookRefused,
+  type ConfigOf,
   type WebhookDeps,
   type WebhookProvider,
   type WebhookRequest,
