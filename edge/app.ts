@@ -23,6 +23,7 @@ import { messageRoutes } from './routes/messages'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
+import { templateRoutes } from './routes/templates'
 
 /**
  * Management requests are small: a configuration at every bound (see attribution/config.ts,
@@ -73,6 +74,7 @@ export function createApp() {
     listRoutes(),
     messagingProviderRoutes(),
     messageRoutes(),
+    templateRoutes(),
     privacyRoutes(),
     auditRoutes(),
   ]) {

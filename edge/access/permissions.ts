@@ -71,6 +71,18 @@ export const PERMISSIONS = {
   // Which providers send and how they are doing; credentials are never answered.
   'GET /api/messaging/providers': MARKETING,
   'PUT /api/messaging/providers': ADMIN,
+  'GET /api/templates': ANALYTICS,
+  'POST /api/templates': MARKETING,
+  'GET /api/templates/{id}': ANALYTICS,
+  'PUT /api/templates/{id}': MARKETING,
+  'DELETE /api/templates/{id}': MARKETING,
+  // Renders a contact's traits and changes nothing; audited, with its subject, as every POST is.
+  'POST /api/templates/{id}/preview': ANALYTICS,
+  'GET /api/snippets': ANALYTICS,
+  'PUT /api/snippets/{name}': MARKETING,
+  'DELETE /api/snippets/{name}': MARKETING,
+  'GET /api/subscription-groups': ANALYTICS,
+  'POST /api/subscription-groups': MARKETING,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -123,6 +135,10 @@ export const READS = {
   'GET /api/messages': 'personal',
   'GET /api/messages/{id}': 'personal',
   'GET /api/messaging/settings': 'none',
+  'GET /api/templates': 'none',
+  'GET /api/templates/{id}': 'none',
+  'GET /api/snippets': 'none',
+  'GET /api/subscription-groups': 'none',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */
