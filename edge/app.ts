@@ -24,6 +24,7 @@ import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
 import { templateRoutes } from './routes/templates'
+import { unsubscribeRoutes } from './routes/unsubscribe'
 
 /**
  * Management requests are small: a configuration at every bound (see attribution/config.ts,
@@ -62,6 +63,7 @@ export function createApp() {
   app.route('/', ingestRoutes())
   app.route('/', demoRoutes())
   app.route('/', emailWebhookRoutes())
+  app.route('/', unsubscribeRoutes())
   for (const routes of [
     sessionRoutes(),
     keyRoutes(),

@@ -39,6 +39,9 @@ const bundle = await build({
   write: false,
   platform: 'node',
   format: 'esm',
+  // ES modules first, as the Worker's bundle takes them: a CommonJS build (liquidjs') would
+  // require Node modules, which an ES module bundle cannot.
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
   plugins: [workerdStubs],
 })
