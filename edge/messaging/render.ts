@@ -323,7 +323,7 @@ function asTemplateError(
       part,
       null,
       null,
-      error instanceof Error ? error.message : String(error),
+      describe(error instanceof Error ? error.message : String(error)),
     )
   }
   const [line, column] = error.token.getPosition() as [number, number]
