@@ -1,12 +1,11 @@
-import { eq } from 'drizzle-orm'
-import { drizzle } from 'drizzle-orm/d1'
 import {
   ALL_MARKETING_GROUP,
   TRANSACTIONAL_GROUP,
   type TemplateKind,
 } from '../../contracts/messaging'
-import { subscriptionGroups, templates } from '../db/schema'
 import { ApiError } from '../errors'
+import { listSubscriptionGroups } from './subscription-groups'
+import { findTemplate } from './templates'
 
 /** What a contact's object needs of a template to decide whether a message may go. */
 export interface MessageTarget {
@@ -24,20 +23,24 @@ export interface MessageTarget {
  * without a group stops only for a contact who left `transactional` by name.
  */
 export async function messageTarget(db: D1Database, templateId: string): Promise<MessageTarget> {
-  const [template] = await drizzle(db)
-    .select({ id: templates.id, kind: templates.kind, groupId: templates.groupId })
-    .from(templates)
-    .where(eq(templates.id, templateId))
+  const template = await findTemplate(db, templateId)
   if (!template) throw new ApiError(404, 'not_found', `No template ${templateId}`)
-  const kind = template.kind as TemplateKind
+  const { kind } = template
   const groupId =
-    template.groupId ?? (kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP)
-  if (groupId === ALL_MARKETING_GROUP || !template.groupId) {
-    return { templateId, kind, groupId, groupDefault: true }
-  }
-  const [group] = await drizzle(db)
-    .select({ defaultSubscribed: subscriptionGroups.defaultSubscribed })
-    .from(subscriptionGroups)
-    .where(eq(subscriptionGroups.id, groupId))
+    template.group ?? (kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP)
+  if (!template.group) return { templateId, kind, groupId, groupDefault: true }
+  const group = (await listSubscriptionGroups(db)).find((g) => g.id === groupId)
   return { templateId, kind, groupId, groupDefault: group?.defaultSubscribed ?? false }
+}
+
+/** Every group named must exist: a choice for a misspelt group would be read by nothing. */
+export async function requireGroups(db: D1Database, ids: string[]) {
+  const known = new Set((await listSubscriptionGroups(db)).map((g) => g.id))
+  known.add(TRANSACTIONAL_GROUP)
+  const unknown = ids.filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'unknown_group', `No subscription group ${unknown.join(', ')}`, {
+      unknown,
+    })
+  }
 }

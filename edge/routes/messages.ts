@@ -1,18 +1,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import {
-  ALL_MARKETING_GROUP,
-  MESSAGE_STATUSES,
-  PROVIDER_KINDS,
-  TRANSACTIONAL_GROUP,
-} from '../../contracts/messaging'
+import { MESSAGE_STATUSES, PROVIDER_KINDS } from '../../contracts/messaging'
 import { contactStub, resolveContact } from '../../durable/contact-client'
 import { decodeCursor, encodeCursor, olderThan } from '../db/keyset'
-import { loggedEmails, messages, subscriptionGroups } from '../db/schema'
+import { loggedEmails, messages } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { messageTarget } from '../messaging/message-target'
+import { messageTarget, requireGroups } from '../messaging/message-target'
 import {
   MessagingSettingsSchema,
   readMessagingSettings,
@@ -102,23 +97,6 @@ const SubscriptionsSchema = z
   .refine((choices) => Object.keys(choices).length > 0, 'name at least one group')
   .refine((choices) => Object.keys(choices).length <= 50, 'at most 50 groups at once')
   .openapi('SubscriptionChoices', { example: { 'product-news': false } })
-
-/** Every group named must exist: a misspelt group would record a choice nothing reads. */
-async function requireGroups(db: D1Database, ids: string[]) {
-  const known = new Set(
-    (await drizzle(db).select({ id: subscriptionGroups.id }).from(subscriptionGroups)).map(
-      (g) => g.id,
-    ),
-  )
-  known.add(ALL_MARKETING_GROUP)
-  known.add(TRANSACTIONAL_GROUP)
-  const unknown = ids.filter((id) => !known.has(id))
-  if (unknown.length > 0) {
-    throw new ApiError(400, 'unknown_group', `No subscription group ${unknown.join(', ')}`, {
-      unknown,
-    })
-  }
-}
 
 const ListQuerySchema = PageQuerySchema.extend({
   contactId: z.string().max(300).optional(),

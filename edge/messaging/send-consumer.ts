@@ -1,0 +1,196 @@
+import type { Attempt, OutgoingEmail, ProviderConfig, SendJob } from '../../contracts/messaging'
+import type { Decision } from '../../domain/messaging/circuit'
+import { healthOutcomes, sendWithFallback } from '../../domain/messaging/fallback'
+import { contactStub } from '../../durable/contact-client'
+import type { ClaimedMessage, Settlement } from '../../durable/contact-messaging'
+import { providerHealth, type ProviderOutcome } from '../../durable/provider-health'
+import type { Env } from '../env'
+import { readProviders } from './provider-config'
+import { createProvider } from './providers'
+import { renderEmail } from './render'
+import { readMessagingSettings, type MessagingSettings } from './settings'
+import { loadTemplateForSend } from './templates'
+import { unsubscribeHeaders } from './unsubscribe'
+
+/**
+ * The `cairn-messages` consumer (docs/design/messaging.md, "The life of a message"): each job
+ * claims its message from the contact's object, renders it, sends it through the providers in
+ * order and settles it there. The circuits are asked once per batch and told once per batch.
+ */
+
+/** The queue's max_retries (wrangler.toml): the delivery after it is the last. */
+export const MAX_RETRIES = 10
+const FIRST_RETRY_S = 5
+const LAST_RETRY_S = 300
+
+/** Seconds before the next delivery of a send every provider refused retryably. */
+export function retryDelay(delivery: number): number {
+  return Math.min(FIRST_RETRY_S * 2 ** (delivery - 1), LAST_RETRY_S)
+}
+
+export interface SendContext {
+  providers: ProviderConfig[]
+  decisions: Record<string, Decision>
+  settings: MessagingSettings
+  fetch: typeof fetch
+  /** This is the job's last delivery: a retryable failure is final now. */
+  final: boolean
+}
+
+export async function consumeSends(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  fetcher: typeof fetch = fetch,
+): Promise<void> {
+  const [providers, settings] = await Promise.all([
+    readProviders(env),
+    readMessagingSettings(env.DB),
+  ])
+  const health = providerHealth(env)
+  const decisions = await health.decide(providers.map((p) => p.kind))
+  const outcomes: ProviderOutcome[] = []
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const job = parseJob(message.body)
+      if (!job) {
+        console.error('send queue: not a send job, dropped', message.id)
+        return message.ack()
+      }
+      try {
+        const final = message.attempts > MAX_RETRIES
+        const context = { providers, decisions, settings, fetch: fetcher, final }
+        const result = await sendOne(env, job, context)
+        outcomes.push(...result.outcomes)
+        if (result.retry) message.retry({ delaySeconds: retryDelay(message.attempts) })
+        else message.ack()
+      } catch (error) {
+        console.error('send failed before it settled; the queue delivers it again', error)
+        message.retry({ delaySeconds: retryDelay(message.attempts) })
+      }
+    }),
+  )
+  if (outcomes.length > 0) await health.report(outcomes)
+}
+
+/**
+ * One job. Whatever happens after the claim is settled in the contact's object, so a message
+ * never stays claimed because a template went missing or failed to render.
+ */
+export async function sendOne(
+  env: Env,
+  job: SendJob,
+  context: SendContext,
+): Promise<{ retry: boolean; outcomes: ProviderOutcome[] }> {
+  const contact = contactStub(env, job.contactKey)
+  const claim = await contact.claimMessage(job.contactKey, job.messageId)
+  // Settled, refused now, unknown (erased), or held by another delivery that will settle it.
+  if (!claim.claimed) return { retry: false, outcomes: [] }
+  const message = claim.message
+  const settle = (settlement: Settlement) =>
+    contact.settleMessage(job.contactKey, job.messageId, settlement)
+
+  let email: OutgoingEmail
+  try {
+    email = await compose(env, message, context.settings)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    await settle({ outcome: 'failed', attempts: message.attempts, error: reason })
+    return { retry: false, outcomes: [] }
+  }
+  const { attempts, outcome } = await sendWithFallback(
+    context.providers.map((config) => ({
+      kind: config.kind,
+      decision: takeDecision(context.decisions, config.kind),
+      send: () =>
+        createProvider(config, {
+          fetch: context.fetch,
+          db: env.DB,
+          contactKey: job.contactKey,
+        }).send(email),
+    })),
+    Date.now,
+  )
+  const all: Attempt[] = [...message.attempts, ...attempts]
+  const outcomes = healthOutcomes(attempts)
+  const subject = email.subject
+  if (outcome.status === 'sent') {
+    await settle({
+      outcome: 'sent',
+      attempts: all,
+      subject,
+      provider: outcome.provider,
+      ...(outcome.providerMessageId ? { providerMessageId: outcome.providerMessageId } : {}),
+    })
+    return { retry: false, outcomes }
+  }
+  if (outcome.status === 'permanent' || context.final) {
+    const error =
+      outcome.status === 'permanent'
+        ? outcome.error
+        : `Every provider failed on each of ${MAX_RETRIES + 1} deliveries; last: ${outcome.error}`
+    await settle({ outcome: 'failed', attempts: all, subject, error })
+    return { retry: false, outcomes }
+  }
+  await settle({ outcome: 'retry', attempts: all, subject })
+  return { retry: true, outcomes }
+}
+
+/**
+ * A probe is one message's: the batch's other messages skip that provider until its circuit
+ * closes, so a provider that is still down costs one message a try, not the whole batch.
+ */
+function takeDecision(decisions: Record<string, Decision>, kind: string): Decision {
+  const decision = decisions[kind] ?? 'use'
+  if (decision === 'probe') decisions[kind] = 'skip'
+  return decision
+}
+
+async function compose(
+  env: Env,
+  message: ClaimedMessage,
+  settings: MessagingSettings,
+): Promise<OutgoingEmail> {
+  const loaded = await loadTemplateForSend(env.DB, message.templateId)
+  if (!loaded) throw new Error(`The template ${message.templateId} no longer exists`)
+  const rendered = renderEmail(loaded.template, loaded.snippets, {
+    contact: message.contact,
+    event: message.event,
+    account: message.account,
+    data: message.data,
+  })
+  const headers =
+    message.kind === 'marketing'
+      ? await unsubscribeHeaders(env, {
+          contactKey: message.contact.key,
+          groupId: message.groupId,
+          messageId: message.messageId,
+        })
+      : {}
+  return {
+    messageId: message.messageId,
+    idempotencyKey: message.idempotencyKey,
+    from: settings.from,
+    ...(settings.replyTo ? { replyTo: settings.replyTo } : {}),
+    to: message.to,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    headers,
+  }
+}
+
+function parseJob(body: unknown): SendJob | null {
+  try {
+    const job = (typeof body === 'string' ? JSON.parse(body) : body) as Partial<SendJob>
+    if (
+      job?.kind === 'send' &&
+      typeof job.contactKey === 'string' &&
+      typeof job.messageId === 'string'
+    ) {
+      return job as SendJob
+    }
+  } catch {
+    // not JSON: dropped below
+  }
+  return null
+}
