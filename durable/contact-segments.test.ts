@@ -2,6 +2,8 @@ import { env, runInDurableObject } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Rule } from '../domain/segments/rule'
 import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
+import { StoredContactFacts } from './contact-segments'
+import { migrateContactStorage } from './contact-schema'
 
 let writeKey: string
 
@@ -234,5 +236,65 @@ describe('a contact enters and leaves segments as it changes', () => {
     const response = await api(`/api/contacts/${encodeURIComponent(`anon:${anon}`)}`)
     expect(response.status).toBe(404)
     expect(await inD1(segment, `anon:${anon}`)).toBe(0)
+  })
+})
+
+describe("a contact's events as rules read them", () => {
+  // A contact with few events is read in one statement per round, one with many name by name:
+  // both must give every rule the same events.
+  it('are the same read all at once or name by name: no bots, no other types, a track named $page apart', async () => {
+    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+    const read = await runInDurableObject(stub, (_instance, state) => {
+      migrateContactStorage(state.storage, 0)
+      const rows: [string, string, string | null, number, number, Record<string, unknown>][] = [
+        ['p1', 'page', 'Home', 10, 0, { path: '/' }],
+        ['p2', 'page', null, 20, 0, { path: '/pricing' }],
+        ['p3', 'page', 'Home', 30, 1, { path: '/bot' }],
+        ['s1', 'screen', 'Cart', 40, 0, {}],
+        ['t1', 'track', 'Viewed', 50, 0, { price: 3 }],
+        ['t2', 'track', 'Viewed', 60, 1, { price: 4 }],
+        ['t3', 'track', '$page', 70, 0, {}],
+        ['t4', 'track', null, 80, 0, {}],
+        ['i1', 'identify', null, 90, 0, {}],
+        ['m1', 'track', 'Segment Entered', 100, 0, { segmentId: 'x' }],
+      ]
+      for (const [id, type, name, at, bot, properties] of rows) {
+        state.storage.sql.exec(
+          `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          id,
+          `m-${id}`,
+          type,
+          name,
+          at,
+          at,
+          bot,
+          JSON.stringify({ id, type, properties }),
+        )
+      }
+      const names = ['$page', '$screen', 'Viewed', '$page', 'Segment Entered', 'Nothing']
+      const factsWith = (count: number) =>
+        new StoredContactFacts('k', state.storage.sql, {
+          counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) },
+        } as unknown as ConstructorParameters<typeof StoredContactFacts>[2])
+      return [1, 100_000].map((count) => {
+        const facts = factsWith(count)
+        return names.map((name) =>
+          facts
+            .events(name)
+            .map((e) => `${e.id}@${e.at} ${JSON.stringify(e.properties)}`)
+            .sort(),
+        )
+      })
+    })
+    const expected = [
+      ['p1@10 {"path":"/"}', 'p2@20 {"path":"/pricing"}'],
+      ['s1@40 {}'],
+      ['t1@50 {"price":3}'],
+      ['p1@10 {"path":"/"}', 'p2@20 {"path":"/pricing"}'],
+      ['m1@100 {"segmentId":"x"}'],
+      [],
+    ]
+    expect(read).toEqual([expected, expected])
   })
 })

@@ -7,6 +7,7 @@ import { PAGE_EVENT, SCREEN_EVENT, type MessageEvent } from '../domain/segments/
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
+import type { ContactCounters } from './contact-counters'
 import { iso } from './facet'
 import type { Groups } from './facets/groups'
 import type { Memberships } from './facets/memberships'
@@ -150,6 +151,11 @@ function eventKind(event: StoredEvent): string {
 export class StoredContactFacts implements ContactFacts {
   private traitValues?: Record<string, unknown>
   private readonly eventsByName = new Map<string, EventFact[]>()
+  private readonly bodyReaders = new Map<
+    string,
+    () => ReadonlyMap<string, Record<string, unknown>>
+  >()
+  private allRead = false
   private accountTraits?: Record<string, unknown>[]
 
   constructor(
@@ -161,6 +167,7 @@ export class StoredContactFacts implements ContactFacts {
       memberships: Memberships
       groups: Groups
       messaging: Messaging
+      counters: ContactCounters
     },
   ) {}
 
@@ -171,36 +178,88 @@ export class StoredContactFacts implements ContactFacts {
 
   events(name: string): readonly EventFact[] {
     let events = this.eventsByName.get(name)
-    if (!events) {
-      const type = name === PAGE_EVENT ? 'page' : name === SCREEN_EVENT ? 'screen' : 'track'
-      // Page and screen views match by type alone; a track event by its name too.
-      const match = type === 'track' ? name : null
-      const where = 'WHERE type = ? AND (? IS NULL OR name = ?) AND bot = 0'
-      let bodies: Map<string, Record<string, unknown>> | undefined
-      const readBodies = () => {
-        bodies ??= new Map(
-          this.sql
-            .exec<{ id: string; body: string }>(
-              `SELECT id, body FROM events ${where}`,
-              type,
-              match,
-              match,
-            )
-            .toArray()
-            .map((row) => {
-              const event = JSON.parse(row.body) as StoredEvent
-              return [row.id, event.properties ?? event.traits ?? {}]
-            }),
-        )
-        return bodies
-      }
-      events = this.sql
-        .exec<EventRow>(`SELECT id, timestamp FROM events ${where}`, type, match, match)
-        .toArray()
-        .map((row) => new StoredEventFact(row, readBodies))
-      this.eventsByName.set(name, events)
+    if (events) return events
+    if (!READ_APART.includes(name) && this.readAll()) {
+      return this.eventsByName.get(name) ?? NO_EVENTS
     }
+    events = this.read(name)
+    this.eventsByName.set(name, events)
     return events
+  }
+
+  /**
+   * Reads the id and time of every event the rules can count, once for the round, when the
+   * contact holds few. A change re-evaluates the segments of several names (a page view 11 of
+   * the bench's 50, reading five names); a round's cost was mostly its statements and the values
+   * they hand over (~10 µs a statement, ~1 µs a value in workerd: bench/results/
+   * 2026-12-06-segments.md), so one statement, whose values are three JSON arrays. The
+   * membership events, most of a contact's rows and rarely counted, are left to a statement of
+   * their own when a rule names them. Whether it read.
+   */
+  private readAll(): boolean {
+    if (this.allRead) return true
+    if ((this.facets.counters.all()?.count ?? 0) > READ_ALL_UP_TO) return false
+    // A track event's name comes prefixed with 't': one named `$page` is no page view.
+    const row = this.sql
+      .exec<{ names: string; ids: string; ats: string }>(
+        `SELECT json_group_array(iif(type = 'track', 't' || name, type)) AS names,
+          json_group_array(id) AS ids, json_group_array(timestamp) AS ats
+        FROM events
+        WHERE bot = 0 AND (type IN ('page', 'screen') OR type = 'track' AND name NOT IN (?, ?))`,
+        ...READ_APART,
+      )
+      .one()
+    const names = JSON.parse(row.names) as string[]
+    const ids = JSON.parse(row.ids) as string[]
+    const ats = JSON.parse(row.ats) as number[]
+    for (let i = 0; i < names.length; i++) {
+      const stored = names[i]!
+      const name =
+        stored === 'page' ? PAGE_EVENT : stored === 'screen' ? SCREEN_EVENT : stored.slice(1)
+      if (stored[0] === 't' && (name === PAGE_EVENT || name === SCREEN_EVENT)) continue
+      let events = this.eventsByName.get(name)
+      if (!events) this.eventsByName.set(name, (events = []))
+      events.push(new StoredEventFact(ids[i]!, ats[i]!, this.bodies(name)))
+    }
+    this.allRead = true
+    return true
+  }
+
+  private read(name: string): EventFact[] {
+    const [where, ...params] = eventsNamed(name)
+    const row = this.sql
+      .exec<{ ids: string; ats: string }>(
+        `SELECT json_group_array(id) AS ids, json_group_array(timestamp) AS ats FROM events ${where}`,
+        ...params,
+      )
+      .one()
+    const ids = JSON.parse(row.ids) as string[]
+    const ats = JSON.parse(row.ats) as number[]
+    const bodies = this.bodies(name)
+    return ids.map((id, i) => new StoredEventFact(id, ats[i]!, bodies))
+  }
+
+  /** The properties of every event of a name by id, read in one statement when first asked. */
+  private bodies(name: string): () => ReadonlyMap<string, Record<string, unknown>> {
+    let read = this.bodyReaders.get(name)
+    if (read) return read
+    let bodies: Map<string, Record<string, unknown>> | undefined
+    read = () => {
+      if (bodies) return bodies
+      const [where, ...params] = eventsNamed(name)
+      bodies = new Map(
+        this.sql
+          .exec<{ id: string; body: string }>(`SELECT id, body FROM events ${where}`, ...params)
+          .toArray()
+          .map((row) => {
+            const event = JSON.parse(row.body) as StoredEvent
+            return [row.id, event.properties ?? event.traits ?? {}]
+          }),
+      )
+      return bodies
+    }
+    this.bodyReaders.set(name, read)
+    return read
   }
 
   consent(purpose: Purpose): boolean | null {
@@ -233,7 +292,25 @@ export class StoredContactFacts implements ContactFacts {
   }
 }
 
-type EventRow = { id: string; timestamp: number }
+const NO_EVENTS: readonly EventFact[] = []
+
+/** The membership events (contact-do.ts writes them): not read with the rest of a round. */
+const READ_APART = ['Segment Entered', 'Segment Exited']
+
+/**
+ * Past this many events (as the counters count them: bots and membership events aside) a
+ * contact is read name by name, so a long history is not brought into the isolate for a round
+ * that needs one name. A bound chosen, not measured: the measured contacts held under 50.
+ */
+const READ_ALL_UP_TO = 500
+
+/** The WHERE clause and parameters of the events a rule counts under `name`, bots left out. */
+function eventsNamed(name: string): [string, ...(string | null)[]] {
+  const type = name === PAGE_EVENT ? 'page' : name === SCREEN_EVENT ? 'screen' : 'track'
+  // Page and screen views match by type alone; a track event by its name too.
+  const match = type === 'track' ? name : null
+  return ['WHERE type = ? AND (? IS NULL OR name = ?) AND bot = 0', type, match, match]
+}
 
 /**
  * An event as rules read it. Its body is read and parsed only when a rule asks for properties
@@ -243,16 +320,11 @@ type EventRow = { id: string; timestamp: number }
  * bench/results/2026-12-06-segments.md).
  */
 class StoredEventFact implements EventFact {
-  readonly id: string
-  readonly at: number
-
   constructor(
-    row: EventRow,
+    readonly id: string,
+    readonly at: number,
     private readonly bodies: () => ReadonlyMap<string, Record<string, unknown>>,
-  ) {
-    this.id = row.id
-    this.at = row.timestamp
-  }
+  ) {}
 
   get properties(): Record<string, unknown> {
     return this.bodies().get(this.id) ?? {}
