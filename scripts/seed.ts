@@ -23,6 +23,8 @@ export interface SeedResult {
   orders: number
   /** Demo segments defined (see DEMO_SEGMENTS). */
   segments: number
+  /** Messages asked for (a welcome and a newsletter per sign-up), by the status each got. */
+  messages: Record<string, number>
 }
 
 const SOURCE_NAME = DEMO_SOURCE_NAME
@@ -76,6 +78,8 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   let events = 0
   let signups = 0
   let orders = 0
+  const users: string[] = []
+  const consenting: string[] = []
   const started = Date.now()
 
   for (let v = 0; v < visitors; v++) {
@@ -130,6 +134,9 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
         messageId: `demo-${v}-${messages.length}`,
       })
       signups++
+      users.push(userId)
+      // Most agree to marketing at sign-up; the rest's newsletters are recorded as no_consent.
+      if (random() < 0.6) consenting.push(userId)
       if (random() < 0.5) {
         at += 60_000
         const revenue = Math.round(20 + random() * 180)
@@ -147,6 +154,9 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       }
     }
     await sendBatch(options.url, source.writeKey, messages)
+    for (const userId of consenting.splice(0)) {
+      await recordConsent(options.url, source.writeKey, userId)
+    }
     events += messages.length
     if ((v + 1) % 50 === 0 || v + 1 === visitors) {
       log(
@@ -154,7 +164,100 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       )
     }
   }
-  return { source, visitors, events, signups, orders, segments }
+  const sent = await demoMessages(options.url, options.adminKey, users)
+  log(`  messages: ${describeCounts(sent)}`)
+  return { source, visitors, events, signups, orders, segments, messages: sent }
+}
+
+export function describeCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ')
+}
+
+async function recordConsent(url: string, writeKey: string, userId: string) {
+  const response = await fetch(`${url}/v1/consent`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${btoa(`${writeKey}:`)}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      userId,
+      purposes: { analytics: true, marketing: true, personalization: true, advertising: false },
+      policyVersion: 'demo-1',
+      source: 'signup form',
+    }),
+  })
+  if (!response.ok) throw new Error(`recording consent failed: ${response.status}`)
+}
+
+/** In the order they are saved: a snippet may render only snippets that exist. */
+const DEMO_SNIPPETS = {
+  footer: `<p style="color:#777;font-size:12px">Demo shop · 1 Example Street · you get this because you signed up</p>`,
+  base: `<html><body style="font-family:sans-serif">{% block content %}{% endblock %}
+{% render 'footer' %}</body></html>`,
+}
+
+const DEMO_TEMPLATES = [
+  {
+    name: 'welcome',
+    kind: 'transactional',
+    subject: 'Welcome to the demo shop, {{ contact.traits.name }}',
+    html: `{% block content %}<h1>Welcome, {{ contact.traits.name }}!</h1>
+<p>Your account is ready. Boots and jackets await.</p>{% endblock %}`,
+    layout: 'base',
+  },
+  {
+    name: 'autumn-sale',
+    kind: 'marketing',
+    group: 'product-news',
+    subject: '{{ contact.traits.name }}, 20% off boots this week',
+    html: `{% block content %}<h1>Autumn sale</h1>
+<p>Hi {{ contact.traits.name }}, everything in the shop is 20% off until Sunday.</p>
+<p><a href="https://example.com/demo/">Shop now</a></p>{% endblock %}`,
+    layout: 'base',
+  },
+]
+
+/**
+ * Templates, a subscription group and a welcome and a newsletter per sign-up, through the `log`
+ * provider (the local default): the console's messages show what was sent and why the rest was
+ * not (no marketing consent). Idempotency keys make a second `npm start` send nothing new.
+ */
+async function demoMessages(url: string, adminKey: string, users: string[]) {
+  const tolerate409 = async (what: string, path: string, body: unknown, method = 'POST') => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (!response.ok && response.status !== 409) {
+      throw new Error(`${what} failed: ${response.status} ${await response.text()}`)
+    }
+  }
+  await tolerate409('creating a subscription group', '/api/subscription-groups', {
+    id: 'product-news',
+    name: 'Product news',
+    defaultSubscribed: true,
+  })
+  for (const [name, body] of Object.entries(DEMO_SNIPPETS)) {
+    await tolerate409(`saving the snippet ${name}`, `/api/snippets/${name}`, { body }, 'PUT')
+  }
+  for (const template of DEMO_TEMPLATES) {
+    await tolerate409(`creating the template ${template.name}`, '/api/templates', template)
+  }
+  const statuses: Record<string, number> = {}
+  for (const user of users) {
+    for (const template of ['welcome', 'autumn-sale']) {
+      const message = await callApi<{ status: string }>(
+        `sending ${template} to ${user}`,
+        url,
+        adminKey,
+        '/api/messages/send',
+        { contactId: user, template, idempotencyKey: `demo-${template}-${user}` },
+      )
+      statuses[message.status] = (statuses[message.status] ?? 0) + 1
+    }
+  }
+  return statuses
 }
 
 async function demoSource(url: string, adminKey: string) {

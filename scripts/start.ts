@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { refitAttribution, seedDemo } from './seed.ts'
+import { describeCounts, refitAttribution, seedDemo } from './seed.ts'
 import { generateKey, startLocalStack } from './local-stack.ts'
 
 /**
@@ -47,6 +47,7 @@ Cairn is running.
   Write key    ${seeded.source.writeKey}   (source "${seeded.source.name}")
 
   Seeded ${seeded.visitors} visitors, ${seeded.events} events, ${seeded.signups} sign-ups, ${seeded.orders} orders, ${seeded.segments} segments.
+  Messages through the log provider: ${describeCounts(seeded.messages)}.
 
   Try:  curl -u ${seeded.source.writeKey}: ${stack.url}/v1/track -H 'Content-Type: application/json' \\
           -d '{"userId":"ada","event":"Tried Cairn"}'
