@@ -47,6 +47,17 @@ const OverviewSchema = z
       .number()
       .int()
       .openapi({ description: 'queue messages parked after failed retries' }),
+    messages: z
+      .object({
+        total: z.number().int().openapi({ description: 'messages made in the period' }),
+        sent: z.number().int().openapi({ description: 'handed to a provider' }),
+        failed: z.number().int().openapi({ description: 'failed on every provider' }),
+        errorRate: z
+          .number()
+          .nullable()
+          .openapi({ description: 'failed ÷ (sent + failed); null before any settled' }),
+      })
+      .openapi({ description: 'Email in the period, by when each message was made' }),
   })
   .openapi('Overview')
 
@@ -62,6 +73,30 @@ const RANKED_METRICS = {
   devices: 'device',
   browsers: 'browser',
 } as const
+
+/** Statuses of a message a provider accepted, whatever its feedback said since. */
+const SENT_STATUSES = "('sent', 'delivered', 'opened', 'clicked', 'bounced', 'complained')"
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10)
+}
+
+/**
+ * The error rate counts only messages that reached an end at a provider: one stopped for want of
+ * consent or by a cap was never tried, and one still queued has not ended.
+ */
+function messageTotals(
+  row: { total: number; sent: number | null; failed: number | null } | undefined,
+) {
+  const sent = row?.sent ?? 0
+  const failed = row?.failed ?? 0
+  return {
+    total: row?.total ?? 0,
+    sent,
+    failed,
+    errorRate: sent + failed > 0 ? failed / (sent + failed) : null,
+  }
+}
 
 export function insightRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
@@ -83,13 +118,14 @@ export function insightRoutes() {
       if ((Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_DAYS) {
         throw new ApiError(400, 'invalid_range', `A period spans at most ${MAX_DAYS} days`)
       }
-      const [daily, visitors, totalVisitors, dead, converted, ...ranked] = await queryAll<
+      const [daily, visitors, totalVisitors, dead, converted, mailed, ...ranked] = await queryAll<
         [
           { day: string; metric: string; count: number },
           { day: string; visitors: number },
           { visitors: number },
           { n: number },
           { conversions: number; revenue: number | null },
+          { total: number; sent: number | null; failed: number | null },
           ...{ name: string; count: number }[],
         ]
       >(c.env.DB, [
@@ -105,6 +141,9 @@ export function insightRoutes() {
         sql`SELECT COUNT(*) AS n FROM dead_letters`,
         sql`SELECT COUNT(*) AS conversions, SUM(value) AS revenue FROM conversions
           WHERE day BETWEEN ${from} AND ${to}`,
+        sql`SELECT COUNT(*) AS total, SUM(status IN ${sql.raw(SENT_STATUSES)}) AS sent,
+            SUM(status = 'failed') AS failed FROM messages
+          WHERE created_at >= ${from} AND created_at < ${nextDay(to)}`,
         ...Object.values(RANKED_METRICS).map(
           (metric) => sql`
             SELECT dimension AS name, SUM(count) AS count FROM daily_rollups
@@ -147,6 +186,7 @@ export function insightRoutes() {
           days: series,
           ...rankedByName,
           deadLetters: dead[0]?.n ?? 0,
+          messages: messageTotals(mailed[0]),
         },
         200,
       )

@@ -209,6 +209,32 @@ describe('GET /api/messages', () => {
   })
 })
 
+describe('the email error rate in the overview', () => {
+  it('counts failures among the messages that reached an end at a provider', async () => {
+    const day = '2001-02-03'
+    const insert = (id: string, status: string) =>
+      env.DB.prepare(
+        `INSERT INTO messages (id, contact_key, template_id, kind, status, attempts, version,
+           created_at, updated_at) VALUES (?, 'someone', ?, 'marketing', ?, '[]', 1, ?, ?)`,
+      ).bind(id, template, status, `${day}T10:00:00.000Z`, `${day}T10:00:01.000Z`)
+    await env.DB.batch([
+      ...['sent', 'delivered', 'opened'].map((status, i) => insert(uid(`m${i}`), status)),
+      insert(uid('f'), 'failed'),
+      // Never tried at a provider: neither sent nor failed.
+      insert(uid('n'), 'no_consent'),
+      insert(uid('q'), 'queued'),
+    ])
+    const overview = (await (await api(`/api/insights/overview?from=${day}&to=${day}`)).json()) as {
+      messages: unknown
+    }
+    expect(overview.messages).toEqual({ total: 6, sent: 3, failed: 1, errorRate: 0.25 })
+    const quiet = (await (
+      await api('/api/insights/overview?from=2001-01-01&to=2001-01-02')
+    ).json()) as { messages: unknown }
+    expect(quiet.messages).toEqual({ total: 0, sent: 0, failed: 0, errorRate: null })
+  })
+})
+
 describe('messaging settings and subscriptions', () => {
   it('keeps the sender, cap and quiet hours, and names what is wrong', async () => {
     const settings = {

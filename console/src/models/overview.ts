@@ -22,6 +22,7 @@ export interface Overview {
   devices: Ranked[]
   browsers: Ranked[]
   deadLetters: number
+  messages: { total: number; sent: number; failed: number; errorRate: number | null }
 }
 
 export interface Conversions {

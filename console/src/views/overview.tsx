@@ -65,6 +65,7 @@ function OverviewBody({ report }: { report: Overview }) {
           testId="dead-letters"
           tone={report.deadLetters > 0 ? 'warn' : undefined}
         />
+        <EmailErrorsKpi messages={report.messages} />
       </div>
       <div class="overview-main">
         <section class="panel" aria-labelledby="series-title">
@@ -111,6 +112,25 @@ function ConversionsKpi({ report }: { report: Overview }) {
       <div class="kpi-value" title={error ? `Not available: ${error.message}` : undefined}>
         {data ? count(data.conversions) : '—'}
       </div>
+    </div>
+  )
+}
+
+/** Messages that failed on every provider, of those that reached an end at one. */
+function EmailErrorsKpi({ messages }: { messages: Overview['messages'] }) {
+  const settled = messages.sent + messages.failed
+  const rate = messages.errorRate
+  return (
+    <div class={`kpi ${messages.failed > 0 ? 'warn' : ''}`} data-kpi="email-errors">
+      <div class="kpi-label">
+        Email error rate
+        {settled > 0 && (
+          <span class="kpi-note">
+            {count(messages.failed)} of {count(settled)}
+          </span>
+        )}
+      </div>
+      <div class="kpi-value">{rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}</div>
     </div>
   )
 }
