@@ -11,13 +11,14 @@ import { CONTACT_TABLES } from './contact-tables'
  * not), so merge, erasure and retention cannot miss it.
  */
 const PERSON_COLUMN =
-  /^(contact_key|key|user_id|anonymous_id|anonymous_ids|email|from_key|into_key|merged_into|value|body|identifier)$/
+  /^(contact_key|key|user_id|anonymous_id|anonymous_ids|email|from_key|into_key|merged_into|value|body|identifier|to_address)$/
 
 /** Tables with such a column that hold no identifier in clear, and why. */
 const NOT_PERSONAL: Record<string, string> = {
   settings: 'deployment settings: key is a setting name, value its JSON',
   erasure_requests: 'the identifier is sealed (AES-GCM) until completion, then dropped',
   d1_migrations: "wrangler's own",
+  template_snippets: 'layouts and partials: a name and its Liquid text, written by staff',
 }
 
 async function d1Columns(): Promise<Map<string, string[]>> {

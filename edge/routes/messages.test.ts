@@ -62,6 +62,40 @@ describe('POST /api/messages/send', () => {
     })
   })
 
+  it('erases a person’s messages and the log provider’s copies with them', async () => {
+    const user = await person()
+    const { id } = (await (await sendMessage({ contactId: user, template })).json()) as {
+      id: string
+    }
+    await eventually(
+      async () =>
+        (await env.DB.prepare('SELECT COUNT(*) AS n FROM logged_emails WHERE message_id = ?')
+          .bind(id)
+          .first<{ n: number }>())!.n === 1,
+    )
+    const erasure = await api('/api/privacy/erasure', {
+      method: 'POST',
+      json: { email: `${user}@example.com` },
+    })
+    const request = (await erasure.json()) as { id: string }
+    let receipt: any
+    await eventually(async () => {
+      receipt = await (await api(`/api/privacy/erasure/${request.id}`)).json()
+      return receipt.status === 'completed'
+    })
+    expect(JSON.stringify(receipt)).toContain('messages')
+    for (const table of ['messages', 'logged_emails', 'message_events']) {
+      const column =
+        table === 'logged_emails' ? 'message_id' : table === 'messages' ? 'id' : 'contact_key'
+      const value = column === 'contact_key' ? user : id
+      const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`)
+        .bind(value)
+        .first<{ n: number }>()
+      expect(row!.n, table).toBe(0)
+    }
+    await errorOf(await api(`/api/messages/${id}`), 404, 'not_found')
+  })
+
   it('sends nothing more for a second call with the same idempotency key', async () => {
     const user = await person()
     const body = { contactId: user, template, idempotencyKey: uid('order') }
