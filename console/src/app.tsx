@@ -9,6 +9,7 @@ import { ComplianceScreen } from './views/compliance'
 import { CONTACT_TABS, ContactScreen, type ContactTab } from './views/contact'
 import { ContactsScreen } from './views/contacts'
 import { LoginScreen } from './views/login'
+import { MessageScreen, MessagesScreen } from './views/messages'
 import { OverviewScreen } from './views/overview'
 import { SettingsScreen, settingsSections } from './views/settings'
 
@@ -94,6 +95,10 @@ function Screen() {
       const tab = (CONTACT_TABS.find((t) => t.id === third)?.id ?? 'timeline') as ContactTab
       return guard('contacts', () => <ContactScreen key={second} id={second} tab={tab} />)
     }
+    case 'messages':
+      return guard('messages', () =>
+        second ? <MessageScreen key={second} id={second} /> : <MessagesScreen />,
+      )
     case 'attribution':
       return guard('attribution', () => <AttributionScreen />)
     case 'compliance':

@@ -141,7 +141,14 @@ describe('the console', () => {
       .poll(() => numberIn(page, '[data-kpi="conversions"] .kpi-value'))
       .toBeGreaterThan(0)
     const nav = await page.locator('nav[aria-label="Main"] a').allTextContents()
-    expect(nav).toEqual(['Overview', 'Contacts', 'Attribution', 'Compliance', 'Settings'])
+    expect(nav).toEqual([
+      'Overview',
+      'Contacts',
+      'Messages',
+      'Attribution',
+      'Compliance',
+      'Settings',
+    ])
   })
 
   it('updates the overview when an event is sent', async () => {

@@ -12,6 +12,8 @@ export { ROLES, type Role } from '../../../edge/access/roles'
 export type Area =
   | 'overview'
   | 'contacts'
+  | 'messages'
+  | 'providers'
   | 'attribution'
   | 'compliance'
   | 'settings'
@@ -25,6 +27,8 @@ export type Area =
 const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   overview: 'GET /api/insights/overview',
   contacts: 'GET /api/contacts',
+  messages: 'GET /api/messages',
+  providers: 'GET /api/messaging/providers',
   attribution: 'GET /api/attribution/compare',
   compliance: 'GET /api/audit',
   privacy: 'POST /api/privacy/erasure',
@@ -47,6 +51,7 @@ export function may(role: Role | undefined, area: Area): boolean {
 export const SCREENS = [
   { area: 'overview', path: '/overview', label: 'Overview' },
   { area: 'contacts', path: '/contacts', label: 'Contacts' },
+  { area: 'messages', path: '/messages', label: 'Messages' },
   { area: 'attribution', path: '/attribution', label: 'Attribution' },
   { area: 'compliance', path: '/compliance', label: 'Compliance' },
   { area: 'settings', path: '/settings', label: 'Settings' },

@@ -18,6 +18,7 @@ import {
 } from './common'
 import { contactHref, displayName } from './contacts'
 import { count, inline, when } from './format'
+import { ContactMessages } from './messages'
 import { Timeline } from './timeline'
 
 export const CONTACT_TABS = [
@@ -26,6 +27,7 @@ export const CONTACT_TABS = [
   { id: 'consent', label: 'Consent' },
   { id: 'identities', label: 'Identities' },
   { id: 'touches', label: 'Touches' },
+  { id: 'messages', label: 'Messages' },
 ] as const
 
 export type ContactTab = (typeof CONTACT_TABS)[number]['id']
@@ -70,6 +72,7 @@ export function ContactScreen({ id, tab }: { id: string; tab: ContactTab }) {
               {tab === 'consent' && <Consent contact={contact} />}
               {tab === 'identities' && <Identities contact={data} />}
               {tab === 'touches' && <Touches contact={contact} />}
+              {tab === 'messages' && <ContactMessages contact={data} />}
             </div>
           </>
         )}
