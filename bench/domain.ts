@@ -29,11 +29,15 @@ export async function loadAttributionDomain(): Promise<AttributionDomain> {
 
 /**
  * Joins domain modules from `entry` into one ES module under OUT_DIR/domain/<name>.mjs and
- * imports it (a fresh copy each call, so a rebuilt bundle is the one that runs).
+ * imports it (a fresh copy each call, so a rebuilt bundle is the one that runs). `platform:
+ * 'browser'` bundles npm packages that name their builds in package.json `browser` and `module`
+ * fields (liquidjs, html-to-text), which the neutral platform cannot resolve, as they are in the
+ * Worker's bundle.
  */
 export async function loadDomainBundle<T>(
   name: string,
   entry: Pick<BuildOptions, 'entryPoints' | 'stdin'>,
+  options: Pick<BuildOptions, 'platform'> = {},
 ): Promise<T> {
   const outfile = `${OUT_DIR}/domain/${name}.mjs`
   await build({
@@ -41,7 +45,7 @@ export async function loadDomainBundle<T>(
     bundle: true,
     outfile,
     format: 'esm',
-    platform: 'neutral',
+    platform: options.platform ?? 'neutral',
     target: 'es2024',
     logLevel: 'warning',
   })

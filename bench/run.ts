@@ -10,6 +10,7 @@ import { privacySection } from './sections/privacy.ts'
 import { attributionSection } from './sections/attribution.ts'
 import { consumerSection } from './sections/consumer.ts'
 import { segmentsSection } from './sections/segments.ts'
+import { messagingSection } from './sections/messaging.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -26,6 +27,7 @@ const SECTIONS: Section[] = [
   attributionSection,
   consumerSection,
   segmentsSection,
+  messagingSection,
 ]
 
 const config = readConfig(process.argv.slice(2), process.env)
