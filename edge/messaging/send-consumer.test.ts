@@ -88,7 +88,9 @@ type Handler = (request: Request) => Response | Promise<Response>
 /** A network of fake providers by host; every request is kept with its body. */
 function network(handlers: Record<string, Handler>) {
   const requests: { host: string; body: any; headers: Headers }[] = []
-  const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  // As strict as the runtime's fetch, which refuses to run as another object's method.
+  const fetcher = async function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation')
     const request = new Request(input, init)
     const host = new URL(request.url).host
     const body = await request.clone().text()
@@ -96,7 +98,7 @@ function network(handlers: Record<string, Handler>) {
     const handler = handlers[host]
     if (!handler) throw new TypeError(`fetch failed: no route to ${host}`)
     return handler(request)
-  }) as typeof fetch
+  } as typeof fetch
   return { fetcher, requests, to: (host: string) => requests.filter((r) => r.host === host) }
 }
 

@@ -67,8 +67,10 @@ export async function callProvider(call: ProviderCall): Promise<ProviderResult> 
     error: `${call.name}: no answer in ${timeoutMs} ms`,
   } as const
   let response: Response | null
+  // Called as a plain function: the runtime's fetch refuses to run as `call`'s method.
+  const send = call.fetch
   try {
-    response = await Promise.race([call.fetch(await call.request(), { signal }), timedOut])
+    response = await Promise.race([send(await call.request(), { signal }), timedOut])
   } catch (error) {
     if (signal.aborted) return noAnswer
     const detail = error instanceof Error ? error.message : String(error)

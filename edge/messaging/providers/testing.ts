@@ -24,11 +24,16 @@ export function outgoingEmail(messageId = 'msg_1'): OutgoingEmail {
  */
 export function fakeFetch(answer: (request: Request) => Response | Promise<Response>) {
   const requests: Request[] = []
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  // As strict as the runtime's fetch, which refuses to be called as another object's method
+  // ("Illegal invocation"): a client calling `deps.fetch(…)` failed every real send.
+  const fetch = async function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+    if (this !== undefined && this !== globalThis) {
+      throw new TypeError('Illegal invocation: function called with incorrect `this` reference')
+    }
     const request = new Request(input, init)
     requests.push(request.clone())
     return answer(request)
-  }) as typeof globalThis.fetch
+  } as typeof globalThis.fetch
   return { fetch, requests }
 }
 

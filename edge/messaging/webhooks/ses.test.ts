@@ -89,7 +89,9 @@ async function snsSigner(hash: Hash = 'SHA-256') {
   const keys = await rsaKeys(hash)
   const pem = await selfSignedPem(keys, hash)
   const certUrl = `https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test${++certificates}.pem`
-  const fetch = vi.fn(async (input: RequestInfo | URL) => {
+  // As strict as the runtime's fetch, which refuses to run as another object's method.
+  const fetch = vi.fn(async function (this: unknown, input: RequestInfo | URL) {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation')
     const url = String(input)
     if (url === certUrl) return new Response(pem)
     if (url.startsWith('https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription')) {

@@ -200,7 +200,9 @@ export async function confirmSubscription(
   if (!message.SubscribeURL || !isSnsUrl(message.SubscribeURL)) {
     throw new WebhookRefused('SubscribeURL is not an https URL on an SNS host')
   }
-  const response = await deps.fetch(message.SubscribeURL)
+  // A plain call: the runtime's fetch refuses to run as `deps`'s method.
+  const fetcher = deps.fetch
+  const response = await fetcher(message.SubscribeURL)
   await response.body?.cancel()
   if (!response.ok) throw new Error(`Confirming the SNS subscription: HTTP ${response.status}`)
   return true
