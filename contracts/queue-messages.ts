@@ -144,6 +144,26 @@ export interface SubscriptionMessage {
   at: string
 }
 
+/**
+ * Fits the prediction models over D1's purchase summaries (edge/predictions/fit.ts): asked by
+ * `POST /api/predictions/refit` (manual) or the cron (scheduled, skipped if a fit is fresh).
+ */
+export interface PredictionFitMessage {
+  kind: 'prediction-fit'
+  source: 'scheduled' | 'manual'
+}
+
+/** A contact's predictions as its object computed them at `at`, for D1's contact_predictions. */
+export interface PredictionMessage {
+  kind: 'prediction'
+  contactKey: string
+  engagement: number
+  churnRisk: number
+  pAlive: number | null
+  clv: number | null
+  at: string
+}
+
 /** `from` (an anonymous contact) now lives inside `into`. */
 export interface MergeMessage {
   kind: 'merge'
@@ -206,3 +226,5 @@ export type QueuedMessage =
   | BackfillMessage
   | MessageReport
   | SubscriptionMessage
+  | PredictionFitMessage
+  | PredictionMessage

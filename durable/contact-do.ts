@@ -9,6 +9,8 @@ import { segmentConfig } from '../edge/segments/config'
 import { isOwnEvent, type IncomingEvent, type StoredEvent } from '../contracts/stored-event'
 import type { ContactSnapshot, QueuedMessage } from '../contracts/queue-messages'
 import { contactAttribution } from './contact-configuration'
+import { contactPredictionsConfig } from './contact-predictions'
+import type { ContactPredictions } from '../domain/predictions/forecast'
 import {
   affectedSegments,
   contactSegments,
@@ -35,7 +37,7 @@ import {
   storedSchema,
 } from './contact-schema'
 import { contactSnapshot, eventMessage, withheldEventMessage } from './contact-messages'
-import type { AbsorbContext, Facet } from './facet'
+import { iso, type AbsorbContext, type Facet } from './facet'
 import { createFacets, EMPTY_HAND_OVER, type ContactFacets } from './facets'
 import { linkedEmail } from './facets/identities'
 import type {
@@ -110,6 +112,12 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
 
 const DAY_MS = 86_400_000
 
+/**
+ * A purchase brings the `predictions` job this close, so D1's contact_predictions (the at-risk
+ * list, SQL segments) follows a purchase within minutes rather than the next day.
+ */
+const PURCHASE_PROJECTION_MS = 60_000
+
 /** The meta key holding the address that bounced hard or complained: no marketing goes to it. */
 const SUPPRESSED_ADDRESS_KEY = 'suppressed_address'
 
@@ -183,6 +191,8 @@ export class ContactDO extends DurableObject<Env> {
     const forward = this.meta('merged_into')
     if (forward) return contactStub(this.env, forward).ingest(forward, events, options)
     this.ensureSchema()
+    // Before anything stores an event: a merge stores the absorbed contact's here too.
+    await this.configurePredictions(options.predictionsVersion ?? null)
     // Consent is decided before anything links an identifier: a merge needs it as much as an
     // event does, and the grant may live in the ledger of a contact about to be merged.
     const absorbed = isAnonymousKey(key)
@@ -240,6 +250,7 @@ export class ContactDO extends DurableObject<Env> {
       }
       let lastSeq = 0
       const storedEvents: StoredEvent[] = []
+      let activity = false
       for (const { event, body, message } of prepared) {
         const seq = this.storeEvent(event, body)
         if (seq === null) continue
@@ -251,10 +262,14 @@ export class ContactDO extends DurableObject<Env> {
           const { touch, conversion } = this.facets.touches.observe(key, event, attribution)
           if (touch) this.outbox.addFromEvents(touch, seq)
           if (conversion) this.enqueue(conversion)
+          if (!isOwnEvent(event)) {
+            this.schedulePredictions(event)
+            activity = true
+          }
         }
       }
       if (stored > 0 || gpc) {
-        const change = { events: storedEvents, consent: gpc !== null }
+        const change = { events: storedEvents, consent: gpc !== null, predictions: activity }
         lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, change))
       }
       if (lastSeq > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
@@ -484,7 +499,43 @@ export class ContactDO extends DurableObject<Env> {
       retention: (_, now) => this.applyRetention(now),
       segments: (_, now) => this.segmentWindows(now),
       messages: (_, now) => this.dispatchMessages(now),
+      predictions: (_, now) => this.refreshPredictions(now),
     })
+  }
+
+  /**
+   * The contact's predictions now (`GET /api/contacts/:id/predictions`), under the newest
+   * settings and fit. Callers resolve merges first; null for no contact here.
+   */
+  async predictions(): Promise<ContactPredictions | null> {
+    if (this.meta('erased_at') || this.meta('merged_into') || !this.meta('key')) return null
+    this.ensureSchema()
+    await this.configurePredictions(null)
+    return this.facets.predictions.predict(Date.now())
+  }
+
+  /**
+   * The `predictions` job, daily while the contact is active (and a minute after a purchase):
+   * decays engagement, projects the predictions to D1's contact_predictions and moves the
+   * segments that read them. Idempotent: run twice, it projects the same numbers twice.
+   */
+  private async refreshPredictions(now: number): Promise<number | null> {
+    const key = this.meta('key')
+    if (!key || this.meta('merged_into') || this.meta('erased_at')) return null
+    const segments = await this.currentSegments()
+    const active = this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return false
+      const predictions = this.facets.predictions
+      predictions.decay(now)
+      const { engagement, churnRisk, pAlive, clv } = predictions.predict(now)
+      const at = iso(now)
+      this.enqueue({ kind: 'prediction', contactKey: key, engagement, churnRisk, pAlive, clv, at })
+      this.updateSegmentsWithSnapshot(key, segments, { predictions: true })
+      return predictions.active(now)
+    })
+    // A failed send is the outbox job's to retry (the transaction scheduled it).
+    await this.outbox.send().catch(() => undefined)
+    return active ? now + DAY_MS : null
   }
 
   /**
@@ -884,7 +935,10 @@ export class ContactDO extends DurableObject<Env> {
     if (forward) return contactStub(this.env, forward).reevaluateSegments(forward, version)
     if (this.meta('key') !== key) return
     this.ensureSchema()
-    const segments = await contactSegments(this.env, version, this.meta(SEGMENTS_VERSION_KEY))
+    const [segments] = await Promise.all([
+      contactSegments(this.env, version, this.meta(SEGMENTS_VERSION_KEY)),
+      this.configurePredictions(null),
+    ])
     const changed = this.transaction(() =>
       this.meta('erased_at') || this.meta('merged_into')
         ? false
@@ -1064,8 +1118,22 @@ export class ContactDO extends DurableObject<Env> {
    * entered until the contact's next event.
    */
   private async currentSegments(): Promise<SegmentPlan> {
-    const newest = await segmentConfig(this.env)
+    const [newest] = await Promise.all([segmentConfig(this.env), this.configurePredictions(null)])
     return contactSegments(this.env, newest.version, this.meta(SEGMENTS_VERSION_KEY))
+  }
+
+  /** The predictions configuration of `version` (null: the newest) for what follows. */
+  private async configurePredictions(version: string | null) {
+    this.facets.predictions.configure(await contactPredictionsConfig(this.env, version))
+  }
+
+  /**
+   * A person's event keeps the `predictions` job coming while they are active: a day out, or a
+   * minute out after a purchase.
+   */
+  private schedulePredictions(event: StoredEvent) {
+    const delay = this.facets.predictions.isPurchase(event) ? PURCHASE_PROJECTION_MS : DAY_MS
+    this.scheduler.scheduleBy('predictions', Date.now() + delay, 'predictions')
   }
 
   /**
@@ -1108,7 +1176,7 @@ export class ContactDO extends DurableObject<Env> {
     let lastSeq = 0
     let next: number | null = null
     if (ids.size === 0) return { lastSeq, next }
-    const facts = new StoredContactFacts(key, this.sql, this.facets)
+    const facts = new StoredContactFacts(key, this.sql, this.facets, now)
     for (const id of ids) {
       const segment = plan.byId.get(id)
       const member = segment ? evaluate(segment.rule, facts, now, plan.lookup) : false

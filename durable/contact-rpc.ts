@@ -18,6 +18,8 @@ export interface IngestOptions {
   attributionVersion: string
   /** The version of the segment definitions (contact-segments.ts), read when it moves. */
   segmentsVersion: string
+  /** The version of the prediction settings and fit (contact-predictions.ts), read when it moves. */
+  predictionsVersion: string
 }
 
 export interface IngestResult {

@@ -2,8 +2,14 @@ import { CAIRN_SOURCE, type StoredEvent } from '../contracts/stored-event'
 import type { Purpose } from '../domain/consent'
 import { ANON_PREFIX, isAnonymousKey } from '../domain/identity'
 import { dependencies } from '../domain/segments/dependencies'
+import type { ContactPredictions } from '../domain/predictions/forecast'
 import type { ContactFacts, EventFact, MessageFact, SegmentLookup } from '../domain/segments/facts'
-import { PAGE_EVENT, SCREEN_EVENT, type MessageEvent } from '../domain/segments/rule'
+import {
+  PAGE_EVENT,
+  SCREEN_EVENT,
+  type MessageEvent,
+  type Prediction,
+} from '../domain/segments/rule'
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
@@ -12,6 +18,7 @@ import { iso } from './facet'
 import type { Groups } from './facets/groups'
 import type { Memberships } from './facets/memberships'
 import type { Messaging } from './facets/messaging'
+import type { Predictions } from './facets/predictions'
 import type { Traits } from './facets/traits'
 
 /**
@@ -31,6 +38,8 @@ export interface SegmentPlan {
   /** Segments reading message events, and subscription choices (contracts/messaging.ts). */
   messages: readonly string[]
   subscriptions: readonly string[]
+  /** Segments reading predictions (churn risk, engagement …: facets/predictions.ts). */
+  predictions: readonly string[]
   /** Segments whose membership can change with time alone (a window, a date trait). */
   timed: ReadonlySet<string>
 }
@@ -43,6 +52,8 @@ export interface SegmentChange {
   /** A message was sent, or a provider reported on one. */
   messages?: boolean
   subscriptions?: boolean
+  /** The contact's predictions moved: a person's event, the daily `predictions` job. */
+  predictions?: boolean
   /** A merge, a new configuration: every segment. */
   everything?: boolean
   /** The scheduler's `segments` job: the segments that time alone can change. */
@@ -59,6 +70,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
   const accounts: string[] = []
   const messages: string[] = []
   const subscriptions: string[] = []
+  const predictions: string[] = []
   const timed = new Set<string>()
   const add = (index: Map<string, string[]>, key: string, id: string) => {
     const ids = index.get(key)
@@ -74,6 +86,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     if (reads.accounts) accounts.push(id)
     if (reads.messages) messages.push(id)
     if (reads.subscriptions) subscriptions.push(id)
+    if (reads.predictions) predictions.push(id)
     if (reads.timed) timed.add(id)
   }
   return {
@@ -87,6 +100,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     accounts,
     messages,
     subscriptions,
+    predictions,
     timed,
   }
 }
@@ -132,6 +146,7 @@ export function affectedSegments(plan: SegmentPlan, change: SegmentChange): Set<
   if (change.consent) take(plan.consent)
   if (change.messages) take(plan.messages)
   if (change.subscriptions) take(plan.subscriptions)
+  if (change.predictions) take(plan.predictions)
   for (const list of change.lists ?? []) take(plan.byList.get(list))
   return ids
 }
@@ -145,8 +160,8 @@ function eventKind(event: StoredEvent): string {
 
 /**
  * A contact's facts (domain/segments/facts.ts) read from its object's tables, each read at most
- * once per evaluation round. Journeys and predictions are not kept in a contact yet: their rules
- * match no one until their facets answer here.
+ * once per evaluation round. Journeys are not kept in a contact yet: their rules match no one
+ * until their facet answers here.
  */
 export class StoredContactFacts implements ContactFacts {
   private traitValues?: Record<string, unknown>
@@ -157,6 +172,7 @@ export class StoredContactFacts implements ContactFacts {
   >()
   private allRead = false
   private accountTraits?: Record<string, unknown>[]
+  private predicted?: ContactPredictions
 
   constructor(
     readonly key: string,
@@ -168,7 +184,10 @@ export class StoredContactFacts implements ContactFacts {
       groups: Groups
       messaging: Messaging
       counters: ContactCounters
+      predictions: Predictions
     },
+    /** The round's time: predictions decay with it. */
+    private readonly now = Date.now(),
   ) {}
 
   get traits(): Record<string, unknown> {
@@ -287,8 +306,9 @@ export class StoredContactFacts implements ContactFacts {
     return []
   }
 
-  prediction() {
-    return null
+  prediction(name: Prediction): number | null {
+    this.predicted ??= this.facets.predictions.predict(this.now)
+    return this.predicted[name]
   }
 }
 

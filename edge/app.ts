@@ -15,6 +15,7 @@ import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { metaRoutes } from './routes/meta'
 import { describeApi } from './routes/openapi'
+import { predictionRoutes } from './routes/predictions'
 import { privacyRoutes } from './routes/privacy'
 import { keyRoutes } from './routes/keys'
 import { listRoutes } from './routes/lists'
@@ -31,10 +32,11 @@ import { unsubscribeRoutes } from './routes/unsubscribe'
  * routes/sources.ts, routes/keys.ts) fits well inside this.
  */
 export const MAX_API_BODY_BYTES = 256 * 1024
-/** Aggregated paths from elsewhere, the one large body of the management API. */
+/** Aggregated paths or purchase summaries from elsewhere, the large bodies of the management API. */
 export const MAX_PATH_UPLOAD_BYTES = 6 * 1024 * 1024
 const LARGE_BODIES: Record<string, number> = {
   'POST /api/attribution/analyze': MAX_PATH_UPLOAD_BYTES,
+  'POST /api/predictions/fit': MAX_PATH_UPLOAD_BYTES,
 }
 
 /** The code of an error Hono itself raises (a validator's 400, a media type gate's 415). */
@@ -77,6 +79,7 @@ export function createApp() {
     messagingProviderRoutes(),
     messageRoutes(),
     templateRoutes(),
+    predictionRoutes(),
     privacyRoutes(),
     auditRoutes(),
   ]) {

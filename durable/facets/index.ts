@@ -8,6 +8,7 @@ import { Groups } from './groups'
 import { Identities } from './identities'
 import { Memberships } from './memberships'
 import { Messaging } from './messaging'
+import { Predictions } from './predictions'
 import { Traits } from './traits'
 
 /**
@@ -25,6 +26,7 @@ export function createFacets(sql: SqlStorage, meta: ContactMeta) {
     touches: new ContactTouches(sql, meta),
     counters: new ContactCounters(sql),
     messaging: new Messaging(sql),
+    predictions: new Predictions(sql, meta),
     // Last: a merge absorbs memberships after everything they are evaluated on.
     memberships: new Memberships(sql),
   }
@@ -48,5 +50,6 @@ export const EMPTY_HAND_OVER: HandOver = {
   touches: { touches: [], lastActivity: null },
   counters: null,
   messaging: { messages: [], messageEvents: [], subscriptions: [] },
+  predictions: null,
   memberships: [],
 }

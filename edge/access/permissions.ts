@@ -83,6 +83,14 @@ export const PERMISSIONS = {
   'DELETE /api/snippets/{name}': MARKETING,
   'GET /api/subscription-groups': ANALYTICS,
   'POST /api/subscription-groups': MARKETING,
+  'GET /api/predictions/settings': ANALYTICS,
+  'PUT /api/predictions/settings': MARKETING,
+  'POST /api/predictions/refit': MARKETING,
+  'GET /api/predictions/model': ANALYTICS,
+  // Fits summaries the caller brings and changes nothing, like analyze.
+  'POST /api/predictions/fit': ANALYTICS,
+  'GET /api/predictions/at-risk': ANALYTICS,
+  'GET /api/contacts/{id}/predictions': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -139,6 +147,11 @@ export const READS = {
   'GET /api/templates/{id}': 'none',
   'GET /api/snippets': 'none',
   'GET /api/subscription-groups': 'none',
+  'GET /api/predictions/settings': 'none',
+  'GET /api/predictions/model': 'none',
+  // Contact keys with their churn risk and value.
+  'GET /api/predictions/at-risk': 'personal',
+  'GET /api/contacts/{id}/predictions': 'personal',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */

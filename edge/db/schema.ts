@@ -433,13 +433,39 @@ export const journeyRuns = sqliteTable(
 )
 
 /** Each contact's latest predictions: `{ "prediction": … }` rules read them. */
-export const contactPredictions = sqliteTable('contact_predictions', {
-  contactKey: text('contact_key').primaryKey(),
-  engagement: real('engagement'),
-  churnRisk: real('churn_risk'),
-  pAlive: real('p_alive'),
-  clv: real('clv'),
-  updatedAt: text('updated_at').notNull(),
+export const contactPredictions = sqliteTable(
+  'contact_predictions',
+  {
+    contactKey: text('contact_key').primaryKey(),
+    engagement: real('engagement'),
+    churnRisk: real('churn_risk'),
+    pAlive: real('p_alive'),
+    clv: real('clv'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  // The at-risk list's order (edge/predictions/at-risk.ts): value at risk, then key.
+  (t) => [
+    index('contact_predictions_by_value').on(
+      sql`coalesce(${t.clv}, 0) * ${t.churnRisk}`,
+      t.contactKey,
+    ),
+  ],
+)
+
+/**
+ * Fits of the purchase models over D1's purchase summaries (edge/predictions/fit.ts); the newest
+ * reaches every contact's object with the predictions configuration. Holds no person.
+ */
+export const predictionFits = sqliteTable('prediction_fits', {
+  id: text('id').primaryKey(),
+  fittedAt: text('fitted_at').notNull(),
+  /** scheduled (the cron) or manual (POST /api/predictions/refit). */
+  source: text('source').notNull(),
+  customers: integer('customers').notNull(),
+  bgnbd: text('bgnbd', { mode: 'json' }).$type<unknown>().notNull(),
+  gammaGamma: text('gamma_gamma', { mode: 'json' }).$type<unknown>(),
+  logLikelihood: real('log_likelihood').notNull(),
+  settings: text('settings', { mode: 'json' }).$type<unknown>().notNull(),
 })
 
 /** Email templates (Liquid): subject, HTML and an optional text part (edge/messaging/render.ts). */

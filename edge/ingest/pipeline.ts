@@ -1,6 +1,7 @@
 import { contactStub } from '../../durable/contact-client'
 import { attributionConfig } from '../attribution/config'
 import { segmentConfig } from '../segments/config'
+import { predictionsConfig } from '../predictions/config'
 import { Memo } from '../cache/memo'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
@@ -31,15 +32,17 @@ export async function ingestMessages(
   bodyChars: number,
   impliedType?: MessageType,
 ): Promise<IngestOutcome> {
-  const [{ channelRules, version }, segments] = await Promise.all([
+  const [{ channelRules, version }, segments, predictions] = await Promise.all([
     attributionConfig(env),
     segmentConfig(env),
+    predictionsConfig(env),
   ])
   const options = {
     consentMode: source.consentMode,
     gpc: client.gpc ?? false,
     attributionVersion: version,
     segmentsVersion: segments.version,
+    predictionsVersion: predictions.version,
   }
   const ipKey = ipKeyFor(env)
   // Within a request, one HMAC per address however many of its messages ask at once.

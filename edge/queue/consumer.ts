@@ -6,6 +6,7 @@ import { identifierHash, keyHash } from '../privacy/identifiers'
 import { mergeStatements } from '../projections/contact-tables'
 import { runErasure } from '../privacy/erasure'
 import { reevaluateContacts, runBackfillPage } from '../segments/backfill'
+import { runPredictionFit } from '../predictions/fit'
 import { CAIRN_SOURCE } from '../../contracts/stored-event'
 import { bucketSeed } from '../../domain/segments/bucket'
 import {
@@ -17,6 +18,7 @@ import {
   type EventMessage,
   type MergeMessage,
   type MessageReport,
+  type PredictionMessage,
   type QueuedMessage,
 } from '../../contracts/queue-messages'
 
@@ -39,7 +41,9 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     else if (body.kind === 'erase') await runOne(message, () => runErasure(env, body.requestId))
     else if (body.kind === 'backfill') await runOne(message, () => runBackfillPage(env, body))
     else if (body.kind === 'reevaluate') await runOne(message, () => reevaluateContacts(env, body))
-    else valid.push({ message, bodies: [body] })
+    else if (body.kind === 'prediction-fit') {
+      await runOne(message, async () => void (await runPredictionFit(env, body.source)))
+    } else valid.push({ message, bodies: [body] })
   }
   if (valid.length === 0) return
   try {
@@ -65,7 +69,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
  * is poison.
  */
 /** Kinds that are work of their own, sent alone by the API, never inside a contact's bundle. */
-const ALONE = new Set<QueuedMessage['kind']>(['erase', 'backfill', 'reevaluate'])
+const ALONE = new Set<QueuedMessage['kind']>(['erase', 'backfill', 'reevaluate', 'prediction-fit'])
 
 function queuedBody(body: unknown): QueuedMessage | QueuedMessage[] | null {
   if (typeof body !== 'string') return null
@@ -140,6 +144,7 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
     ...chunkJson(await withSuppressionHash(env, live.filter(isKind('subscription')))).map(
       upsertSubscriptions,
     ),
+    ...chunkJson(await withSuppressionHash(env, latestPredictions(live))).map(upsertPredictions),
   ]
   await runInTransaction(env.DB, statements)
 }
@@ -174,6 +179,7 @@ function identifiersOf(message: QueuedMessage): string[] {
     case 'erase':
     case 'reevaluate':
     case 'backfill':
+    case 'prediction-fit':
       return []
     default:
       return message.contactKey === WITHHELD_CONTACT ? [] : [`key:${message.contactKey}`]
@@ -372,6 +378,10 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
       return typeof message.contactKey === 'string' && typeof message.version === 'number'
     case 'subscription':
       return typeof message.contactKey === 'string' && typeof message.groupId === 'string'
+    case 'prediction-fit':
+      return message.source === 'scheduled' || message.source === 'manual'
+    case 'prediction':
+      return typeof message.contactKey === 'string' && typeof message.churnRisk === 'number'
     default:
       return false
   }
@@ -459,6 +469,37 @@ function upsertConsent(json: string): SQL {
       marketing = excluded.marketing, personalization = excluded.personalization,
       advertising = excluded.advertising, updated_at = excluded.updated_at
       WHERE excluded.updated_at >= contact_consent.updated_at`),
+  ])
+}
+
+function latestPredictions(messages: QueuedMessage[]): PredictionMessage[] {
+  const latest = new Map<string, PredictionMessage>()
+  for (const message of messages) {
+    if (message.kind !== 'prediction') continue
+    const seen = latest.get(message.contactKey)
+    if (!seen || seen.at <= message.at) latest.set(message.contactKey, message)
+  }
+  return [...latest.values()]
+}
+
+/**
+ * A contact's predictions as its object computed them, unless D1 holds newer ones (a fit's,
+ * edge/predictions/fit.ts). Those of a contact merged away are dropped, not moved: the absorbing
+ * contact's object computes its own over the combined history.
+ */
+function upsertPredictions(json: string): SQL {
+  const field = (name: string) => `json_extract(r.value, '$.${name}')`
+  return sql.join([
+    sql.raw(`INSERT INTO contact_predictions (contact_key, engagement, churn_risk, p_alive, clv,
+      updated_at)
+      SELECT ${field('contactKey')}, ${field('engagement')}, ${field('churnRisk')},
+      ${field('pAlive')}, ${field('clv')}, ${field('at')} FROM json_each(`),
+    sql`${json}`,
+    sql.raw(`) AS r WHERE ${NOT_SUPPRESSED}
+      AND ${field('contactKey')} NOT IN (SELECT from_key FROM merges)
+      ON CONFLICT (contact_key) DO UPDATE SET engagement = excluded.engagement,
+      churn_risk = excluded.churn_risk, p_alive = excluded.p_alive, clv = excluded.clv,
+      updated_at = excluded.updated_at WHERE excluded.updated_at >= contact_predictions.updated_at`),
   ])
 }
 

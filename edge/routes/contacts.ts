@@ -153,7 +153,11 @@ export function contactRoutes() {
     }),
     async (c) => {
       const profile = await readProfile(c.env, c.req.valid('param').id)
-      return c.json({ ...profile, scores: {}, journeys: [] }, 200)
+      const predictions = await contactStub(c.env, profile.key).predictions()
+      const scores = predictions
+        ? { engagement: predictions.engagement, churnRisk: predictions.churnRisk }
+        : {}
+      return c.json({ ...profile, scores, journeys: [] }, 200)
     },
   )
 

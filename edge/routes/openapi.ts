@@ -39,6 +39,11 @@ export const TAGS = [
       'Email: providers in fallback order with their circuit breakers, templates, messages',
   },
   {
+    name: 'predictions',
+    description:
+      'Engagement, BG/NBD churn and Gamma-Gamma CLV: settings, fits, the at-risk list, a contact',
+  },
+  {
     name: 'privacy',
     description: 'Erasure with receipts, data export (DSAR), suppressions and retention',
   },
