@@ -110,10 +110,11 @@ describe('the scheduler', () => {
       async () =>
         (await d1Count('SELECT COUNT(*) AS n FROM events WHERE contact_key = ?', user)) === 1,
     )
-    // Everything is sent: the job is done, and only the daily retention job is left.
+    // Everything is sent: the job is done, and only the daily retention and predictions jobs
+    // are left.
     const left = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ id: string }>('SELECT id FROM schedule').toArray(),
+      state.storage.sql.exec<{ id: string }>('SELECT id FROM schedule ORDER BY id').toArray(),
     )
-    expect(left).toEqual([{ id: 'retention' }])
+    expect(left).toEqual([{ id: 'predictions' }, { id: 'retention' }])
   })
 })

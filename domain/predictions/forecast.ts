@@ -59,6 +59,17 @@ export interface ContactPredictions {
   fittedAt: string | null
 }
 
+/**
+ * The SQLite JSON path of the value property: `order.total` → `$."order"."total"`, each label
+ * quoted (the settings allow `-` and `$`).
+ */
+export function valuePath(property: string): string {
+  return `$${property
+    .split('.')
+    .map((label) => `."${label}"`)
+    .join('')}`
+}
+
 export function engagementOptions(settings: PredictionSettings): EngagementOptions {
   return { ...ENGAGEMENT_DEFAULTS, halfLifeMs: settings.engagementHalfLifeDays * DAY_MS }
 }

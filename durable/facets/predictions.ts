@@ -11,11 +11,11 @@ import {
   DEFAULT_PREDICTION_SETTINGS,
   engagementOptions,
   forecastContact,
+  valuePath,
   type ContactPredictions,
   type CustomerSummary,
 } from '../../domain/predictions/forecast'
-import type { PredictionsConfig } from '../../edge/predictions/config'
-import { valuePath } from '../../edge/predictions/summaries'
+import type { PredictionsConfig } from '../contact-predictions'
 import { CAIRN_SOURCE } from '../../contracts/stored-event'
 import type { ContactMeta } from '../contact-meta'
 import type { Facet } from '../facet'

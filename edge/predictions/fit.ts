@@ -13,11 +13,11 @@ import { predictionFits } from '../db/schema'
 import type { Env } from '../env'
 import {
   fittedModels,
-  forgetPredictionsConfig,
   newestFit,
   readPredictionSettings,
   type PredictionFit,
-} from './config'
+} from '../../durable/contact-predictions'
+import { forgetPredictionsConfig } from './config'
 import { readPurchaseSummaries, type ContactPurchaseSummary } from './summaries'
 
 /** Scheduled fits run when the newest is older than this (the cron, edge/maintenance.ts). */

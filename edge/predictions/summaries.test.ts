@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PREDICTION_SETTINGS } from '../../domain/predictions/forecast'
+import { DEFAULT_PREDICTION_SETTINGS, valuePath } from '../../domain/predictions/forecast'
 import { uid } from '../../test/support/api'
-import { readPurchaseSummaries, valuePath } from './summaries'
+import { readPurchaseSummaries } from './summaries'
 
 interface Row {
   contact: string

@@ -1,6 +1,10 @@
 import { CAIRN_SOURCE } from '../../contracts/stored-event'
 import { WITHHELD_CONTACT } from '../../contracts/queue-messages'
-import type { CustomerSummary, PredictionSettings } from '../../domain/predictions/forecast'
+import {
+  valuePath,
+  type CustomerSummary,
+  type PredictionSettings,
+} from '../../domain/predictions/forecast'
 
 /** A purchaser's summary, in days (domain/predictions/bgnbd.ts), keyed by contact. */
 export interface ContactPurchaseSummary extends CustomerSummary {
@@ -52,12 +56,4 @@ export async function readPurchaseSummaries(
     )
     .all<ContactPurchaseSummary>()
   return results
-}
-
-/** `order.total` → `$."order"."total"`: each label quoted (the settings allow `-` and `$`). */
-export function valuePath(property: string): string {
-  return `$${property
-    .split('.')
-    .map((label) => `."${label}"`)
-    .join('')}`
 }
