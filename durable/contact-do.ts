@@ -654,10 +654,11 @@ export class ContactDO extends DurableObject<Env> {
       const row = this.facets.messaging.message(messageId)
       if (!row) return { claimed: false, status: 'unknown' }
       if (row.status !== 'queued') return { claimed: false, status: row.status }
-      // Held by another delivery, or not due yet (quiet hours): its own dispatch will come.
-      if ((row.lease_until ?? 0) > now || (row.due_at ?? 0) > now) {
-        return { claimed: false, status: 'held' }
+      if ((row.lease_until ?? 0) > now) {
+        return { claimed: false, status: 'held', retryAfterMs: row.lease_until! - now }
       }
+      // Not due yet (quiet hours): its own dispatch will come.
+      if ((row.due_at ?? 0) > now) return { claimed: false, status: 'waiting' }
       const verdict = this.reachability(row.kind, row.group_id, null)
       if (!verdict.ok) {
         const update = { status: verdict.status, reason: verdict.reason, lease_until: null }
@@ -684,7 +685,7 @@ export class ContactDO extends DurableObject<Env> {
         },
       }
     })
-    if (!result.claimed && result.status !== 'unknown' && result.status !== 'held') {
+    if (!result.claimed && !['unknown', 'held', 'waiting'].includes(result.status)) {
       await this.ship()
     }
     return result

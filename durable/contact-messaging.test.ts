@@ -148,7 +148,7 @@ describe('making a message', () => {
     // Not due: no send may claim it before then.
     expect(await stub(user).claimMessage(user, message.id)).toEqual({
       claimed: false,
-      status: 'held',
+      status: 'waiting',
     })
   })
 })
@@ -164,7 +164,15 @@ describe('claiming a message at the moment of sending', () => {
     ])
     const won = claims.filter((c) => c.claimed)
     expect(won).toHaveLength(1)
-    expect(claims.find((c) => !c.claimed)).toEqual({ claimed: false, status: 'held' })
+    // The other is told when the claim runs out, in case its holder dies: five minutes.
+    expect(claims.find((c) => !c.claimed)).toEqual({
+      claimed: false,
+      status: 'held',
+      retryAfterMs: expect.any(Number),
+    })
+    const held = claims.find((c) => !c.claimed) as { retryAfterMs: number }
+    expect(held.retryAfterMs).toBeGreaterThan(4 * 60_000)
+    expect(held.retryAfterMs).toBeLessThanOrEqual(5 * 60_000)
     expect(won[0]).toMatchObject({ claimed: true })
     expect((won[0] as unknown as { message: unknown }).message).toMatchObject({
       to: `${user}@example.com`,

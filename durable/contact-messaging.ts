@@ -12,8 +12,13 @@ import type { MessageRow } from './facets/messaging'
 /** How long a send consumer holds a claimed message before another may claim it. */
 export const CLAIM_LEASE_MS = 5 * 60_000
 
-/** A message handed to the queue and still not claimed after this is handed over again. */
-export const REDISPATCH_MS = 60 * 60_000
+/**
+ * A message handed to the queue and still waiting after this is handed over again: its job may
+ * have gone to the dead-letter queue (a consumer failing before it could retry it). Longer than
+ * the claim and the longest backoff, so a job still under way is rarely doubled (a claim makes a
+ * double harmless anyway).
+ */
+export const REDISPATCH_MS = 10 * 60_000
 
 /** The messaging settings that decide when a marketing message may go. */
 export interface SendRules {
@@ -68,8 +73,13 @@ export interface ClaimedMessage {
 
 export type ClaimResult =
   | { claimed: true; message: ClaimedMessage }
-  /** Nothing to send: settled already, held by another consumer, unknown, or refused now. */
-  | { claimed: false; status: MessageStatus | 'unknown' | 'held' }
+  /** Nothing to send now: settled already, unknown, refused now, or not due (quiet hours). */
+  | { claimed: false; status: MessageStatus | 'unknown' | 'waiting' }
+  /**
+   * Another delivery holds it. It may have died holding it: this job comes back when the claim
+   * runs out rather than leaving the message to a dispatch an hour later.
+   */
+  | { claimed: false; status: 'held'; retryAfterMs: number }
 
 /** How a claimed send ended; `subject` as rendered, when it got that far. */
 export type Settlement = { attempts: Attempt[]; subject?: string } & (

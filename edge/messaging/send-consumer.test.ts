@@ -243,6 +243,26 @@ describe('sending through the providers in order', () => {
     expect((await message(id)).status).toBe('sent')
   })
 
+  it('comes back for a message another delivery holds, in case that delivery died', async () => {
+    await useProviders([RESEND])
+    const user = await person()
+    const id = await waitingMessage(user)
+    // A delivery that claimed it and then died, sending nothing and settling nothing.
+    expect((await stub(user).claimMessage(user, id)).claimed).toBe(true)
+    const net = network({ 'resend.test': ok('re-5') })
+    const result = await deliver([{ user, id }], net.fetcher)
+    expect(result.explicitAcks).toEqual([])
+    expect(result.retryMessages).toHaveLength(1)
+    expect(net.requests).toHaveLength(0)
+    // When the claim has run out, the job's next delivery sends it.
+    await runInDurableObject(stub(user), (_instance, state) => {
+      state.storage.sql.exec('UPDATE messages SET lease_until = ? WHERE id = ?', Date.now() - 1, id)
+    })
+    await deliver([{ user, id }], net.fetcher, 2)
+    expect(net.to('resend.test')).toHaveLength(1)
+    expect((await message(id)).status).toBe('sent')
+  })
+
   it('checks consent at the moment of sending: a withdrawal while queued sends nothing', async () => {
     await useProviders([RESEND])
     const user = await person()

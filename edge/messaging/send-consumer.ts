@@ -42,12 +42,24 @@ export async function consumeSends(
   env: Env,
   fetcher: typeof fetch = fetch,
 ): Promise<void> {
-  const [providers, settings] = await Promise.all([
-    readProviders(env),
-    readMessagingSettings(env.DB),
-  ])
   const health = providerHealth(env)
-  const decisions = await health.decide(providers.map((p) => p.kind))
+  let setup: [ProviderConfig[], MessagingSettings, Record<string, Decision>]
+  try {
+    const [providers, settings] = await Promise.all([
+      readProviders(env),
+      readMessagingSettings(env.DB),
+    ])
+    setup = [providers, settings, await health.decide(providers.map((p) => p.kind))]
+  } catch (error) {
+    // Each job retried with its own backoff: a batch that threw would be retried at once, and
+    // after the last retry its jobs would go to the dead-letter queue unsettled.
+    console.error('send batch could not start; each job comes back', error)
+    for (const message of batch.messages) {
+      message.retry({ delaySeconds: retryDelay(message.attempts) })
+    }
+    return
+  }
+  const [providers, settings, decisions] = setup
   const outcomes: ProviderOutcome[] = []
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -59,9 +71,9 @@ export async function consumeSends(
       try {
         const final = message.attempts > MAX_RETRIES
         const context = { providers, decisions, settings, fetch: fetcher, final }
-        const result = await sendOne(env, job, context)
+        const result = await sendOne(env, job, context, message.attempts)
         outcomes.push(...result.outcomes)
-        if (result.retry) message.retry({ delaySeconds: retryDelay(message.attempts) })
+        if (result.retryAfterS !== null) message.retry({ delaySeconds: result.retryAfterS })
         else message.ack()
       } catch (error) {
         console.error('send failed before it settled; the queue delivers it again', error)
@@ -69,7 +81,12 @@ export async function consumeSends(
       }
     }),
   )
-  if (outcomes.length > 0) await health.report(outcomes)
+  // Every job is settled and answered: a report that fails costs the circuits one batch.
+  if (outcomes.length > 0) {
+    await health.report(outcomes).catch((error: unknown) => {
+      console.error('provider outcomes not reported', error)
+    })
+  }
 }
 
 /**
@@ -80,11 +97,18 @@ export async function sendOne(
   env: Env,
   job: SendJob,
   context: SendContext,
-): Promise<{ retry: boolean; outcomes: ProviderOutcome[] }> {
+  delivery = 1,
+): Promise<{ retryAfterS: number | null; outcomes: ProviderOutcome[] }> {
   const contact = contactStub(env, job.contactKey)
   const claim = await contact.claimMessage(job.contactKey, job.messageId)
-  // Settled, refused now, unknown (erased), or held by another delivery that will settle it.
-  if (!claim.claimed) return { retry: false, outcomes: [] }
+  if (!claim.claimed) {
+    // Held by another delivery: back when its claim runs out, in case that delivery died.
+    if (claim.status === 'held') {
+      return { retryAfterS: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)), outcomes: [] }
+    }
+    // Settled, refused now, unknown (erased), or not due: nothing to send on this job.
+    return { retryAfterS: null, outcomes: [] }
+  }
   const message = claim.message
   const settle = (settlement: Settlement) =>
     contact.settleMessage(job.contactKey, job.messageId, settlement)
@@ -95,7 +119,7 @@ export async function sendOne(
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     await settle({ outcome: 'failed', attempts: message.attempts, error: reason })
-    return { retry: false, outcomes: [] }
+    return { retryAfterS: null, outcomes: [] }
   }
   const { attempts, outcome } = await sendWithFallback(
     context.providers.map((config) => ({
@@ -121,7 +145,7 @@ export async function sendOne(
       provider: outcome.provider,
       ...(outcome.providerMessageId ? { providerMessageId: outcome.providerMessageId } : {}),
     })
-    return { retry: false, outcomes }
+    return { retryAfterS: null, outcomes }
   }
   if (outcome.status === 'permanent' || context.final) {
     const error =
@@ -129,10 +153,10 @@ export async function sendOne(
         ? outcome.error
         : `Every provider failed on each of ${MAX_RETRIES + 1} deliveries; last: ${outcome.error}`
     await settle({ outcome: 'failed', attempts: all, subject, error })
-    return { retry: false, outcomes }
+    return { retryAfterS: null, outcomes }
   }
   await settle({ outcome: 'retry', attempts: all, subject })
-  return { retry: true, outcomes }
+  return { retryAfterS: retryDelay(delivery), outcomes }
 }
 
 /**
