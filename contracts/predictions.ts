@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { ContactPredictions, PredictionSettings } from '../domain/predictions/forecast'
+import type { CandidateAction } from '../domain/predictions/next-action'
 
 /**
  * The predictions' settings and a contact's predictions as the API takes and answers them
@@ -52,3 +53,44 @@ export const ContactPredictionsSchema: z.ZodType<ContactPredictions> = z
     fittedAt: z.string().nullable().openapi({ description: 'Of the fit the numbers come from' }),
   })
   .openapi('ContactPredictions')
+
+export const ACTION_LIMITS = { actions: 20, idChars: 64, windowDays: 365 } as const
+
+/** A candidate action for next-best-action (domain/predictions/next-action.ts). */
+export const CandidateActionSchema: z.ZodType<CandidateAction> = z
+  .strictObject({
+    id: z
+      .string()
+      .max(ACTION_LIMITS.idChars)
+      .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a slug: lowercase letters and digits, joined by -'),
+    name: z.string().trim().min(1).max(PREDICTION_LIMITS.nameChars),
+    goalEvent: z
+      .string()
+      .trim()
+      .min(1)
+      .max(PREDICTION_LIMITS.nameChars)
+      .openapi({ description: 'Performing it within windowDays of the action is success' }),
+    windowDays: z.number().int().min(1).max(ACTION_LIMITS.windowDays).default(7),
+    segment: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: 'Offered only to members of this segment; none: everyone' }),
+    priorRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .openapi({ description: 'The expected success rate, worth 10 outcomes until data comes' }),
+  })
+  .openapi('CandidateAction')
+
+export const CandidateActionsSchema = z
+  .array(CandidateActionSchema)
+  .max(ACTION_LIMITS.actions)
+  .refine(
+    (actions) => new Set(actions.map(({ id }) => id)).size === actions.length,
+    'give each action its own id',
+  )
+  .openapi('CandidateActions')

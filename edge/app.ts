@@ -24,6 +24,7 @@ import { messageRoutes } from './routes/messages'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
+import { subjectSuggestionRoutes } from './routes/subject-suggestions'
 import { templateRoutes } from './routes/templates'
 import { unsubscribeRoutes } from './routes/unsubscribe'
 
@@ -79,6 +80,7 @@ export function createApp() {
     messagingProviderRoutes(),
     messageRoutes(),
     templateRoutes(),
+    subjectSuggestionRoutes(),
     predictionRoutes(),
     privacyRoutes(),
     auditRoutes(),

@@ -20,6 +20,8 @@ export interface Env {
   /** Email sends (contracts/messaging.ts SendJob), as JSON text. */
   MESSAGES: Queue<string>
   ASSETS: Fetcher
+  /** Workers AI, unbound unless a deployment adds it (edge/predictions/ai.ts says how). */
+  AI?: Ai
   INGEST_LIMITER?: RateLimit
   LOGIN_LIMITER?: RateLimit
   CAIRN_ADMIN_KEY: string

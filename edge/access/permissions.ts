@@ -78,6 +78,8 @@ export const PERMISSIONS = {
   'DELETE /api/templates/{id}': MARKETING,
   // Renders a contact's traits and changes nothing; audited, with its subject, as every POST is.
   'POST /api/templates/{id}/preview': ANALYTICS,
+  // Sends the template's subject (no person's data) to Workers AI when it is bound.
+  'POST /api/templates/{id}/subject-suggestions': MARKETING,
   'GET /api/snippets': ANALYTICS,
   'PUT /api/snippets/{name}': MARKETING,
   'DELETE /api/snippets/{name}': MARKETING,
@@ -91,6 +93,11 @@ export const PERMISSIONS = {
   'POST /api/predictions/fit': ANALYTICS,
   'GET /api/predictions/at-risk': ANALYTICS,
   'GET /api/contacts/{id}/predictions': EVERYONE,
+  'GET /api/contacts/{id}/predictions/explanation': EVERYONE,
+  'GET /api/predictions/actions': ANALYTICS,
+  'PUT /api/predictions/actions': MARKETING,
+  // What a journey (#24) will call when an action's window closes.
+  'POST /api/predictions/actions/{id}/outcomes': MARKETING,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -152,6 +159,8 @@ export const READS = {
   // Contact keys with their churn risk and value.
   'GET /api/predictions/at-risk': 'personal',
   'GET /api/contacts/{id}/predictions': 'personal',
+  'GET /api/contacts/{id}/predictions/explanation': 'personal',
+  'GET /api/predictions/actions': 'none',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */

@@ -1,12 +1,26 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { contactStub } from '../../durable/contact-client'
-import { ContactPredictionsSchema, PredictionSettingsSchema } from '../../contracts/predictions'
+import {
+  CandidateActionsSchema,
+  ContactPredictionsSchema,
+  PredictionSettingsSchema,
+} from '../../contracts/predictions'
 import { summaryProblem } from '../../domain/predictions/bgnbd'
 import { spendProblem } from '../../domain/predictions/gamma-gamma'
+import { ALL_CONTACTS, nextBestAction } from '../../domain/predictions/next-action'
 import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
+import {
+  readActions,
+  readOutcomes,
+  recordOutcome,
+  unknownSegments,
+  writeActions,
+} from '../predictions/actions'
+import { explainChurn, textModel } from '../predictions/ai'
 import { atRiskPage } from '../predictions/at-risk'
+import { churnFacts } from '../predictions/churn-facts'
 import { newestFit, readPredictionSettings } from '../../durable/contact-predictions'
 import { writePredictionSettings } from '../predictions/config'
 import { fitPurchaseModels, requestPredictionFit } from '../predictions/fit'
@@ -83,6 +97,31 @@ const AtRiskSchema = z
   .openapi('AtRiskContact')
 
 const ContactParam = z.object({ id: z.string().min(1).max(300) })
+
+const OutcomeSchema = z
+  .object({
+    contactId: z.string().min(1).max(300),
+    success: z.boolean().openapi({ description: 'Whether the contact reached the goal' }),
+  })
+  .openapi('ActionOutcome')
+
+const ArmSchema = z
+  .object({
+    action: z.string(),
+    segment: z.string().openapi({ description: "The action's segment, or 'all'" }),
+    successes: z.number().int(),
+    failures: z.number().int(),
+  })
+  .openapi('ActionArm')
+
+const ExplanationSchema = z
+  .object({
+    text: z.string(),
+    source: z.enum(['ai', 'rules']).openapi({
+      description: "'ai' when Workers AI is bound and answered; otherwise the rules' sentence",
+    }),
+  })
+  .openapi('ChurnExplanation')
 
 export function predictionRoutes() {
   const app = new OpenAPIHono<{ Bindings: Env }>()
@@ -215,9 +254,84 @@ export function predictionRoutes() {
   app.openapi(
     createRoute({
       method: 'get',
+      path: '/predictions/actions',
+      tags: ['predictions'],
+      summary: 'The candidate actions next-best-action chooses from',
+      responses: { 200: json(CandidateActionsSchema, 'The actions in force'), ...authErrors },
+    }),
+    async (c) => c.json(await readActions(c.env.DB), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/predictions/actions',
+      tags: ['predictions'],
+      summary: 'Set the candidate actions (up to 20); outcomes already counted are kept',
+      description:
+        'Until journeys exist an action means: take it, and it succeeded if the contact ' +
+        'performs goalEvent within windowDays; POST its outcomes to count them.',
+      request: {
+        body: {
+          content: { 'application/json': { schema: CandidateActionsSchema } },
+          required: true,
+        },
+      },
+      responses: { 200: json(CandidateActionsSchema, 'The actions now in force'), ...authErrors },
+    }),
+    async (c) => {
+      const actions = c.req.valid('json')
+      const named = actions.flatMap(({ segment }) => (segment ? [segment] : []))
+      const unknown = new Set(await unknownSegments(c.env.DB, named))
+      const i = actions.findIndex(({ segment }) => segment !== undefined && unknown.has(segment))
+      if (i >= 0) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `[${i}].segment: no segment ${actions[i]!.segment}`,
+        )
+      }
+      await writeActions(c.env.DB, actions)
+      return c.json(actions, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/predictions/actions/{id}/outcomes',
+      tags: ['predictions'],
+      summary: "Count one outcome of an action taken with a contact (a journey's call)",
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: { content: { 'application/json': { schema: OutcomeSchema } }, required: true },
+      },
+      responses: {
+        200: json(ArmSchema, "The action's counts after this outcome"),
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const { contactId, success } = c.req.valid('json')
+      const action = (await readActions(c.env.DB)).find((a) => a.id === id)
+      if (!action) throw new ApiError(404, 'not_found', `No action ${id}`)
+      await existingContact(c.env, contactId)
+      const counts = await recordOutcome(c.env.DB, action, success)
+      return c.json({ action: id, segment: action.segment ?? ALL_CONTACTS, ...counts }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
       path: '/contacts/{id}/predictions',
       tags: ['predictions'],
       summary: "A contact's engagement, P(alive), expected purchases and value, churn risk",
+      description:
+        'nextBestAction: one of the candidate actions that apply to the contact, by Thompson ' +
+        'sampling over their outcomes, drawn once per contact and UTC day; null with none.',
       request: { params: ContactParam },
       responses: {
         200: json(ContactPredictionsSchema, "Computed now in the contact's object"),
@@ -227,9 +341,58 @@ export function predictionRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const predictions = await contactStub(c.env, await existingContact(c.env, id)).predictions()
+      const key = await existingContact(c.env, id)
+      const stub = contactStub(c.env, key)
+      const [predictions, actions] = await Promise.all([stub.predictions(), readActions(c.env.DB)])
       if (!predictions) throw new ApiError(404, 'not_found', `No contact ${id}`)
-      return c.json(predictions, 200)
+      if (actions.length === 0) return c.json(predictions, 200)
+      const [outcomes, segments] = await Promise.all([
+        readOutcomes(c.env.DB),
+        actions.some(({ segment }) => segment !== undefined)
+          ? stub.profile().then((result) => (result.found ? result.profile.segments : []))
+          : [],
+      ])
+      const chosen = nextBestAction(actions, { key, segments }, outcomes, new Date())
+      return c.json({ ...predictions, nextBestAction: chosen }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contacts/{id}/predictions/explanation',
+      tags: ['predictions'],
+      summary: "A contact's churn risk explained in plain language",
+      description:
+        'By Workers AI when the deployment binds it (only the numbers are sent, never who the ' +
+        'contact is), otherwise by rules from the same numbers; `source` says which.',
+      request: { params: ContactParam },
+      responses: {
+        200: json(ExplanationSchema, 'The explanation'),
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const key = await existingContact(c.env, id)
+      const stub = contactStub(c.env, key)
+      const [predictions, profile, settings] = await Promise.all([
+        stub.predictions(),
+        stub.profile(),
+        readPredictionSettings(c.env.DB),
+      ])
+      if (!predictions || !profile.found) throw new ApiError(404, 'not_found', `No contact ${id}`)
+      const now = new Date()
+      const facts = await churnFacts(
+        c.env.DB,
+        key,
+        predictions,
+        profile.profile.lastSeen,
+        settings,
+        now,
+      )
+      return c.json(await explainChurn(textModel(c.env), facts), 200)
     },
   )
   return app
