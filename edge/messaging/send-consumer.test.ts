@@ -302,4 +302,30 @@ describe('sending through the providers in order', () => {
       'resend sent',
     ])
   })
+
+  it('tries every provider in order when every circuit is open, rather than none', async () => {
+    await useProviders([SENDGRID, RESEND])
+    await runInDurableObject(
+      env.PROVIDER_HEALTH.get(env.PROVIDER_HEALTH.idFromName('providers')),
+      (_o, state) => {
+        state.storage.sql.exec('DELETE FROM circuits')
+      },
+    )
+    const user = await person()
+    let resendUp = false
+    const net = network({
+      'sendgrid.test': status(500),
+      'resend.test': () => (resendUp ? ok('re-6')() : status(500)()),
+    })
+    // Both fail five times in a row: both circuits open.
+    for (let i = 0; i < 5; i++)
+      await deliver([{ user, id: await waitingMessage(user) }], net.fetcher)
+    resendUp = true
+    const id = await waitingMessage(user)
+    await deliver([{ user, id }], net.fetcher)
+    expect((await message(id)).attempts.map((a) => `${a.provider} ${a.status}`)).toEqual([
+      'sendgrid retryable',
+      'resend sent',
+    ])
+  })
 })

@@ -121,10 +121,15 @@ export async function sendOne(
     await settle({ outcome: 'failed', attempts: message.attempts, error: reason })
     return { retryAfterS: null, outcomes: [] }
   }
+  const decided = context.providers.map((config) => takeDecision(context.decisions, config.kind))
+  // Every circuit open: the message tries them all in order rather than waiting out a backoff
+  // for none. A provider failing a share of its requests at random opens now and then; when the
+  // other is down, skipping both held a bench's messages for the 10-minute cool-downs.
+  const lastResort = decided.every((decision) => decision === 'skip')
   const { attempts, outcome } = await sendWithFallback(
-    context.providers.map((config) => ({
+    context.providers.map((config, i) => ({
       kind: config.kind,
-      decision: takeDecision(context.decisions, config.kind),
+      decision: lastResort ? 'use' : decided[i]!,
       send: () =>
         createProvider(config, {
           fetch: context.fetch,
