@@ -90,6 +90,32 @@ export function DenseTable<T>({
   )
 }
 
+/** A paged list's end: how many rows are shown, and the next page through the API cursor. */
+export function ListFooter({
+  shown,
+  list,
+}: {
+  shown: number
+  list: {
+    cursor: { value: string | null }
+    more: Request<unknown>
+    loadMore(): Promise<unknown>
+  }
+}) {
+  const { more } = list
+  return (
+    <div class="list-footer">
+      <span class="muted small">{count(shown)} shown</span>
+      {list.cursor.value && (
+        <button type="button" onClick={() => void list.loadMore()} disabled={more.loading.value}>
+          {more.loading.value ? 'Loading…' : 'Load more'}
+        </button>
+      )}
+      {more.error.value && <ErrorNotice error={more.error.value} />}
+    </div>
+  )
+}
+
 export function ErrorNotice({
   error,
   title,

@@ -12,7 +12,17 @@ import {
 } from '../models/compliance'
 import { contactSearch, PURPOSES } from '../models/contacts'
 import { navigate, route, setQuery } from '../models/router'
-import { Async, Badge, DenseTable, ErrorNotice, Facts, Link, PageHeader, Tabs } from './common'
+import {
+  Async,
+  Badge,
+  DenseTable,
+  ErrorNotice,
+  Facts,
+  Link,
+  ListFooter,
+  PageHeader,
+  Tabs,
+} from './common'
 import { contactHref } from './contacts'
 import { count, inline, share, shortHash, when } from './format'
 
@@ -669,19 +679,7 @@ function AuditLog() {
                   ))}
                 </tbody>
               </table>
-              <div class="list-footer">
-                <span class="muted small">{count(entries.length)} shown</span>
-                {audit.cursor.value && (
-                  <button
-                    type="button"
-                    onClick={() => void audit.loadMore()}
-                    disabled={audit.more.loading.value}
-                  >
-                    {audit.more.loading.value ? 'Loading…' : 'Load more'}
-                  </button>
-                )}
-                {audit.more.error.value && <ErrorNotice error={audit.more.error.value} />}
-              </div>
+              <ListFooter shown={entries.length} list={audit} />
             </>
           )}
         </Async>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { contactSearch, type ContactSummary } from '../models/contacts'
 import { route, setQuery } from '../models/router'
-import { Async, ErrorNotice, Link, PageHeader } from './common'
+import { Async, Link, ListFooter, PageHeader } from './common'
 import { count, inline, when } from './format'
 
 export function contactHref(key: string, tab?: string) {
@@ -61,7 +61,6 @@ export function ContactsScreen() {
 }
 
 function ContactTable({ items }: { items: ContactSummary[] }) {
-  const more = contactSearch.more
   return (
     <>
       <table class="dense contacts-table">
@@ -96,19 +95,7 @@ function ContactTable({ items }: { items: ContactSummary[] }) {
           ))}
         </tbody>
       </table>
-      <div class="list-footer">
-        <span class="muted small">{count(items.length)} shown</span>
-        {contactSearch.cursor.value && (
-          <button
-            type="button"
-            onClick={() => void contactSearch.loadMore()}
-            disabled={more.loading.value}
-          >
-            {more.loading.value ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-        {more.error.value && <ErrorNotice error={more.error.value} />}
-      </div>
+      <ListFooter shown={items.length} list={contactSearch} />
     </>
   )
 }

@@ -17,7 +17,7 @@ import {
 } from '../models/messages'
 import { href, route, setQuery } from '../models/router'
 import { session } from '../models/session'
-import { Async, Badge, DenseTable, Empty, ErrorNotice, Facts, Link, PageHeader } from './common'
+import { Async, Badge, DenseTable, Empty, Facts, Link, ListFooter, PageHeader } from './common'
 import { contactHref } from './contacts'
 import { count, time, when } from './format'
 
@@ -146,7 +146,6 @@ function MessageFiltersForm({ filters }: { filters: MessageFilters }) {
 }
 
 function MessageTable({ items }: { items: Message[] }) {
-  const more = messageLog.more
   return (
     <>
       <table class="dense messages-table">
@@ -183,19 +182,7 @@ function MessageTable({ items }: { items: Message[] }) {
           ))}
         </tbody>
       </table>
-      <div class="list-footer">
-        <span class="muted small">{count(items.length)} shown</span>
-        {messageLog.cursor.value && (
-          <button
-            type="button"
-            onClick={() => void messageLog.loadMore()}
-            disabled={more.loading.value}
-          >
-            {more.loading.value ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-        {more.error.value && <ErrorNotice error={more.error.value} />}
-      </div>
+      <ListFooter shown={items.length} list={messageLog} />
     </>
   )
 }
