@@ -50,9 +50,13 @@ const FIRST_PROVIDER = 'sendgrid'
  * The down provider may be tried by the consumer's batches decided before its circuit opened
  * (five failures in a row, batches of 10), by one probe per cool-down (60 s, doubling), and by
  * every message sent while the flaky provider's circuit is open too: then a message tries every
- * provider rather than none (edge/messaging/send-consumer.ts). At most 1% of the messages.
+ * provider rather than none (edge/messaging/send-consumer.ts). At most 1% of the messages, beyond
+ * the first two batches: locally the first message goes alone and the next batch of 10 is decided
+ * before its report opens the circuit, 11 tries whatever the number of messages (a quick run's
+ * 1,000 would otherwise be held to 10).
  */
 const DOWN_TRIES_SHARE = 0.01
+const DOWN_TRIES_BEFORE_OPEN = 20
 /** How long Email Sent events may take to reach D1 after the messages settled. */
 const EVENTS_WAIT_MS = 60_000
 
@@ -343,8 +347,10 @@ function summarise(config: BenchConfig, plan: Plan, run: SendRun, baseline: Rend
       detail: `${tally.resends} sent again, ${tally.resendsNotDuplicate} answered otherwise`,
     },
     {
-      name: `messaging: the down provider is skipped once its circuit opens (≤ ${DOWN_TRIES_SHARE * 100}% of messages)`,
-      ok: counts.down <= DOWN_TRIES_SHARE * tally.created,
+      name:
+        `messaging: the down provider is skipped once its circuit opens ` +
+        `(≤ ${DOWN_TRIES_BEFORE_OPEN} + ${DOWN_TRIES_SHARE * 100}% of messages)`,
+      ok: counts.down <= DOWN_TRIES_BEFORE_OPEN + DOWN_TRIES_SHARE * tally.created,
       detail: `tried ${int(counts.down)} times for ${int(tally.created)} messages`,
     },
   ]
