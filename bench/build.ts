@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
+import { builtinModules } from 'node:module'
 import { build } from 'esbuild'
 
 /** Build output of the bench lives here (gitignored), inside the working directory as miniflare asks. */
@@ -70,7 +71,9 @@ export async function bundleBreakdown(
     platform: 'neutral',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['browser', 'module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
+    // Bare Node built-ins too (`stream`, `fs` from liquidjs' Node entry): wrangler resolves them
+    // through nodejs_compat, and they add nothing to the bundle's size.
+    external: ['cloudflare:*', 'node:*', ...builtinModules],
     logLevel: 'silent',
   })
   const byPackage = new Map<string, number>()
