@@ -1,6 +1,7 @@
 import { createModel, effect, signal } from '@preact/signals'
 import { api, apiDownload, ApiError, asApiError, segment, type ApiList } from './api'
 import type { Contact, ContactSummary, Purpose } from './contacts'
+import { pagedList } from './pages'
 import { request } from './request'
 import type { AuditRow } from '../../../domain/audit-chain'
 
@@ -237,41 +238,27 @@ export const consentTotals = new ConsentTotalsModel()
 /** The audit log with its filters, and the hash-chain verification. */
 export const AuditModel = createModel(() => {
   const filters = signal<AuditFilters>({}, { name: 'audit.filters' })
-  const entries = request<AuditEntry[]>('audit.entries')
-  const cursor = signal<string | null>(null, { name: 'audit.cursor' })
-  const more = request<AuditEntry[]>('audit.more')
   const verification = request<Verification>('audit.verification')
 
   function query(extra: Record<string, string | number | null> = {}) {
     const f = filters.peek()
     return { ...f, limit: AUDIT_PAGE, ...extra }
   }
+  const list = pagedList<AuditEntry>('audit', (after) =>
+    api<ApiList<AuditEntry>>('/audit', { query: query(after ? { cursor: after } : {}) }),
+  )
 
   return {
     filters,
-    entries,
-    cursor,
-    more,
+    entries: list.items,
+    cursor: list.cursor,
+    more: list.more,
     verification,
     show(next: AuditFilters) {
       filters.value = next
-      more.reset()
-      void entries.run(async () => {
-        const page = await api<ApiList<AuditEntry>>('/audit', { query: query() })
-        cursor.value = page.cursor
-        return page.items
-      })
+      list.reload()
     },
-    async loadMore() {
-      const after = cursor.peek()
-      if (!after || more.loading.peek()) return
-      const page = await more.run(async () => {
-        const next = await api<ApiList<AuditEntry>>('/audit', { query: query({ cursor: after }) })
-        cursor.value = next.cursor
-        return next.items
-      })
-      if (page) entries.set([...(entries.data.peek() ?? []), ...page])
-    },
+    loadMore: list.loadMore,
     verify() {
       return verification.run(() => api<Verification>('/audit/verify'), { keepData: false })
     },

@@ -1,6 +1,7 @@
 import { createModel, signal } from '@preact/signals'
 import type { Attempt, MessageStatus, ProviderKind } from '../../../contracts/messaging'
 import { api, segment, type ApiList } from './api'
+import { pagedList } from './pages'
 import { request } from './request'
 
 export { MESSAGE_STATUSES } from '../../../contracts/messaging'
@@ -57,38 +58,23 @@ const PAGE = 50
 /** The message log with its filters, paged with the API's cursor. */
 export const MessageLogModel = createModel(() => {
   const filters = signal<MessageFilters>({}, { name: 'messages.filters' })
-  const items = request<Message[]>('messages.items')
-  const cursor = signal<string | null>(null, { name: 'messages.cursor' })
-  const more = request<Message[]>('messages.more')
-
   function query(after?: string) {
     return { ...filters.peek(), limit: PAGE, cursor: after }
   }
+  const list = pagedList<Message>('messages', (after) =>
+    api<ApiList<Message>>('/messages', { query: query(after) }),
+  )
 
   return {
     filters,
-    items,
-    cursor,
-    more,
+    items: list.items,
+    cursor: list.cursor,
+    more: list.more,
     show(next: MessageFilters) {
       filters.value = next
-      more.reset()
-      void items.run(async () => {
-        const page = await api<ApiList<Message>>('/messages', { query: query() })
-        cursor.value = page.cursor
-        return page.items
-      })
+      list.reload()
     },
-    async loadMore() {
-      const after = cursor.peek()
-      if (!after || more.loading.peek()) return
-      const page = await more.run(async () => {
-        const next = await api<ApiList<Message>>('/messages', { query: query(after) })
-        cursor.value = next.cursor
-        return next.items
-      })
-      if (page) items.set([...(items.data.peek() ?? []), ...page])
-    },
+    loadMore: list.loadMore,
   }
 })
 
