@@ -27,6 +27,7 @@ export const SECTIONS = [
   'consumer',
   'segments',
   'messaging',
+  'predictions',
 ] as const
 export type SectionName = (typeof SECTIONS)[number]
 
@@ -70,10 +71,11 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
-  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments,messaging
+  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments,messaging,predictions
                           (env BENCH_SECTIONS, default: all but profile, segments, which
-                          seeds a million contacts and takes about 15 minutes on its own, and
-                          messaging, which waits out the send queue's retries)
+                          seeds a million contacts and takes about 15 minutes on its own,
+                          messaging, which waits out the send queue's retries, and predictions,
+                          which seeds a million customers' purchases)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target and before each closed loop
                                                                   (env BENCH_WARMUP, default 3)

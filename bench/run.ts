@@ -11,6 +11,7 @@ import { attributionSection } from './sections/attribution.ts'
 import { consumerSection } from './sections/consumer.ts'
 import { segmentsSection } from './sections/segments.ts'
 import { messagingSection } from './sections/messaging.ts'
+import { predictionsSection } from './sections/predictions.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -28,6 +29,7 @@ const SECTIONS: Section[] = [
   consumerSection,
   segmentsSection,
   messagingSection,
+  predictionsSection,
 ]
 
 const config = readConfig(process.argv.slice(2), process.env)
