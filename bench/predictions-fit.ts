@@ -22,6 +22,12 @@ import type { ContactPurchaseSummary } from '../edge/predictions/summaries.ts'
 
 const PHASE = 'predictions'
 
+/**
+ * D1's documented limits (developers.cloudflare.com/d1/platform/limits) that one read of every
+ * summary meets first as customers grow; the local D1 enforces neither.
+ */
+export const D1_LIMITS = { resultBytes: 50 * 1_000_000, queryMs: 30_000 }
+
 /** The design note's fit-time population: CDNOW's parameters, customers 1 to 24 months old. */
 export const FIT_AGES = { min: 30, max: 720 }
 
@@ -46,6 +52,8 @@ export interface FitTiming {
   fit: Timing
   /** Rows the statement answered: every seeded customer once. */
   summaryRows: number
+  /** The rows as JSON, bytes: near what D1 counts against its result size limit. */
+  resultBytes: number
   bgnbd: {
     groups: number
     iterations: number
@@ -204,6 +212,7 @@ async function measureSize(
     fit: timing(fitSamples),
     resets,
     summaryRows: rows.length,
+    resultBytes: Buffer.byteLength(JSON.stringify(rows)),
     bgnbd: {
       groups: bgnbd.groups,
       iterations: bgnbd.iterations,
