@@ -164,6 +164,85 @@ export interface PredictionMessage {
   at: string
 }
 
+/**
+ * A contact's journey run as its object holds it now, and the steps it logged since the last
+ * report (docs/design/journeys.md), for D1's journey_runs and journey_steps: the metrics count
+ * them. Steps are numbered per run, so a report delivered twice adds nothing.
+ */
+export interface JourneyRunMessage {
+  kind: 'journey-run'
+  contactKey: string
+  run: {
+    id: string
+    journeyId: string
+    version: number
+    state: 'active' | 'completed' | 'exited'
+    node: string
+    /** Held at a wait, waitUntil or waitFor node. */
+    waiting: boolean
+    converted: boolean
+    reason: string | null
+    /** Experiment node → path taken. */
+    paths: Record<string, string>
+    enteredAt: string
+    endedAt: string | null
+  }
+  steps: {
+    seq: number
+    at: string
+    node: string
+    type: string
+    outcome: string
+    next: string | null
+  }[]
+  at: string
+}
+
+/**
+ * A webhook or ticket node's work, made in the contact's transaction and carried by the outbox
+ * (never lost); the events consumer forwards it to the `cairn-messages` queue, whose consumer
+ * sends it with retries (edge/journeys/actions). `idempotencyKey` is the Standard Webhooks
+ * `webhook-id`: a receiver drops a repeat.
+ */
+export interface JourneyActionJob {
+  kind: 'webhook' | 'ticket'
+  idempotencyKey: string
+  contactKey: string
+  journeyId: string
+  version: number
+  runId: string
+  node: string
+  /** What templates and payloads may show of the contact: its key, email and traits. */
+  contact: { key: string; email: string | null; traits: Record<string, unknown> }
+  /** The event that started the run and the API's entry data. */
+  event: Record<string, unknown> | null
+  data: Record<string, unknown>
+  webhook?: { url: string; method: 'POST' | 'PUT' | 'PATCH'; body: Record<string, unknown> | null }
+  /** Liquid, rendered by the consumer with contact, event and data in scope. */
+  ticket?: { subject: string; body: string }
+  at: string
+}
+
+export interface JourneyActionMessage {
+  kind: 'journey-action'
+  job: JourneyActionJob
+}
+
+/**
+ * Tells every contact with an active run of a journey, a page at a time (like BackfillMessage):
+ * `resume` after a pause, so waits that ran out meanwhile go on; `migrate` moves runs waiting in
+ * version `from` to version `to` at the mapped nodes.
+ */
+export interface JourneyFanOutMessage {
+  kind: 'journey-fanout'
+  journeyId: string
+  operation:
+    | { op: 'resume' }
+    | { op: 'migrate'; from: number; to: number; nodeMap: Record<string, string> }
+  /** The last contact key of the page before; null for the first. */
+  after: string | null
+}
+
 /** `from` (an anonymous contact) now lives inside `into`. */
 export interface MergeMessage {
   kind: 'merge'
@@ -228,3 +307,6 @@ export type QueuedMessage =
   | SubscriptionMessage
   | PredictionFitMessage
   | PredictionMessage
+  | JourneyRunMessage
+  | JourneyActionMessage
+  | JourneyFanOutMessage

@@ -28,7 +28,7 @@ export const SEGMENT_LIMITS = {
   expandedRules: 2_000,
 } as const
 
-const Text = z.string().min(1).max(SEGMENT_LIMITS.textChars)
+export const Text = z.string().min(1).max(SEGMENT_LIMITS.textChars)
 
 /**
  * A dotted path into traits or properties (`address.city`). Quotes and backslashes are refused:
@@ -82,7 +82,7 @@ const condition = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject({ ...shape, ...OpValue }).superRefine((c, ctx) => checkValue(c as never, ctx))
 
 const PropertyCondition = condition({ property: Path })
-const Where = z.array(PropertyCondition).max(SEGMENT_LIMITS.listItems)
+export const Where = z.array(PropertyCondition).max(SEGMENT_LIMITS.listItems)
 const Count = z.strictObject({ op: z.enum(['gte', 'eq', 'lte']), value: z.number().int().min(0) })
 
 /** Timeline events Cairn writes itself: segment membership reads `inSegment`, not them. */
