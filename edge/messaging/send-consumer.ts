@@ -1,10 +1,12 @@
 import type { Attempt, OutgoingEmail, ProviderConfig, SendJob } from '../../contracts/messaging'
+import type { JourneyActionJob } from '../../contracts/queue-messages'
 import type { Decision } from '../../domain/messaging/circuit'
 import { healthOutcomes, sendWithFallback } from '../../domain/messaging/fallback'
 import { contactStub } from '../../durable/contact-client'
 import type { ClaimedMessage, Settlement } from '../../durable/contact-messaging'
 import { providerHealth, type ProviderOutcome } from '../../durable/provider-health'
 import type { Env } from '../env'
+import { actionJobOf, handleActionJob } from '../journeys/actions/consumer'
 import { readProviders } from './provider-config'
 import { createProvider } from './providers'
 import { renderEmail } from './render'
@@ -42,6 +44,45 @@ export async function consumeSends(
   env: Env,
   fetcher: typeof fetch = fetch,
 ): Promise<void> {
+  // Journeys' webhooks and tickets share this queue and its backoff (edge/journeys/actions/).
+  const actions: { message: Message<unknown>; job: JourneyActionJob }[] = []
+  const sends: Message<unknown>[] = []
+  for (const message of batch.messages) {
+    const job = actionJobOf(message.body)
+    if (job) actions.push({ message, job })
+    else sends.push(message)
+  }
+  await Promise.all([
+    ...actions.map(({ message, job }) => takeAction(env, message, job, fetcher)),
+    sends.length > 0 ? deliverSends(sends, env, fetcher) : undefined,
+  ])
+}
+
+async function takeAction(
+  env: Env,
+  message: Message<unknown>,
+  job: JourneyActionJob,
+  fetcher: typeof fetch,
+): Promise<void> {
+  try {
+    const final = message.attempts > MAX_RETRIES
+    const { outcome } = await handleActionJob(env, job, message.attempts, { final, fetch: fetcher })
+    if (outcome === 'retry') message.retry({ delaySeconds: retryDelay(message.attempts) })
+    else message.ack()
+  } catch (error) {
+    console.error(
+      'journey action failed before its outcome was kept; the queue delivers it again',
+      error,
+    )
+    message.retry({ delaySeconds: retryDelay(message.attempts) })
+  }
+}
+
+async function deliverSends(
+  messages: readonly Message<unknown>[],
+  env: Env,
+  fetcher: typeof fetch,
+): Promise<void> {
   const health = providerHealth(env)
   let setup: [ProviderConfig[], MessagingSettings, Record<string, Decision>]
   try {
@@ -54,7 +95,7 @@ export async function consumeSends(
     // Each job retried with its own backoff: a batch that threw would be retried at once, and
     // after the last retry its jobs would go to the dead-letter queue unsettled.
     console.error('send batch could not start; each job comes back', error)
-    for (const message of batch.messages) {
+    for (const message of messages) {
       message.retry({ delaySeconds: retryDelay(message.attempts) })
     }
     return
@@ -62,7 +103,7 @@ export async function consumeSends(
   const [providers, settings, decisions] = setup
   const outcomes: ProviderOutcome[] = []
   await Promise.all(
-    batch.messages.map(async (message) => {
+    messages.map(async (message) => {
       const job = parseJob(message.body)
       if (!job) {
         console.error('send queue: not a send job, dropped', message.id)
