@@ -36,6 +36,11 @@ export interface Env {
   CAIRN_SECRETS_KEY?: string
   /** The public origin of this deployment, for unsubscribe links; default http://localhost:8787. */
   CAIRN_PUBLIC_URL?: string
+  /**
+   * "true": journey webhooks and the help desk may be private addresses (local development,
+   * tests); ignored when CAIRN_ENV is "production" (edge/journeys/actions/ssrf.ts).
+   */
+  CAIRN_WEBHOOK_ALLOW_PRIVATE?: string
   CAIRN_ENV?: string
 }
 

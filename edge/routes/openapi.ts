@@ -39,6 +39,11 @@ export const TAGS = [
       'Email: providers in fallback order with their circuit breakers, templates, messages',
   },
   {
+    name: 'journeys',
+    description:
+      'Journeys: versioned graphs run per contact in real time, with splits, rollback, migration, metrics and a simulator',
+  },
+  {
     name: 'predictions',
     description:
       'Engagement, BG/NBD churn and Gamma-Gamma CLV: settings, fits, the at-risk list, a contact',
