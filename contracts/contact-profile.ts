@@ -16,6 +16,34 @@ export const ConsentStateSchema = z.object(
 )
 
 /** Not named in the OpenAPI document: `Contact` below inlines it, as the route always did. */
+/** A journey run as `GET /api/contacts/:id/journeys` and the profile show it. */
+export const JourneyRunSchema = z
+  .object({
+    id: z.string(),
+    journeyId: z.string(),
+    version: z.number().int(),
+    state: z.enum(['active', 'completed', 'exited']),
+    /** Where it waits while active; its last node once ended. */
+    node: z.string(),
+    waitingUntil: z.string().nullable(),
+    converted: z.boolean(),
+    reason: z.string().nullable(),
+    /** The path each experiment node sent it down. */
+    paths: z.record(z.string(), z.string()),
+    enteredAt: z.string(),
+    endedAt: z.string().nullable(),
+    steps: z.array(
+      z.object({
+        at: z.string(),
+        node: z.string(),
+        type: z.string(),
+        outcome: z.string(),
+        next: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('JourneyRun')
+
 export const ContactProfileSchema = z.object({
   key: z.string(),
   userId: z.string().nullable(),
@@ -94,6 +122,8 @@ export const ContactProfileSchema = z.object({
       createdAt: z.string(),
     }),
   ),
+  /** The contact's journey runs (at most 50), newest first, each with its step log. */
+  journeys: z.array(JourneyRunSchema),
 })
 
 export type ContactProfile = z.infer<typeof ContactProfileSchema>
@@ -101,7 +131,6 @@ export type ContactProfile = z.infer<typeof ContactProfileSchema>
 /** `GET /api/contacts/:id`: the profile and what later slices (scores, journeys) add. */
 export const ContactSchema = ContactProfileSchema.extend({
   scores: z.record(z.string(), z.number()),
-  journeys: z.array(z.unknown()),
 }).openapi('Contact')
 
 export type Contact = z.infer<typeof ContactSchema>

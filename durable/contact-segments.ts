@@ -18,6 +18,7 @@ import { iso } from './facet'
 import type { Groups } from './facets/groups'
 import type { Memberships } from './facets/memberships'
 import type { Messaging } from './facets/messaging'
+import type { Journeys } from './facets/journeys'
 import type { Predictions } from './facets/predictions'
 import type { Traits } from './facets/traits'
 
@@ -40,6 +41,8 @@ export interface SegmentPlan {
   subscriptions: readonly string[]
   /** Segments reading predictions (churn risk, engagement …: facets/predictions.ts). */
   predictions: readonly string[]
+  /** Segments reading journey runs (`{ "journey": … }`). */
+  journeys: readonly string[]
   /** Segments whose membership can change with time alone (a window, a date trait). */
   timed: ReadonlySet<string>
 }
@@ -54,6 +57,12 @@ export interface SegmentChange {
   subscriptions?: boolean
   /** The contact's predictions moved: a person's event, the daily `predictions` job. */
   predictions?: boolean
+  /** Traits set other than by an identify event (a journey's updateTraits node). */
+  traits?: readonly string[]
+  /** A journey run entered or ended. */
+  journeys?: boolean
+  /** Cairn's own events that rules may count (a journey's track node). */
+  eventNames?: readonly string[]
   /** A merge, a new configuration: every segment. */
   everything?: boolean
   /** The scheduler's `segments` job: the segments that time alone can change. */
@@ -71,6 +80,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
   const messages: string[] = []
   const subscriptions: string[] = []
   const predictions: string[] = []
+  const journeys: string[] = []
   const timed = new Set<string>()
   const add = (index: Map<string, string[]>, key: string, id: string) => {
     const ids = index.get(key)
@@ -87,6 +97,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     if (reads.messages) messages.push(id)
     if (reads.subscriptions) subscriptions.push(id)
     if (reads.predictions) predictions.push(id)
+    if (reads.journeys) journeys.push(id)
     if (reads.timed) timed.add(id)
   }
   return {
@@ -101,6 +112,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     messages,
     subscriptions,
     predictions,
+    journeys,
     timed,
   }
 }
@@ -147,6 +159,9 @@ export function affectedSegments(plan: SegmentPlan, change: SegmentChange): Set<
   if (change.messages) take(plan.messages)
   if (change.subscriptions) take(plan.subscriptions)
   if (change.predictions) take(plan.predictions)
+  if (change.journeys) take(plan.journeys)
+  for (const trait of change.traits ?? []) take(plan.byTrait.get(trait))
+  for (const name of change.eventNames ?? []) take(plan.byEvent.get(name))
   for (const list of change.lists ?? []) take(plan.byList.get(list))
   return ids
 }
@@ -160,8 +175,7 @@ function eventKind(event: StoredEvent): string {
 
 /**
  * A contact's facts (domain/segments/facts.ts) read from its object's tables, each read at most
- * once per evaluation round. Journeys are not kept in a contact yet: their rules match no one
- * until their facet answers here.
+ * once per evaluation round.
  */
 export class StoredContactFacts implements ContactFacts {
   private traitValues?: Record<string, unknown>
@@ -185,6 +199,7 @@ export class StoredContactFacts implements ContactFacts {
       messaging: Messaging
       counters: ContactCounters
       predictions: Predictions
+      journeys: Journeys
     },
     /** The round's time: predictions decay with it. */
     private readonly now = Date.now(),
@@ -302,8 +317,8 @@ export class StoredContactFacts implements ContactFacts {
     return this.facets.messaging.choice(groupId)
   }
 
-  journeyStates() {
-    return []
+  journeyStates(journeyId: string) {
+    return this.facets.journeys.states(journeyId)
   }
 
   prediction(name: Prediction): number | null {

@@ -177,14 +177,8 @@ export function observe(
   ctx: StepContext,
 ): Advance {
   if (run.state !== 'active') return unchanged(run)
-  const goal = definition.goal
-  if (goal && event.name === goal.performed && matchesWhere(event.properties, goal.where)) {
-    const inTime = !goal.within || event.at - run.enteredAt <= durationMs(goal.within)
-    if (inTime && event.at >= run.enteredAt) {
-      const converted = { ...run, converted: true }
-      return end(converted, 'completed', `goal: ${goal.performed}`, ctx.now, [])
-    }
-  }
+  const converted = reachGoal(definition, run, event, ctx.now)
+  if (converted.run !== run) return converted
   const node = definition.nodes[run.node]
   if (node?.type !== 'waitFor' || run.wakeAt === null) return unchanged(run)
   if (event.name !== node.performed || !matchesWhere(event.properties, node.where)) {
@@ -192,6 +186,23 @@ export function observe(
   }
   const steps = [step(ctx.now, run.node, node, `${node.performed} arrived`, node.next)]
   return proceed(definition, { ...run, wakeAt: null }, node.next, ctx, steps)
+}
+
+/**
+ * The goal alone: an event that reaches it ends the run as converted. A paused journey's runs
+ * take no step, but a goal reached meanwhile still counts (it sends nothing).
+ */
+export function reachGoal(
+  definition: JourneyDefinition,
+  run: Run,
+  event: JourneyEvent,
+  now: number,
+): Advance {
+  const goal = definition.goal
+  if (run.state !== 'active' || !goal || event.name !== goal.performed) return unchanged(run)
+  if (!matchesWhere(event.properties, goal.where) || event.at < run.enteredAt) return unchanged(run)
+  if (goal.within && event.at - run.enteredAt > durationMs(goal.within)) return unchanged(run)
+  return end({ ...run, converted: true }, 'completed', `goal: ${goal.performed}`, now, [])
 }
 
 /** Any change to the contact: a run whose journey's `exitWhen` now holds leaves. */

@@ -6,6 +6,7 @@ import { DataKeys } from './data-keys'
 import { Events } from './events'
 import { Groups } from './groups'
 import { Identities } from './identities'
+import { Journeys } from './journeys'
 import { Memberships } from './memberships'
 import { Messaging } from './messaging'
 import { Predictions } from './predictions'
@@ -27,6 +28,7 @@ export function createFacets(sql: SqlStorage, meta: ContactMeta) {
     counters: new ContactCounters(sql),
     messaging: new Messaging(sql),
     predictions: new Predictions(sql, meta),
+    journeys: new Journeys(sql),
     // Last: a merge absorbs memberships after everything they are evaluated on.
     memberships: new Memberships(sql),
   }
@@ -51,5 +53,6 @@ export const EMPTY_HAND_OVER: HandOver = {
   counters: null,
   messaging: { messages: [], messageEvents: [], subscriptions: [] },
   predictions: null,
+  journeys: { runs: [], steps: [] },
   memberships: [],
 }

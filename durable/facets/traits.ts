@@ -46,6 +46,21 @@ export class Traits implements Facet<TraitsPart> {
     }
   }
 
+  /**
+   * Sets traits other than by an identify event (a journey's updateTraits node), with their
+   * history; the names of those that changed.
+   */
+  set(traits: Record<string, unknown>, at: number, source: string): string[] {
+    const changed: string[] = []
+    for (const [name, value] of Object.entries(traits)) {
+      const json = JSON.stringify(value ?? null)
+      if (this.rows().get(name)?.value === json) continue
+      this.apply(name, json, at, source, true)
+      changed.push(name)
+    }
+    return changed
+  }
+
   /** The traits as values. */
   all(): Record<string, unknown> {
     const traits: Record<string, unknown> = {}

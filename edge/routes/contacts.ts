@@ -157,7 +157,7 @@ export function contactRoutes() {
       const scores = predictions
         ? { engagement: predictions.engagement, churnRisk: predictions.churnRisk }
         : {}
-      return c.json({ ...profile, scores, journeys: [] }, 200)
+      return c.json({ ...profile, scores }, 200)
     },
   )
 
