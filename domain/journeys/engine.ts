@@ -64,6 +64,11 @@ export interface StepContext {
   winner(node: string): string | undefined
   /** The contact's next-best-action (predictions), or null when none is configured. */
   nextBestAction(): string | null
+  /**
+   * Carries out a change to the contact (updateTraits, list, track) as its node runs, so the
+   * nodes after it see the contact changed. Without it those effects are returned with the rest.
+   */
+  apply?(effect: Effect): void
 }
 
 /** What a step asks the platform to do, in the transaction of the change. */
@@ -179,6 +184,17 @@ export function observe(
   if (run.state !== 'active') return unchanged(run)
   const converted = reachGoal(definition, run, event, ctx.now)
   if (converted.run !== run) return converted
+  // The timeout came before the event, only its alarm is late: the run takes onTimeout first.
+  if (run.wakeAt !== null && event.at > run.wakeAt && ctx.now >= run.wakeAt) {
+    const woken = wake(definition, run, ctx)
+    if (woken.run.state !== 'active' || woken.run === run) return woken
+    const then = observe(definition, woken.run, event, ctx)
+    return {
+      run: then.run,
+      effects: [...woken.effects, ...then.effects],
+      steps: [...woken.steps, ...then.steps],
+    }
+  }
   const node = definition.nodes[run.node]
   if (node?.type !== 'waitFor' || run.wakeAt === null) return unchanged(run)
   if (event.name !== node.performed || !matchesWhere(event.properties, node.where)) {
@@ -281,6 +297,7 @@ function proceed(
 ): Advance {
   let run = start
   const effects: Effect[] = []
+  const change = (effect: Effect) => (ctx.apply ? ctx.apply(effect) : effects.push(effect))
   let id: string | undefined = from
   for (let n = 0; n < MAX_STEPS_PER_ADVANCE; n++) {
     if (id === undefined) return end(run, 'completed', 'end of path', ctx.now, steps, effects)
@@ -385,14 +402,14 @@ function proceed(
         continue
       }
       case 'updateTraits':
-        effects.push({ kind: 'updateTraits', node: id, traits: node.traits })
+        change({ kind: 'updateTraits', node: id, traits: node.traits })
         steps.push(step(at, id, node, `traits ${Object.keys(node.traits).join(', ')}`, node.next))
         id = node.next
         continue
       case 'list': {
         const member = 'add' in node
         const listId = 'add' in node ? node.add : node.remove
-        effects.push({ kind: 'list', node: id, listId, member })
+        change({ kind: 'list', node: id, listId, member })
         steps.push(
           step(at, id, node, `${member ? 'added to' : 'removed from'} ${listId}`, node.next),
         )
@@ -400,7 +417,7 @@ function proceed(
         continue
       }
       case 'track':
-        effects.push({
+        change({
           kind: 'track',
           node: id,
           event: node.event,
@@ -414,7 +431,8 @@ function proceed(
         return end(run, 'completed', 'exit node', at, steps, effects)
     }
   }
-  return end(run, 'exited', 'loop without a wait', ctx.now, steps, effects)
+  // Nothing the loop asked for goes out: its emails would be one per pass.
+  return end(run, 'exited', 'loop without a wait', ctx.now, steps, [])
 }
 
 function end(

@@ -382,6 +382,8 @@ class Simulation {
       consent: (purpose) => consent?.[purpose] === true,
       winner: (node) => this.input.winners?.[node],
       nextBestAction: () => this.input.nextBestAction ?? null,
+      // Traits, lists and tracked events change as their node runs, as in the contact's object.
+      apply: (effect) => this.carryOut(effect),
     }
   }
 

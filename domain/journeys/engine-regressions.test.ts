@@ -4,10 +4,7 @@ import type { ContactFacts } from '../segments/facts'
 import type { JourneyDefinition } from './definition'
 import { enter, observe, type Effect, type StepContext } from './engine'
 
-/**
- * Behaviour engine.ts gets wrong today (each test fails until the engine is fixed; see the
- * report on issue #24 for the proposed change).
- */
+/** Behaviour engine.ts once got wrong (found by the engine's tests on issue #24). */
 
 const T0 = Date.parse('2026-06-01T10:00:00Z')
 const HOUR = 3_600_000
@@ -46,7 +43,7 @@ function changingContact(traits: Record<string, unknown>): StepContext & {
   }
 }
 
-describe('engine bugs', () => {
+describe('engine regressions', () => {
   it('a branch right after updateTraits sees the trait it set', () => {
     const def: JourneyDefinition = {
       entry: { event: 'Order Completed' },
