@@ -1,4 +1,5 @@
 import type { Purpose } from '../consent'
+import { ADDED_TO_LIST_EVENT, REMOVED_FROM_LIST_EVENT, TRAITS_UPDATED_EVENT } from './own-events'
 import { knownTimeZone } from '../messaging/policy'
 import { evaluate, nextChange } from '../segments/evaluate'
 import type { ContactFacts, EventFact, SegmentLookup } from '../segments/facts'
@@ -52,11 +53,6 @@ import {
 
 export const MAX_SIMULATED_STEPS = 1_000
 export const MAX_SIMULATED_DAYS = 365
-
-/** Own events the contact object writes when a run changes the contact (durable/contact-journeys.ts). */
-const TRAITS_UPDATED = 'Traits Updated'
-const ADDED_TO_LIST = 'Added to List'
-const REMOVED_FROM_LIST = 'Removed from List'
 
 /** How many own events one change may feed back to the run, as in the contact object. */
 const MAX_OWN_EVENTS_PER_CHANGE = 100
@@ -313,7 +309,7 @@ class Simulation {
           changed[name] = value
         }
         if (Object.keys(changed).length > 0) {
-          this.own(TRAITS_UPDATED, { journeyId, node: effect.node, traits: changed })
+          this.own(TRAITS_UPDATED_EVENT, { journeyId, node: effect.node, traits: changed })
         }
         return
       }
@@ -321,7 +317,7 @@ class Simulation {
         if (this.lists.has(effect.listId) === effect.member) return
         if (effect.member) this.lists.add(effect.listId)
         else this.lists.delete(effect.listId)
-        this.own(effect.member ? ADDED_TO_LIST : REMOVED_FROM_LIST, {
+        this.own(effect.member ? ADDED_TO_LIST_EVENT : REMOVED_FROM_LIST_EVENT, {
           listId: effect.listId,
           journeyId,
         })
