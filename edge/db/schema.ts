@@ -414,7 +414,71 @@ export const contactSubscriptions = sqliteTable(
   (t) => [primaryKey({ columns: [t.contactKey, t.groupId] })],
 )
 
-/** Journey runs per contact: `{ "journey": … }` rules read their states. */
+/**
+ * Journeys (edge/journeys/store.ts): a name, a status and the live set, the versions new
+ * entrants take with their weights (`[{version, weight}]`; null until the first publish).
+ */
+export const journeys = sqliteTable('journeys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** draft (never published), live or paused. */
+  status: text('status', { enum: ['draft', 'live', 'paused'] }).notNull(),
+  live: text('live', { mode: 'json' }).$type<{ version: number; weight: number }[]>(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** A journey's versions, numbered from 1 and never changed once saved: runs are pinned to them. */
+export const journeyVersions = sqliteTable(
+  'journey_versions',
+  {
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    definition: text('definition', { mode: 'json' }).$type<unknown>().notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
+)
+
+/**
+ * Every change of a journey's live set and status, in order: the history rollback walks.
+ * `live` is the set in force after the row (pause and resume keep it).
+ */
+export const journeyPublishes = sqliteTable(
+  'journey_publishes',
+  {
+    journeyId: text('journey_id').notNull(),
+    seq: integer('seq').notNull(),
+    live: text('live', { mode: 'json' }).$type<{ version: number; weight: number }[]>().notNull(),
+    action: text('action', {
+      enum: ['publish', 'rollback', 'promote', 'pause', 'resume'],
+    }).notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.journeyId, t.seq] })],
+)
+
+/** Experiment nodes' counts and decisions (edge/journeys/experiments.ts); holds no person. */
+export const journeyExperiments = sqliteTable(
+  'journey_experiments',
+  {
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    node: text('node').notNull(),
+    /** The path later entrants take; null while undecided. */
+    winner: text('winner'),
+    pValue: real('p_value'),
+    decidedAt: text('decided_at'),
+    /** The counts per path and the test's verdict at the last look. */
+    stats: text('stats', { mode: 'json' }).$type<unknown>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.journeyId, t.version, t.node] })],
+)
+
+/**
+ * Journey runs per contact, as their objects last reported them (the `journey-run` projection
+ * in queue/consumer.ts): `{ "journey": … }` rules read their states, the metrics count them.
+ */
 export const journeyRuns = sqliteTable(
   'journey_runs',
   {
@@ -424,12 +488,70 @@ export const journeyRuns = sqliteTable(
     version: integer('version').notNull(),
     state: text('state').notNull(),
     startedAt: text('started_at').notNull(),
+    /** When the object made the report the row holds. */
     updatedAt: text('updated_at').notNull(),
+    /** Where the run waits while active; its last node once it ended. */
+    node: text('node'),
+    /** Held at a wait, waitUntil or waitFor node. */
+    waiting: integer('waiting', { mode: 'boolean' }).notNull().default(false),
+    converted: integer('converted', { mode: 'boolean' }).notNull().default(false),
+    reason: text('reason'),
+    /** Experiment node → the path the run took. */
+    paths: text('paths', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+    endedAt: text('ended_at'),
+    /** The highest step number reported: with the state, it orders reports (see the consumer). */
+    lastSeq: integer('last_seq').notNull().default(0),
   },
   (t) => [
     index('journey_runs_by_contact').on(t.contactKey, t.journeyId),
-    index('journey_runs_by_journey').on(t.journeyId, t.state),
+    // Fan-outs walk a journey's active runs by contact (edge/journeys/fanout.ts).
+    index('journey_runs_by_journey').on(t.journeyId, t.state, t.contactKey),
+    index('journey_runs_by_node').on(t.journeyId, t.version, t.state, t.node),
   ],
+)
+
+/** Each run's step log (what node, what happened, where next): per-node metrics count it. */
+export const journeySteps = sqliteTable(
+  'journey_steps',
+  {
+    runId: text('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    contactKey: text('contact_key').notNull(),
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    node: text('node').notNull(),
+    type: text('type').notNull(),
+    outcome: text('outcome').notNull(),
+    next: text('next'),
+    at: text('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.seq] }),
+    index('journey_steps_by_node').on(t.journeyId, t.version, t.node),
+  ],
+)
+
+/**
+ * Webhook and ticket jobs' outcomes by idempotency key (edge/journeys/actions/consumer.ts):
+ * sent, retrying or failed.
+ */
+export const journeyActions = sqliteTable(
+  'journey_actions',
+  {
+    id: text('id').primaryKey(),
+    contactKey: text('contact_key').notNull(),
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    runId: text('run_id').notNull(),
+    node: text('node').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error'),
+    responseStatus: integer('response_status'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('journey_actions_by_contact').on(t.contactKey)],
 )
 
 /** Each contact's latest predictions: `{ "prediction": … }` rules read them. */
@@ -513,6 +635,9 @@ export const messages = sqliteTable(
     contactKey: text('contact_key').notNull(),
     templateId: text('template_id').notNull(),
     journeyId: text('journey_id'),
+    /** A journey's email node that made it: the version and node its metrics count it under. */
+    journeyVersion: integer('journey_version'),
+    journeyNode: text('journey_node'),
     kind: text('kind').notNull(),
     subject: text('subject'),
     status: text('status').notNull(),
@@ -529,6 +654,7 @@ export const messages = sqliteTable(
     index('messages_by_contact').on(t.contactKey, t.createdAt),
     index('messages_by_status').on(t.status, t.createdAt),
     index('messages_by_journey').on(t.journeyId, t.createdAt),
+    index('messages_by_journey_node').on(t.journeyId, t.journeyVersion, t.journeyNode),
   ],
 )
 

@@ -190,10 +190,28 @@ export const CONTACT_TABLES: readonly ContactTable[] = [
     expire: ({ at }) => sql`DELETE FROM logged_emails WHERE created_at < ${at}`,
   },
   {
+    // A run handed over on a merge goes on in the absorbing contact's object under the same id.
     table: 'journey_runs',
     columns: ['contact_key'],
     merge: rekey('journey_runs', 'contact_key'),
     erase: byKey('journey_runs'),
+  },
+  {
+    // Per-event data like the events: past retention a step goes, and the per-node counts of
+    // the metrics with it; the runs (one row each, no event) stay.
+    table: 'journey_steps',
+    columns: ['contact_key'],
+    merge: rekey('journey_steps', 'contact_key'),
+    erase: byKey('journey_steps'),
+    expire: ({ at }) => sql`DELETE FROM journey_steps WHERE at < ${at}`,
+  },
+  {
+    // A job's outcome keeps it from being sent twice only while the queue may deliver it again.
+    table: 'journey_actions',
+    columns: ['contact_key'],
+    merge: rekey('journey_actions', 'contact_key'),
+    erase: byKey('journey_actions'),
+    expire: ({ at }) => sql`DELETE FROM journey_actions WHERE updated_at < ${at}`,
   },
   {
     // Predictions describe one contact's history: the absorbing contact's are computed anew.
