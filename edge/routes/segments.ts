@@ -1,24 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { RuleSchema, SEGMENT_LIMITS } from '../../contracts/segment'
-import { expandedSize, findCycle, referencedSegments } from '../../domain/segments/dependencies'
-import type { SegmentLookup } from '../../domain/segments/facts'
-import type { Rule } from '../../domain/segments/rule'
-import { countQuery, sampleQuery } from '../../domain/segments/sql'
+import { sampleQuery, countQuery } from '../../domain/segments/sql'
 import { randomToken } from '../access/secrets'
 import { memberPage, SEGMENT_MEMBERS } from '../db/member-page'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
-import { startBackfill } from '../segments/backfill'
-import {
-  forgetSegmentConfig,
-  loadSegmentConfig,
-  type SegmentConfig,
-  type SegmentDefinition,
-} from '../segments/config'
+import { forgetSegmentConfig, loadSegmentConfig } from '../segments/config'
+import { checkReferences, checkRunsInD1, createSegment, membershipChanged } from '../segments/save'
 import {
   deleteUnused,
   findSegment,
-  insertSegment,
   listSegments,
   segmentExists,
   segmentHistory,
@@ -117,14 +108,7 @@ export function segmentRoutes() {
     }),
     async (c) => {
       const { name, rule } = c.req.valid('json')
-      const id = `seg_${randomToken(12)}`
-      const config = await loadSegmentConfig(c.env.DB)
-      checkReferences(config, rule)
-      await checkRunsInD1(c.env.DB, config, rule)
-      const createdAt = new Date().toISOString()
-      await insertSegment(c.env.DB, { id, name, rule, createdAt })
-      await membershipChanged(c.env, id)
-      const segment = { id, name, rule, createdAt, updatedAt: createdAt, changedAt: null, count: 0 }
+      const segment = await createSegment(c.env, { id: `seg_${randomToken(12)}`, name, rule })
       return c.json(segment, 201)
     },
   )
@@ -300,110 +284,4 @@ function noSegment(id: string) {
 
 function statement(db: D1Database, query: { sql: string; params: unknown[] }) {
   return db.prepare(query.sql).bind(...query.params)
-}
-
-/** Contacts' objects read the configuration afresh, and the ones whose membership may move are told. */
-async function membershipChanged(env: Env, id: string) {
-  forgetSegmentConfig()
-  await startBackfill(env, await loadSegmentConfig(env.DB), id)
-}
-
-/**
- * A rule may name only segments that exist and, saved as segment `id`, none that leads back to
- * it: each evaluator reads a referenced rule in place. Errors name the reference's path.
- */
-function checkReferences(config: SegmentConfig, rule: Rule, id?: string) {
-  const lookup = segmentLookup(config)
-  const references = referencesIn(rule, 'rule')
-  const unknown = references.filter((ref) => lookup(ref.id) === undefined)
-  if (unknown.length > 0) {
-    const issues = unknown.map((ref) => ({ path: ref.path, message: `no segment ${ref.id}` }))
-    throw new ApiError(
-      400,
-      'unknown_segment',
-      `Invalid request: ${issues[0]!.path}: ${issues[0]!.message}`,
-      { issues },
-    )
-  }
-  const cycle = id === undefined ? null : findCycle(id, rule, lookup)
-  if (cycle) {
-    const first = references.find((ref) => ref.id === cycle[1])!
-    const message = `segment ${first.id} leads back to this one (${cycle.join(' → ')})`
-    throw new ApiError(400, 'segment_cycle', `Invalid request: ${first.path}: ${message}`, {
-      cycle,
-      issues: [{ path: first.path, message }],
-    })
-  }
-  // Read in place, a rule naming segments that name others can grow past any one rule's size:
-  // every segment that would read this one is measured as it would be evaluated.
-  const withThis: typeof lookup = (other) => (other === id ? rule : lookup(other))
-  for (const [name, measured] of [
-    [id ?? 'this rule', rule] as const,
-    ...config.segments.filter((s) => s.id !== id).map((s) => [s.id, s.rule] as const),
-  ]) {
-    if (
-      expandedSize(measured, withThis, SEGMENT_LIMITS.expandedRules) > SEGMENT_LIMITS.expandedRules
-    ) {
-      throw new ApiError(
-        400,
-        'rule_too_large',
-        `Invalid request: rule: ${name} would hold more than ${SEGMENT_LIMITS.expandedRules} rules with the segments it names read in place`,
-      )
-    }
-  }
-}
-
-/**
- * D1 runs what SQLite runs within its own bounds: at most 100 bound values and expressions at
- * most 100 deep. A rule past them would save and then fail every preview and backfill, so the
- * rule, and every segment that reads it in place, is planned by D1 (EXPLAIN, nothing runs) first.
- */
-async function checkRunsInD1(db: D1Database, config: SegmentConfig, rule: Rule, id?: string) {
-  const lookup = segmentLookup(config)
-  const withThis: SegmentLookup = (other) => (other === id ? rule : lookup(other))
-  const readers = id === undefined ? [] : readersOf(config, id)
-  const options = { now: Date.now(), lookup: withThis }
-  const plans = [['this rule', rule] as const, ...readers.map((s) => [s.id, s.rule] as const)]
-  for (const [name, measured] of plans) {
-    try {
-      const query = countQuery(measured, options)
-      await db
-        .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
-        .bind(...query.params)
-        .all()
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new ApiError(
-        400,
-        'rule_too_large',
-        `Invalid request: rule: ${name} is more than D1 can run as one query (${reason})`,
-      )
-    }
-  }
-}
-
-/** The segments that read segment `id` in place, directly or through others. */
-function readersOf(config: SegmentConfig, id: string): SegmentDefinition[] {
-  const reading = new Set([id])
-  let grew = true
-  while (grew) {
-    grew = false
-    for (const segment of config.segments) {
-      if (reading.has(segment.id)) continue
-      if (referencedSegments(segment.rule).some((ref) => reading.has(ref))) {
-        reading.add(segment.id)
-        grew = true
-      }
-    }
-  }
-  return config.segments.filter((segment) => segment.id !== id && reading.has(segment.id))
-}
-
-/** Every `inSegment` of a rule with its path, spelt as validation errors spell paths. */
-function referencesIn(rule: Rule, path: string): { path: string; id: string }[] {
-  if ('all' in rule) return rule.all.flatMap((part, i) => referencesIn(part, `${path}.all[${i}]`))
-  if ('any' in rule) return rule.any.flatMap((part, i) => referencesIn(part, `${path}.any[${i}]`))
-  if ('not' in rule) return referencesIn(rule.not, `${path}.not`)
-  if ('inSegment' in rule) return [{ path: `${path}.inSegment`, id: rule.inSegment }]
-  return []
 }
