@@ -124,6 +124,9 @@ export interface MessageReport {
   contactKey: string
   templateId: string
   journeyId: string | null
+  /** A journey's email node: the version and node of the run that made it (for its metrics). */
+  journeyVersion?: number | null
+  journeyNode?: string | null
   audience: 'marketing' | 'transactional'
   subject: string | null
   status: MessageStatus

@@ -7,6 +7,8 @@ import { mergeStatements } from '../projections/contact-tables'
 import { runErasure } from '../privacy/erasure'
 import { reevaluateContacts, runBackfillPage } from '../segments/backfill'
 import { runPredictionFit } from '../predictions/fit'
+import { runFanOutPage } from '../journeys/fanout'
+import { sendTexts } from './send-texts'
 import { CAIRN_SOURCE } from '../../contracts/stored-event'
 import { bucketSeed } from '../../domain/segments/bucket'
 import {
@@ -16,6 +18,7 @@ import {
   type ContactSnapshot,
   type ConversionMessage,
   type EventMessage,
+  type JourneyRunMessage,
   type MergeMessage,
   type MessageReport,
   type PredictionMessage,
@@ -41,6 +44,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     else if (body.kind === 'erase') await runOne(message, () => runErasure(env, body.requestId))
     else if (body.kind === 'backfill') await runOne(message, () => runBackfillPage(env, body))
     else if (body.kind === 'reevaluate') await runOne(message, () => reevaluateContacts(env, body))
+    else if (body.kind === 'journey-fanout') await runOne(message, () => runFanOutPage(env, body))
     else if (body.kind === 'prediction-fit') {
       await runOne(message, async () => void (await runPredictionFit(env, body.source)))
     } else valid.push({ message, bodies: [body] })
@@ -69,7 +73,13 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
  * is poison.
  */
 /** Kinds that are work of their own, sent alone by the API, never inside a contact's bundle. */
-const ALONE = new Set<QueuedMessage['kind']>(['erase', 'backfill', 'reevaluate', 'prediction-fit'])
+const ALONE = new Set<QueuedMessage['kind']>([
+  'erase',
+  'backfill',
+  'reevaluate',
+  'prediction-fit',
+  'journey-fanout',
+])
 
 function queuedBody(body: unknown): QueuedMessage | QueuedMessage[] | null {
   if (typeof body !== 'string') return null
@@ -145,8 +155,20 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
       upsertSubscriptions,
     ),
     ...chunkJson(await withSuppressionHash(env, latestPredictions(live))).map(upsertPredictions),
+    ...chunkJson(
+      await withSuppressionHash(env, live.filter(isKind('journey-run')).map(runRow)),
+    ).map(upsertRuns),
+    ...chunkJson(
+      await withSuppressionHash(env, live.filter(isKind('journey-run')).flatMap(stepRows)),
+    ).map(insertSteps),
   ]
   await runInTransaction(env.DB, statements)
+  // After D1, so a batch retried for D1's sake is the only way a job travels twice (and the
+  // actions consumer drops a job already done, by its idempotency key).
+  await sendTexts(
+    env.MESSAGES,
+    live.filter(isKind('journey-action')).map((m) => JSON.stringify(m.job)),
+  )
 }
 
 /**
@@ -176,10 +198,13 @@ function identifiersOf(message: QueuedMessage): string[] {
       return message.email
         ? [`key:${message.key}`, `email:${message.email}`]
         : [`key:${message.key}`]
+    case 'journey-action':
+      return [`key:${message.job.contactKey}`]
     case 'erase':
     case 'reevaluate':
     case 'backfill':
     case 'prediction-fit':
+    case 'journey-fanout':
       return []
     default:
       return message.contactKey === WITHHELD_CONTACT ? [] : [`key:${message.contactKey}`]
@@ -382,6 +407,19 @@ function isQueuedMessage(body: unknown): body is QueuedMessage {
       return message.source === 'scheduled' || message.source === 'manual'
     case 'prediction':
       return typeof message.contactKey === 'string' && typeof message.churnRisk === 'number'
+    case 'journey-run':
+      return (
+        typeof message.contactKey === 'string' &&
+        typeof (message.run as { id?: unknown } | undefined)?.id === 'string' &&
+        Array.isArray(message.steps)
+      )
+    case 'journey-action':
+      return typeof (message.job as { contactKey?: unknown } | undefined)?.contactKey === 'string'
+    case 'journey-fanout':
+      return (
+        typeof message.journeyId === 'string' &&
+        typeof (message.operation as { op?: unknown } | undefined)?.op === 'string'
+      )
     default:
       return false
   }
@@ -404,10 +442,11 @@ function latestConsents(messages: QueuedMessage[]): ConsentMessage[] {
 function upsertMessages(json: string): SQL {
   const field = (name: string) => `json_extract(r.value, '$.${name}')`
   return sql.join([
-    sql.raw(`INSERT INTO messages (id, contact_key, template_id, journey_id, kind, subject, status,
-      reason, attempts, version, created_at, updated_at)
+    sql.raw(`INSERT INTO messages (id, contact_key, template_id, journey_id, journey_version,
+      journey_node, kind, subject, status, reason, attempts, version, created_at, updated_at)
       SELECT ${field('id')}, coalesce(m.into_key, ${field('contactKey')}), ${field('templateId')},
-      ${field('journeyId')}, ${field('audience')}, ${field('subject')}, ${field('status')},
+      ${field('journeyId')}, ${field('journeyVersion')}, ${field('journeyNode')},
+      ${field('audience')}, ${field('subject')}, ${field('status')},
       ${field('reason')}, json(${field('attempts')}), ${field('version')}, ${field('createdAt')},
       ${field('updatedAt')} FROM json_each(`),
     sql`${json}`,
@@ -415,9 +454,95 @@ function upsertMessages(json: string): SQL {
       WHERE ${NOT_SUPPRESSED}
       ON CONFLICT (id) DO UPDATE SET contact_key = excluded.contact_key, subject = excluded.subject,
       status = excluded.status, reason = excluded.reason, attempts = excluded.attempts,
-      version = excluded.version, updated_at = excluded.updated_at
+      version = excluded.version, updated_at = excluded.updated_at,
+      journey_version = coalesce(excluded.journey_version, messages.journey_version),
+      journey_node = coalesce(excluded.journey_node, messages.journey_node)
       WHERE excluded.version > messages.version`),
   ])
+}
+
+function runRow({ contactKey, run, steps, at }: JourneyRunMessage) {
+  return {
+    ...run,
+    contactKey,
+    waiting: run.waiting ? 1 : 0,
+    converted: run.converted ? 1 : 0,
+    paths: JSON.stringify(run.paths),
+    ended: run.state === 'active' ? 0 : 1,
+    lastSeq: steps.length > 0 ? Math.max(...steps.map((step) => step.seq)) : NO_STEPS,
+    at,
+  }
+}
+
+/** The lastSeq of a report that logged no step since the one before it. */
+const NO_STEPS = -1
+
+/**
+ * A run as its object reported it, unless D1 holds a later report. Each report carries the whole
+ * run, so the row is the latest report's; a report delivered late or twice must change nothing.
+ * Reports are ordered by (ended, last step number, time of the report):
+ * - an ended run never changes again (its state is final), so an ended report is later than any
+ *   active one, whatever the clocks say;
+ * - while active, every change of the run logs steps, numbered per run by its object, so the
+ *   highest step number says which report came later even when the run was handed to another
+ *   contact's object (merge) whose clock differs;
+ * - a report with no step (a run ended by its goal, exitWhen or the API) takes the row's number,
+ *   so only the ended flag and the time decide; two reports with equal numbers are ordered by
+ *   time, which the one object making both keeps.
+ */
+function upsertRuns(json: string): SQL {
+  const field = (name: string) => `json_extract(r.value, '$.${name}')`
+  return sql.join([
+    sql.raw(`INSERT INTO journey_runs (id, contact_key, journey_id, version, state, started_at,
+      updated_at, node, waiting, converted, reason, paths, ended_at, last_seq)
+      SELECT ${field('id')}, coalesce(m.into_key, ${field('contactKey')}), ${field('journeyId')},
+      ${field('version')}, ${field('state')}, ${field('enteredAt')}, ${field('at')},
+      ${field('node')}, ${field('waiting')}, ${field('converted')}, ${field('reason')},
+      ${field('paths')}, ${field('endedAt')}, ${field('lastSeq')} FROM json_each(`),
+    sql`${json}`,
+    sql.raw(`) AS r LEFT JOIN merges AS m ON m.from_key = ${field('contactKey')}
+      WHERE ${NOT_SUPPRESSED}
+      ON CONFLICT (id) DO UPDATE SET contact_key = excluded.contact_key,
+      version = excluded.version, state = excluded.state, updated_at = excluded.updated_at,
+      node = excluded.node, waiting = excluded.waiting, converted = excluded.converted,
+      reason = excluded.reason, paths = excluded.paths, ended_at = excluded.ended_at,
+      last_seq = max(journey_runs.last_seq, excluded.last_seq)
+      WHERE (excluded.state != 'active',
+          CASE WHEN excluded.last_seq = ${NO_STEPS} THEN journey_runs.last_seq
+            ELSE excluded.last_seq END,
+          excluded.updated_at)
+        > (journey_runs.state != 'active', journey_runs.last_seq, journey_runs.updated_at)`),
+  ])
+}
+
+/** Steps are numbered per run: a report delivered twice adds none. */
+function stepRows({ contactKey, run, steps }: JourneyRunMessage) {
+  return steps.map((step) => ({
+    ...step,
+    runId: run.id,
+    contactKey,
+    journeyId: run.journeyId,
+    version: run.version,
+  }))
+}
+
+function insertSteps(json: string): SQL {
+  return insertKeyed(
+    'journey_steps',
+    {
+      run_id: 'runId',
+      seq: 'seq',
+      contact_key: 'contactKey',
+      journey_id: 'journeyId',
+      version: 'version',
+      node: 'node',
+      type: 'type',
+      outcome: 'outcome',
+      next: 'next',
+      at: 'at',
+    },
+    json,
+  )
 }
 
 function messageEventRow(message: MessageReport) {
