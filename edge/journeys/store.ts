@@ -178,11 +178,20 @@ export async function publish(
   if (!journey) throw notFound(id)
   // Versions are never deleted, so what exists now still does when the batch runs.
   const saved = new Set(journey.versions.map((v) => v.version))
-  const unknown = live.map((entry) => entry.version).filter((version) => !saved.has(version))
-  if (unknown.length > 0 || live.length === 0) {
+  const versions = live.map((entry) => entry.version)
+  const unknown = versions.filter((version) => !saved.has(version))
+  if (unknown.length > 0) {
     throw new ApiError(400, 'unknown_version', `No version ${unknown.join(', ')} of ${id}`, {
       unknown,
     })
+  }
+  const weighed = live.every((entry) => Number.isFinite(entry.weight) && entry.weight > 0)
+  if (live.length === 0 || new Set(versions).size !== versions.length || !weighed) {
+    throw new ApiError(
+      400,
+      'invalid_live_set',
+      'Publish one or more different versions, each with a positive weight',
+    )
   }
   return record(db, journey, live, action, null)
 }
