@@ -7,6 +7,7 @@ import { mergeStatements } from '../projections/contact-tables'
 import { runErasure } from '../privacy/erasure'
 import { reevaluateContacts, runBackfillPage } from '../segments/backfill'
 import { runPredictionFit } from '../predictions/fit'
+import { decideExperiments } from '../journeys/experiments'
 import { runFanOutPage } from '../journeys/fanout'
 import { sendTexts } from './send-texts'
 import { CAIRN_SOURCE } from '../../contracts/stored-event'
@@ -169,6 +170,30 @@ export async function applyMessages(env: Env, messages: QueuedMessage[]): Promis
     env.MESSAGES,
     live.filter(isKind('journey-action')).map((m) => JSON.stringify(m.job)),
   )
+  await decideAfter(env, live.filter(isKind('journey-run')))
+}
+
+/**
+ * Experiments are decided by the runs D1 holds, so after a batch that may change the counts: a
+ * run that converted, or one that took an experiment's path. A failure is only logged: the next
+ * such batch looks again.
+ */
+async function decideAfter(env: Env, runs: JourneyRunMessage[]) {
+  const journeys = new Set(
+    runs
+      .filter(
+        ({ run, steps }) =>
+          (run.converted && run.state !== 'active') || steps.some((s) => s.type === 'experiment'),
+      )
+      .map(({ run }) => run.journeyId),
+  )
+  for (const journeyId of journeys) {
+    try {
+      await decideExperiments(env, journeyId)
+    } catch (error) {
+      console.error('experiment decision failed', journeyId, error)
+    }
+  }
 }
 
 /**
