@@ -87,6 +87,19 @@ import {
 } from './contact-messaging'
 import type { MessageRow } from './facets/messaging'
 import { Outbox, type Resend } from './outbox'
+import { journeyDefinition } from '../edge/journeys/config'
+import { matchesWhere } from '../domain/journeys/engine'
+import { mapNode } from '../domain/journeys/migrate'
+import { ADDED_TO_LIST_EVENT, REMOVED_FROM_LIST_EVENT } from '../domain/journeys/own-events'
+import type { RunView } from './facets/journeys'
+import {
+  JOURNEY_TIMER,
+  JourneyRound,
+  loadJourneyPlan,
+  timerId,
+  type JourneyHost,
+  type JourneyPlan,
+} from './contact-journeys'
 import { RETRY_MS, Scheduler } from './scheduler'
 
 /**
@@ -126,6 +139,12 @@ type MessagePayload = { data: Record<string, unknown>; event: Record<string, unk
 /** The meta key naming the segment configuration this contact's memberships follow. */
 const SEGMENTS_VERSION_KEY = 'segments_version'
 
+/** What a change of the contact is evaluated against: its segments, then its journeys. */
+interface ChangePlans {
+  segments: SegmentPlan
+  journeys: JourneyPlan
+}
+
 /**
  * One object per contact, named by its canonical key (see domain/identity.ts). It is the
  * contact's system of record: an event is stored when this object's transaction commits, and
@@ -140,6 +159,12 @@ export class ContactDO extends DurableObject<Env> {
   private readonly scheduler: Scheduler
   /** Migrations applied so far (see contact-schema.ts); raised to full on first real use. */
   private schema: number
+  /** Own events stored in the current transaction, for journeys to see (contact-journeys.ts). */
+  private ownEvents: StoredEvent[] = []
+  /** The seq of the newest own event stored in the current transaction. */
+  private ownSeq = 0
+  /** A transaction made a message due now: `ship` hands it to the send queue at once. */
+  private messageDue = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -212,10 +237,12 @@ export class ContactDO extends DurableObject<Env> {
     }
 
     await this.registerNewEmails(key, events)
-    const [attribution, segments] = await Promise.all([
+    const [attribution, segments, journeys] = await Promise.all([
       contactAttribution(this.env, options.attributionVersion),
       contactSegments(this.env, options.segmentsVersion, this.meta(SEGMENTS_VERSION_KEY)),
+      loadJourneyPlan(this.env, this.facets.journeys.active()),
     ])
+    const plans: ChangePlans = { segments, journeys }
     const sealing = await this.dataKey()
     const prepared = await Promise.all(
       events.map(async (incoming) => {
@@ -270,7 +297,7 @@ export class ContactDO extends DurableObject<Env> {
       }
       if (stored > 0 || gpc) {
         const change = { events: storedEvents, consent: gpc !== null, predictions: activity }
-        lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, change))
+        lastSeq = Math.max(lastSeq, this.updateSegments(key, plans, change))
       }
       if (lastSeq > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
       return null
@@ -500,7 +527,137 @@ export class ContactDO extends DurableObject<Env> {
       segments: (_, now) => this.segmentWindows(now),
       messages: (_, now) => this.dispatchMessages(now),
       predictions: (_, now) => this.refreshPredictions(now),
+      [JOURNEY_TIMER]: (entry, now) => this.wakeJourney(entry.payload, now),
     })
+  }
+
+  /**
+   * A journey run's timer (contact-journeys.ts): its wait ran out. Idempotent: a repeated alarm
+   * finds the run moved on and does nothing. A paused journey's run stays where it is; its resume
+   * wakes it.
+   */
+  private async wakeJourney(runId: string | null, now: number): Promise<number | null> {
+    const key = this.meta('key')
+    if (!key || !runId || this.meta('merged_into') || this.meta('erased_at')) return null
+    const waiting = this.facets.journeys.run(runId)
+    if (waiting?.state !== 'active' || waiting.wakeAt === null) return null
+    if (waiting.wakeAt > now) return waiting.wakeAt
+    const plans = await this.currentSegments()
+    this.transaction(() => {
+      const run = this.facets.journeys.run(runId)
+      if (this.meta('erased_at') || this.meta('merged_into') || run?.state !== 'active') return
+      this.journeyRound(key, plans, now)?.wake(run)
+      if (this.ownSeq > 0) this.outbox.addFromEvents(this.snapshot(key, this.ownSeq), this.ownSeq)
+    })
+    await this.ship()
+    const after = this.facets.journeys.run(runId)
+    const next = after?.state === 'active' ? after.wakeAt : null
+    return next !== null && next > now ? next : null
+  }
+
+  /**
+   * `POST /api/journeys/:id/enter`: the contact enters a live journey whose entry is the API, as
+   * its re-entry rule allows. Callers resolve the contact first.
+   */
+  async enterJourney(
+    key: string,
+    journeyId: string,
+    data: Record<string, unknown>,
+  ): Promise<{ found: boolean; runId?: string; refused?: string }> {
+    if (this.meta('erased_at') || !this.meta('key')) return { found: false }
+    const forward = this.meta('merged_into')
+    if (forward) return contactStub(this.env, forward).enterJourney(forward, journeyId, data)
+    this.ensureSchema()
+    const plans = await this.currentSegments()
+    const now = Date.now()
+    const outcome = this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return null
+      const round = this.journeyRound(key, plans, now)
+      const result = round?.enterByApi(journeyId, data) ?? { refused: 'the journey is not live' }
+      if (this.ownSeq > 0) this.outbox.addFromEvents(this.snapshot(key, this.ownSeq), this.ownSeq)
+      return result
+    })
+    if (!outcome) return this.enterJourney(key, journeyId, data)
+    await this.ship()
+    return { found: true, ...outcome }
+  }
+
+  /**
+   * A paused journey resumed (edge/journeys/fanout.ts): waits that ran out meanwhile go on, and
+   * a waitFor whose event came meanwhile takes it, as if the pause had held only the steps.
+   */
+  async resumeJourney(key: string, journeyId: string): Promise<void> {
+    if (this.meta('erased_at') || this.meta('key') !== key || this.meta('merged_into')) return
+    this.ensureSchema()
+    const plans = await this.currentSegments()
+    const now = Date.now()
+    this.transaction(() => {
+      if (this.meta('erased_at') || this.meta('merged_into')) return
+      const facts = new StoredContactFacts(key, this.sql, this.facets, now)
+      this.journeyRound(key, plans, now)?.resume(journeyId, (run, definition) => {
+        const node = definition.nodes[run.node]
+        const since = this.facets.journeys.waitingSince(run.id)
+        if (node?.type !== 'waitFor' || since === null) return null
+        const found = facts
+          .events(node.performed)
+          .filter((e) => e.at >= since && matchesWhere(e.properties, node.where))
+          .sort((a, b) => a.at - b.at)[0]
+        return found ? { ...found, name: node.performed } : null
+      })
+      if (this.ownSeq > 0) this.outbox.addFromEvents(this.snapshot(key, this.ownSeq), this.ownSeq)
+    })
+    await this.ship()
+  }
+
+  /**
+   * Moves this contact's runs waiting in version `from` of a journey to version `to`, each to
+   * the node the map names (or the node of the same id and type); a run with nowhere to go stays
+   * where it is. The route checked the map against both versions.
+   */
+  async migrateRuns(
+    key: string,
+    journeyId: string,
+    from: number,
+    to: number,
+    nodeMap: Record<string, string>,
+  ): Promise<{ migrated: number; stayed: number }> {
+    const none = { migrated: 0, stayed: 0 }
+    if (this.meta('erased_at') || this.meta('key') !== key || this.meta('merged_into')) return none
+    this.ensureSchema()
+    const [plans, source, target] = await Promise.all([
+      this.currentSegments(),
+      journeyDefinition(this.env, journeyId, from),
+      journeyDefinition(this.env, journeyId, to),
+    ])
+    if (!source || !target) return none
+    const definitions = new Map(plans.journeys.definitions)
+    definitions.set(`${journeyId}:${to}`, target)
+    const withTarget = { ...plans, journeys: { ...plans.journeys, definitions } }
+    const now = Date.now()
+    const moved = this.transaction(() => {
+      const counts = { ...none }
+      const round = this.journeyRound(key, withTarget, now)
+      for (const run of this.facets.journeys.active()) {
+        if (run.journeyId !== journeyId || run.version !== from) continue
+        const node = mapNode(nodeMap, source, target, run.node)
+        if (node === null || !round) counts.stayed++
+        else {
+          round.migrate(run, to, node)
+          counts.migrated++
+        }
+      }
+      if (this.ownSeq > 0) this.outbox.addFromEvents(this.snapshot(key, this.ownSeq), this.ownSeq)
+      return counts
+    })
+    if (moved.migrated > 0) await this.ship()
+    return moved
+  }
+
+  /** The contact's journey runs with their step logs (`GET /api/contacts/:id/journeys`). */
+  async journeyRuns(): Promise<RunView[] | null> {
+    if (this.meta('erased_at') || this.meta('merged_into') || !this.meta('key')) return null
+    this.ensureSchema()
+    return this.facets.journeys.views()
   }
 
   /**
@@ -533,6 +690,7 @@ export class ContactDO extends DurableObject<Env> {
       this.updateSegmentsWithSnapshot(key, segments, { predictions: true })
       return predictions.active(now)
     })
+    await this.dispatchIfDue()
     // A failed send is the outbox job's to retry (the transaction scheduled it).
     await this.outbox.send().catch(() => undefined)
     return active ? now + DAY_MS : null
@@ -559,7 +717,8 @@ export class ContactDO extends DurableObject<Env> {
       if (this.meta('merged_into')) return 'merged'
       const now = Date.now()
       if (!this.facets.memberships.set('list', listId, member, now)) return 'unchanged'
-      const event = ownEvent(key, member ? 'Added to List' : 'Removed from List', { listId }, now)
+      const name = member ? ADDED_TO_LIST_EVENT : REMOVED_FROM_LIST_EVENT
+      const event = ownEvent(key, name, { listId }, now)
       const seq = this.storeOwnEvent(key, event)
       const lastSeq = Math.max(seq, this.updateSegments(key, segments, { lists: [listId] }))
       this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
@@ -585,57 +744,69 @@ export class ContactDO extends DurableObject<Env> {
     if (forward) return contactStub(this.env, forward).createMessage(forward, request)
     this.ensureSchema()
     const now = Date.now()
-    const outcome = this.transaction(() => {
-      if (this.meta('erased_at') || this.meta('merged_into')) return null
-      const messaging = this.facets.messaging
-      const known = messaging.byIdempotencyKey(request.idempotencyKey)
-      if (known) return { row: known, duplicate: true }
-      const verdict = this.reachability(request.kind, request.groupId, request.groupDefault)
-      let status: MessageStatus = 'queued'
-      let reason: string | null = null
-      let dueAt: number | null = now
-      const { frequencyCap, quietHours } = request.rules
-      if (!verdict.ok) [status, reason, dueAt] = [verdict.status, verdict.reason, null]
-      else if (request.kind === 'marketing' && frequencyCap) {
-        if (capReached(messaging.marketingSince(now - frequencyCap.perMs), frequencyCap, now)) {
-          ;[status, reason, dueAt] = ['capped', 'frequency cap reached', null]
-        }
-      }
-      if (status === 'queued' && request.kind === 'marketing' && quietHours) {
-        dueAt = quietUntil(now, quietHours, this.timeZone(request.rules.timeZone)) ?? now
-      }
-      const row: MessageRow = {
-        id: `msg_${crypto.randomUUID()}`,
-        idempotency_key: request.idempotencyKey,
-        template_id: request.templateId,
-        journey_id: request.journeyId ?? null,
-        kind: request.kind,
-        group_id: request.groupId,
-        status,
-        reason,
-        attempts: '[]',
-        subject: null,
-        payload: JSON.stringify({ data: request.data ?? {}, event: request.event ?? null }),
-        due_at: dueAt,
-        dispatched_at: null,
-        lease_until: null,
-        created_at: now,
-        updated_at: now,
-        sent_at: null,
-        provider_message_id: null,
-        version: 1,
-      }
-      messaging.insert(row)
-      this.enqueue(messageReport(key, row))
-      if (dueAt !== null) this.scheduler.scheduleBy('messages', dueAt, 'messages')
-      return { row, duplicate: false }
-    })
+    const outcome = this.transaction(() =>
+      this.meta('erased_at') || this.meta('merged_into')
+        ? null
+        : this.makeMessage(key, request, now),
+    )
     if (!outcome) return this.createMessage(key, request)
-    if (!outcome.duplicate) {
-      await this.ship()
-      if (outcome.row.due_at !== null && outcome.row.due_at <= now) await this.dispatchMessages(now)
-    }
+    if (!outcome.duplicate) await this.ship()
     return { found: true, message: messageView(outcome.row, outcome.duplicate) }
+  }
+
+  /**
+   * The message an idempotency key made before, or a new one with the status messaging's rules
+   * give it now (docs/design/messaging.md); inside the caller's transaction. A message due now
+   * is handed to the send queue by the `ship` that follows.
+   */
+  private makeMessage(
+    key: string,
+    request: MessageRequest,
+    now: number,
+  ): { row: MessageRow; duplicate: boolean } {
+    const messaging = this.facets.messaging
+    const known = messaging.byIdempotencyKey(request.idempotencyKey)
+    if (known) return { row: known, duplicate: true }
+    const verdict = this.reachability(request.kind, request.groupId, request.groupDefault)
+    let status: MessageStatus = 'queued'
+    let reason: string | null = null
+    let dueAt: number | null = now
+    const { frequencyCap, quietHours } = request.rules
+    if (!verdict.ok) [status, reason, dueAt] = [verdict.status, verdict.reason, null]
+    else if (request.kind === 'marketing' && frequencyCap) {
+      if (capReached(messaging.marketingSince(now - frequencyCap.perMs), frequencyCap, now)) {
+        ;[status, reason, dueAt] = ['capped', 'frequency cap reached', null]
+      }
+    }
+    if (status === 'queued' && request.kind === 'marketing' && quietHours) {
+      dueAt = quietUntil(now, quietHours, this.timeZone(request.rules.timeZone)) ?? now
+    }
+    const row: MessageRow = {
+      id: `msg_${crypto.randomUUID()}`,
+      idempotency_key: request.idempotencyKey,
+      template_id: request.templateId,
+      journey_id: request.journeyId ?? null,
+      kind: request.kind,
+      group_id: request.groupId,
+      status,
+      reason,
+      attempts: '[]',
+      subject: null,
+      payload: JSON.stringify({ data: request.data ?? {}, event: request.event ?? null }),
+      due_at: dueAt,
+      dispatched_at: null,
+      lease_until: null,
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+      provider_message_id: null,
+      version: 1,
+    }
+    messaging.insert(row)
+    this.enqueue(messageReport(key, row))
+    if (dueAt !== null) this.scheduler.scheduleBy('messages', dueAt, 'messages')
+    if (dueAt !== null && dueAt <= now) this.messageDue = true
+    return { row, duplicate: false }
   }
 
   /**
@@ -896,6 +1067,19 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
+   * A journey made a message due now in the transaction just committed: it goes to the send
+   * queue before the change is answered (event to message queued within a second). Should this
+   * fail, the `messages` job the transaction scheduled sends it.
+   */
+  private async dispatchIfDue() {
+    if (!this.messageDue) return
+    this.messageDue = false
+    await this.dispatchMessages(Date.now()).catch((error: unknown) => {
+      console.error('dispatching a journey message failed; the messages job retries', error)
+    })
+  }
+
+  /**
    * The `messages` job: hands the messages that are due to the send queue. A message handed
    * over but never claimed (its queue message went to the dead-letter queue) is handed over
    * again after REDISPATCH_MS; a claim makes a second delivery harmless.
@@ -936,14 +1120,15 @@ export class ContactDO extends DurableObject<Env> {
     if (forward) return contactStub(this.env, forward).reevaluateSegments(forward, version)
     if (this.meta('key') !== key) return
     this.ensureSchema()
-    const [segments] = await Promise.all([
+    const [segments, journeys] = await Promise.all([
       contactSegments(this.env, version, this.meta(SEGMENTS_VERSION_KEY)),
+      loadJourneyPlan(this.env, this.facets.journeys.active()),
       this.configurePredictions(null),
     ])
     const changed = this.transaction(() =>
       this.meta('erased_at') || this.meta('merged_into')
         ? false
-        : this.updateSegmentsWithSnapshot(key, segments, { everything: true }),
+        : this.updateSegmentsWithSnapshot(key, { segments, journeys }, { everything: true }),
     )
     if (changed) await this.ship()
   }
@@ -952,18 +1137,23 @@ export class ContactDO extends DurableObject<Env> {
   private async segmentWindows(now: number): Promise<number | null> {
     const key = this.meta('key')
     if (!key || this.meta('merged_into')) return null
-    const segments = await this.currentSegments()
+    const plans = await this.currentSegments()
     let next: number | null = null
     const changed = this.transaction(() => {
       if (this.meta('erased_at') || this.meta('merged_into')) return false
-      const round = this.evaluateSegments(key, segments, { timed: true }, now)
+      const round = this.evaluateSegments(key, plans.segments, { timed: true }, now)
       next = round.next
       if (round.lastSeq === 0) return false
-      this.outbox.addFromEvents(this.snapshot(key, round.lastSeq), round.lastSeq)
+      // Leaving or entering a segment by time alone can start or end journeys.
+      this.journeyRound(key, plans, now)?.handle([])
+      this.outbox.addFromEvents(this.snapshot(key, this.ownSeq), this.ownSeq)
       return true
     })
     // A failed send is the outbox job's to retry (the transaction scheduled it).
-    if (changed) await this.outbox.send().catch(() => undefined)
+    if (changed) {
+      await this.dispatchIfDue()
+      await this.outbox.send().catch(() => undefined)
+    }
     return next
   }
 
@@ -1084,6 +1274,11 @@ export class ContactDO extends DurableObject<Env> {
       facet.absorb(state[name], context)
     }
     this.facets.identities.markMerged(anonymousId, now)
+    // The absorbed runs go on here: their timers come with them.
+    for (const run of this.facets.journeys.active()) {
+      if (run.wakeAt !== null)
+        this.scheduler.scheduleBy(timerId(run.id), run.wakeAt, JOURNEY_TIMER, run.id)
+    }
     // The histories combined: the transaction of the events that follow evaluates every segment.
     this.metaValues.delete(SEGMENTS_VERSION_KEY)
     this.enqueue({ kind: 'merge', from: fromKey, into: key, at: new Date(now).toISOString() })
@@ -1108,6 +1303,8 @@ export class ContactDO extends DurableObject<Env> {
     if (seq === null) return 0
     // Derived from the contact's data, so not sealed into the archive.
     this.outbox.addFromEvents({ kind: 'event', contactKey: key, event }, seq)
+    this.ownEvents.push(event)
+    this.ownSeq = Math.max(this.ownSeq, seq)
     return seq
   }
 
@@ -1118,9 +1315,18 @@ export class ContactDO extends DurableObject<Env> {
    * reads (`{ "subscribed": … }` with no one subscribed yet: its backfill told no one) was never
    * entered until the contact's next event.
    */
-  private async currentSegments(): Promise<SegmentPlan> {
-    const [newest] = await Promise.all([segmentConfig(this.env), this.configurePredictions(null)])
-    return contactSegments(this.env, newest.version, this.meta(SEGMENTS_VERSION_KEY))
+  private async currentSegments(): Promise<ChangePlans> {
+    const [newest, journeys] = await Promise.all([
+      segmentConfig(this.env),
+      loadJourneyPlan(this.env, this.facets.journeys.active()),
+      this.configurePredictions(null),
+    ])
+    const segments = await contactSegments(
+      this.env,
+      newest.version,
+      this.meta(SEGMENTS_VERSION_KEY),
+    )
+    return { segments, journeys }
   }
 
   /** The predictions configuration of `version` (null: the newest) for what follows. */
@@ -1142,14 +1348,79 @@ export class ContactDO extends DurableObject<Env> {
    * `segments` job for the next instant a window can end. Returns the seq of the last
    * membership event written (0 for none): the snapshot that follows must name it.
    */
-  private updateSegments(key: string, plan: SegmentPlan, change: SegmentChange): number {
-    const round = this.evaluateSegments(key, plan, change, Date.now())
+  private updateSegments(key: string, plans: ChangePlans, change: SegmentChange): number {
+    const now = Date.now()
+    this.moveSegments(key, plans.segments, change, now)
+    this.journeyRound(key, plans, now)?.handle(change.events ?? [])
+    return this.ownSeq
+  }
+
+  /** The segment half of `updateSegments`. */
+  private moveSegments(key: string, plan: SegmentPlan, change: SegmentChange, now: number) {
+    const round = this.evaluateSegments(key, plan, change, now)
     if (round.next !== null) this.scheduler.scheduleBy('segments', round.next, 'segments')
-    return round.lastSeq
+  }
+
+  /**
+   * The journeys of a change (contact-journeys.ts), inside its transaction; none when no journey
+   * is live and the contact has no run under way.
+   */
+  private journeyRound(key: string, plans: ChangePlans, now: number): JourneyRound | null {
+    const journeys = this.facets.journeys
+    if (plans.journeys.byId.size === 0 && journeys.active().length === 0) return null
+    let facts: StoredContactFacts | undefined
+    // What rules read is read again after the round itself changed the contact.
+    const changed = () => (facts = undefined)
+    const host: JourneyHost = {
+      key,
+      now,
+      journeys,
+      traits: () => this.facets.traits.all(),
+      matches: (rule) =>
+        evaluate(
+          rule,
+          (facts ??= new StoredContactFacts(key, this.sql, this.facets, now)),
+          now,
+          plans.segments.lookup,
+        ),
+      consent: (purpose) => this.facets.consent.current()[purpose] === true,
+      timeZone: () => this.timeZone(plans.journeys.config.sendRules.timeZone),
+      nextBestAction: () =>
+        plans.journeys.nextBestAction(key, [...this.facets.memberships.of('segment').keys()], now),
+      storeOwnEvent: (name, properties) => {
+        changed()
+        return this.storeOwnEvent(key, ownEvent(key, name, properties, now))
+      },
+      makeMessage: (request) => {
+        const { row } = this.makeMessage(key, request, now)
+        return { status: row.status, reason: row.reason }
+      },
+      setTraits: (traits) => {
+        changed()
+        return this.facets.traits.set(traits, now, 'journey')
+      },
+      setList: (listId, member) => {
+        changed()
+        return this.facets.memberships.set('list', listId, member, now)
+      },
+      updateSegments: (change) => {
+        changed()
+        this.moveSegments(key, plans.segments, change, now)
+      },
+      drain: () => this.ownEvents.splice(0),
+      enqueue: (message) => this.enqueue(message),
+      schedule: (runId, at) => {
+        const id = timerId(runId)
+        if (this.scheduler.due(id) === (at ?? undefined)) return
+        this.scheduler.cancel(id)
+        if (at !== null) this.scheduler.scheduleBy(id, at, JOURNEY_TIMER, runId)
+      },
+    }
+    return new JourneyRound(host, plans.journeys)
   }
 
   /** `updateSegments`, followed by the snapshot when membership changed; whether it did. */
-  private updateSegmentsWithSnapshot(key: string, plan: SegmentPlan, change: SegmentChange) {
+  private updateSegmentsWithSnapshot(key: string, plan: ChangePlans, change: SegmentChange) {
     const lastSeq = this.updateSegments(key, plan, change)
     if (lastSeq > 0) this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
     return lastSeq > 0
@@ -1240,6 +1511,7 @@ export class ContactDO extends DurableObject<Env> {
    */
   private async ship() {
     await this.scheduler.arm()
+    await this.dispatchIfDue()
     this.ctx.waitUntil(
       this.outbox
         .send()
@@ -1315,6 +1587,8 @@ export class ContactDO extends DurableObject<Env> {
   private transaction<T>(work: () => T): T {
     try {
       return this.ctx.storage.transactionSync(() => {
+        this.ownEvents = []
+        this.ownSeq = 0
         this.metaValues.stage()
         const result = work()
         this.facets.counters.flush()

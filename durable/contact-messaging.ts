@@ -1,3 +1,4 @@
+import { actionOrigin } from '../domain/journeys/action-key'
 import type { Attempt, MessageStatus, TemplateKind } from '../contracts/messaging'
 import type { MessageReport, SubscriptionMessage } from '../contracts/queue-messages'
 import type { FrequencyCap, QuietHours } from '../domain/messaging/policy'
@@ -110,6 +111,7 @@ export function messageReport(
     contactKey,
     templateId: row.template_id,
     journeyId: row.journey_id,
+    ...(row.journey_id ? journeyOrigin(row.idempotency_key) : {}),
     audience: row.kind,
     subject: row.subject,
     status: row.status,
@@ -120,6 +122,11 @@ export function messageReport(
     updatedAt: iso(row.updated_at),
     ...(event ? { event: { id: event.id, kind: event.kind, at: iso(event.at) } } : {}),
   }
+}
+
+function journeyOrigin(key: string): Pick<MessageReport, 'journeyVersion' | 'journeyNode'> {
+  const origin = actionOrigin(key)
+  return origin ? { journeyVersion: origin.version, journeyNode: origin.node } : {}
 }
 
 /** Where a subscription choice came from, as the timeline and the ledger of choices say. */
