@@ -240,8 +240,7 @@ export interface JourneyFanOutMessage {
   kind: 'journey-fanout'
   journeyId: string
   operation:
-    | { op: 'resume' }
-    | { op: 'migrate'; from: number; to: number; nodeMap: Record<string, string> }
+    { op: 'resume' } | { op: 'migrate'; from: number; to: number; nodeMap: Record<string, string> }
   /** The last contact key of the page before; null for the first. */
   after: string | null
 }
