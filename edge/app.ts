@@ -13,6 +13,8 @@ import { demoRoutes } from './routes/demo'
 import { emailWebhookRoutes } from './routes/email-webhooks'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
+import { journeyIntegrationRoutes } from './routes/journey-integrations'
+import { journeyRoutes } from './routes/journeys'
 import { metaRoutes } from './routes/meta'
 import { describeApi } from './routes/openapi'
 import { predictionRoutes } from './routes/predictions'
@@ -77,6 +79,9 @@ export function createApp() {
     attributionRoutes(),
     segmentRoutes(),
     listRoutes(),
+    // Before journeyRoutes: /journeys/{id} would take /journeys/ticketing.
+    journeyIntegrationRoutes(),
+    journeyRoutes(),
     messagingProviderRoutes(),
     messageRoutes(),
     templateRoutes(),

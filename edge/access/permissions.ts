@@ -98,6 +98,27 @@ export const PERMISSIONS = {
   'PUT /api/predictions/actions': MARKETING,
   // What a journey (#24) will call when an action's window closes.
   'POST /api/predictions/actions/{id}/outcomes': MARKETING,
+  // Before the `{id}` routes below: the first entry matching a path decides.
+  // Receivers of journeys' webhooks need the secret to check signatures; rotating breaks them.
+  'GET /api/journeys/webhook-secret': MARKETING,
+  'POST /api/journeys/webhook-secret/rotate': ADMIN,
+  'GET /api/journeys/ticketing': MARKETING,
+  'PUT /api/journeys/ticketing': ADMIN,
+  'GET /api/journeys': ANALYTICS,
+  'POST /api/journeys': MARKETING,
+  'GET /api/journeys/{id}': ANALYTICS,
+  'GET /api/journeys/{id}/versions/{version}': ANALYTICS,
+  'POST /api/journeys/{id}/versions': MARKETING,
+  'POST /api/journeys/{id}/publish': MARKETING,
+  'POST /api/journeys/{id}/rollback': MARKETING,
+  'POST /api/journeys/{id}/pause': MARKETING,
+  'POST /api/journeys/{id}/resume': MARKETING,
+  'POST /api/journeys/{id}/migrate': MARKETING,
+  'GET /api/journeys/{id}/metrics': ANALYTICS,
+  'POST /api/journeys/{id}/enter': MARKETING,
+  // Runs a made-up contact and changes nothing, like a segment preview.
+  'POST /api/journeys/{id}/simulate': ANALYTICS,
+  'GET /api/contacts/{id}/journeys': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>
 
 export type RouteKey = keyof typeof PERMISSIONS
@@ -161,6 +182,15 @@ export const READS = {
   'GET /api/contacts/{id}/predictions': 'personal',
   'GET /api/contacts/{id}/predictions/explanation': 'personal',
   'GET /api/predictions/actions': 'none',
+  // The signing secret and the help desk's address: configuration, the credential never answered.
+  'GET /api/journeys/webhook-secret': 'none',
+  'GET /api/journeys/ticketing': 'none',
+  'GET /api/journeys': 'none',
+  'GET /api/journeys/{id}': 'none',
+  'GET /api/journeys/{id}/versions/{version}': 'none',
+  'GET /api/journeys/{id}/metrics': 'none',
+  // Runs and their step logs: what one person did and was sent.
+  'GET /api/contacts/{id}/journeys': 'personal',
 } as const satisfies Record<ReadRoute, 'personal' | 'none'>
 
 /** Routes whose reads return a person's data: each read is written to the audit log. */
