@@ -9,7 +9,7 @@ import { sha256Hex } from '../access/secrets'
 import { Memo } from '../cache/memo'
 import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
-import type { MessageTarget } from '../messaging/message-target'
+import { targetOf, type MessageTarget } from '../messaging/message-target'
 import { readMessagingSettings, sendRules } from '../messaging/settings'
 
 /**
@@ -128,26 +128,12 @@ export async function loadJourneyConfig(db: D1Database): Promise<JourneyConfig> 
   for (const group of groupRows.results) groupDefaults[group.id] = group.default_subscribed === 1
   const targets: Record<string, MessageTarget> = {}
   for (const template of templateRows.results) {
-    targets[template.id] = targetOf(template, groupDefaults)
+    targets[template.id] = targetOf({ ...template, group: template.group_id }, groupDefaults)
   }
   const content = { journeys, targets, groupDefaults, sendRules: sendRules(settings) }
   const digest = (await sha256Hex(JSON.stringify(content))).slice(0, 16)
   const generation = Number(generationRows.results[0]?.value ?? 0)
   return { version: `${generation}.${digest}`, ...content }
-}
-
-/** messaging/message-target.ts's rule, for many templates read at once. */
-function targetOf(
-  template: { id: string; kind: TemplateKind; group_id: string | null },
-  groupDefaults: Readonly<Record<string, boolean>>,
-): MessageTarget {
-  const { id: templateId, kind } = template
-  if (!template.group_id) {
-    const groupId = kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP
-    return { templateId, kind, groupId, groupDefault: true }
-  }
-  const groupId = template.group_id
-  return { templateId, kind, groupId, groupDefault: groupDefaults[groupId] ?? false }
 }
 
 /** Versions never change once saved: each isolate keeps those it read. */

@@ -25,12 +25,23 @@ export interface MessageTarget {
 export async function messageTarget(db: D1Database, templateId: string): Promise<MessageTarget> {
   const template = await findTemplate(db, templateId)
   if (!template) throw new ApiError(404, 'not_found', `No template ${templateId}`)
-  const { kind } = template
-  const groupId =
-    template.group ?? (kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP)
-  if (!template.group) return { templateId, kind, groupId, groupDefault: true }
-  const group = (await listSubscriptionGroups(db)).find((g) => g.id === groupId)
-  return { templateId, kind, groupId, groupDefault: group?.defaultSubscribed ?? false }
+  const groups = template.group ? await listSubscriptionGroups(db) : []
+  const defaults = Object.fromEntries(groups.map((g) => [g.id, g.defaultSubscribed]))
+  return targetOf({ id: templateId, kind: template.kind, group: template.group }, defaults)
+}
+
+/** `messageTarget` for a template already read, given each group's default. */
+export function targetOf(
+  template: { id: string; kind: TemplateKind; group: string | null },
+  groupDefaults: Readonly<Record<string, boolean>>,
+): MessageTarget {
+  const { id: templateId, kind } = template
+  if (!template.group) {
+    const groupId = kind === 'marketing' ? ALL_MARKETING_GROUP : TRANSACTIONAL_GROUP
+    return { templateId, kind, groupId, groupDefault: true }
+  }
+  const groupId = template.group
+  return { templateId, kind, groupId, groupDefault: groupDefaults[groupId] ?? false }
 }
 
 /** Every group named must exist: a choice for a misspelt group would be read by nothing. */

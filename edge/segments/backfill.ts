@@ -7,6 +7,7 @@ import { contactStub } from '../../durable/contact-client'
 import { dependencies } from '../../domain/segments/dependencies'
 import { membersQuery } from '../../domain/segments/sql'
 import type { Env } from '../env'
+import { sendTexts } from '../queue/send-texts'
 import { loadSegmentConfig, type SegmentConfig } from './config'
 import { segmentLookup, usersOf } from './store'
 
@@ -32,9 +33,6 @@ const PAGE_KEYS = 500
 const KEYS_PER_MESSAGE = 100
 /** Contact objects called at once by one ReevaluateMessage. */
 const CONCURRENT_CONTACTS = 10
-/** Queues accept at most 100 messages and 256 KB per sendBatch. */
-const MAX_BATCH_MESSAGES = 100
-const MAX_BATCH_BYTES = 240 * 1024
 
 /**
  * Starts the walks a change to `segmentId` needs. `config` is the configuration after the
@@ -165,23 +163,6 @@ export async function reevaluateContacts(
 }
 
 /** Sends in as few batches as the queue's limits allow. */
-async function send(env: Pick<Env, 'EVENTS'>, messages: (BackfillMessage | ReevaluateMessage)[]) {
-  const encoder = new TextEncoder()
-  let batch: MessageSendRequest<string>[] = []
-  let bytes = 0
-  for (const message of messages) {
-    const body = queueText(message)
-    const size = encoder.encode(body).byteLength
-    if (
-      batch.length === MAX_BATCH_MESSAGES ||
-      (batch.length > 0 && bytes + size > MAX_BATCH_BYTES)
-    ) {
-      await env.EVENTS.sendBatch(batch)
-      batch = []
-      bytes = 0
-    }
-    batch.push({ body, contentType: 'text' })
-    bytes += size
-  }
-  if (batch.length > 0) await env.EVENTS.sendBatch(batch)
+function send(env: Pick<Env, 'EVENTS'>, messages: (BackfillMessage | ReevaluateMessage)[]) {
+  return sendTexts(env.EVENTS, messages.map(queueText))
 }
