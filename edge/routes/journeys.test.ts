@@ -471,6 +471,47 @@ describe('metrics', () => {
   })
 })
 
+describe('experiments', () => {
+  it('are answered with the metrics, undecided while no path has its runs', async () => {
+    const id = await liveJourney({
+      entry: { api: true },
+      start: 'test',
+      nodes: {
+        test: {
+          type: 'experiment',
+          paths: [
+            { name: 'short', weight: 1, next: 'done' },
+            { name: 'long', weight: 1, next: 'done' },
+          ],
+          minPerPath: 10,
+        },
+        done: { type: 'exit' },
+      },
+    })
+    const { experiments } = await ok<{ experiments: unknown[] }>(
+      await api(`/api/journeys/${id}/metrics`),
+    )
+    expect(experiments).toEqual([
+      expect.objectContaining({
+        version: 1,
+        node: 'test',
+        winner: null,
+        paths: [
+          { name: 'short', entered: 0, converted: 0 },
+          { name: 'long', entered: 0, converted: 0 },
+        ],
+      }),
+    ])
+  })
+})
+
+describe('the journeys paths', () => {
+  it('leave the integrations settings to their own routes', async () => {
+    const secret = await ok<{ secret: string }>(await api('/api/journeys/webhook-secret'))
+    expect(secret.secret).toMatch(/^whsec_/)
+  })
+})
+
 describe('bad bodies', () => {
   it('get the one error shape', async () => {
     const { id } = await newJourney()
