@@ -23,6 +23,8 @@ export interface SeedResult {
   orders: number
   /** Demo segments defined (see DEMO_SEGMENTS). */
   segments: number
+  /** The live demo journey (the library's welcome series), which every sign-up enters. */
+  journey: string
   /** Messages asked for (a welcome and a newsletter per sign-up), by the status each got. */
   messages: Record<string, number>
 }
@@ -71,6 +73,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const source = await demoSource(options.url, options.adminKey)
   await purchaseConversion(options.url, options.adminKey)
   const segments = await demoSegments(options.url, options.adminKey)
+  const journey = await demoJourney(options.url, options.adminKey)
   const random = mulberry32(42)
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
   const now = Date.now()
@@ -166,7 +169,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   }
   const sent = await demoMessages(options.url, options.adminKey, users)
   log(`  messages: ${describeCounts(sent)}`)
-  return { source, visitors, events, signups, orders, segments, messages: sent }
+  return { source, visitors, events, signups, orders, segments, journey, messages: sent }
 }
 
 export function describeCounts(counts: Record<string, number>): string {
@@ -326,6 +329,36 @@ async function demoSegments(url: string, adminKey: string): Promise<number> {
     await callApi(`creating the segment "${segment.name}"`, url, adminKey, path, segment)
   }
   return DEMO_SEGMENTS.length
+}
+
+/**
+ * The template library's welcome series, published before any event like the segments, so each
+ * sign-up enters it as it arrives: the console shows a running journey with its emails, waiting
+ * runs and metrics. Kept as it is when it exists.
+ */
+async function demoJourney(url: string, adminKey: string): Promise<string> {
+  const { items } = await callApi<{ items: { id: string; name: string; status: string }[] }>(
+    'listing journeys',
+    url,
+    adminKey,
+    '/api/journeys',
+  )
+  const existing = items.find((j) => j.name === 'Welcome series')
+  if (existing) return existing.id
+  const { id } = await callApi<{ id: string }>(
+    'creating the demo journey',
+    url,
+    adminKey,
+    '/api/journeys',
+    {
+      name: 'Welcome series',
+      template: 'welcome-series',
+    },
+  )
+  await callApi('publishing the demo journey', url, adminKey, `/api/journeys/${id}/publish`, {
+    version: 1,
+  })
+  return id
 }
 
 /** Fits the data-driven models on the seeded journeys, so every attribution view has numbers. */

@@ -47,6 +47,7 @@ Cairn is running.
   Write key    ${seeded.source.writeKey}   (source "${seeded.source.name}")
 
   Seeded ${seeded.visitors} visitors, ${seeded.events} events, ${seeded.signups} sign-ups, ${seeded.orders} orders, ${seeded.segments} segments.
+  Journey      ${stack.url}/api/journeys/${seeded.journey}/metrics   (live: every sign-up enters it)
   Messages through the log provider: ${describeCounts(seeded.messages)}.
 
   Try:  curl -u ${seeded.source.writeKey}: ${stack.url}/v1/track -H 'Content-Type: application/json' \\

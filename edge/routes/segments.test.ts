@@ -236,6 +236,42 @@ describe('segments', () => {
     expect((await api(`/api/segments/${used.id}`, { method: 'DELETE' })).status).toBe(200)
   })
 
+  it('refuses to delete a segment a journey enters on or branches on, naming the journey', async () => {
+    const entry = await created({ performed: viewed })
+    const branched = await created({ performed: viewed }, 'Branched on')
+    const name = uid('Journey')
+    const journey = (await (
+      await api('/api/journeys', { method: 'POST', json: { name } })
+    ).json()) as { id: string }
+    const saved = await api(`/api/journeys/${journey.id}/versions`, {
+      method: 'POST',
+      json: {
+        definition: {
+          entry: { segment: entry.id, on: 'enter' },
+          start: 'b',
+          nodes: {
+            b: {
+              type: 'branch',
+              cases: [{ rule: { inSegment: branched.id }, next: 'x' }],
+              otherwise: 'x',
+            },
+            x: { type: 'exit' },
+          },
+        },
+      },
+    })
+    expect(saved.status).toBe(201)
+    for (const id of [entry.id, branched.id]) {
+      const error = await errorOf(
+        await api(`/api/segments/${id}`, { method: 'DELETE' }),
+        409,
+        'segment_in_use',
+      )
+      expect(error.message).toContain(`journey "${name}" (${journey.id})`)
+      expect(error.details.usedBy).toEqual([{ kind: 'journey', id: journey.id, name }])
+    }
+  })
+
   it('previews the exact count and a sample of the contacts a rule matches now', async () => {
     const atLeastTwo = await preview({ performed: viewed, count: { op: 'gte', value: 2 } })
     expect(atLeastTwo.status).toBe(200)

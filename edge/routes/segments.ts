@@ -217,13 +217,14 @@ export function segmentRoutes() {
       method: 'delete',
       path: '/segments/{id}',
       tags: ['segments'],
-      summary: 'Delete a segment no other segment refers to; its members leave in the background',
+      summary:
+        'Delete a segment no segment or journey refers to; its members leave in the background',
       request: { params: IdParam },
       responses: {
         200: json(SegmentSchema, 'The deleted segment'),
         ...authErrors,
         ...notFound,
-        ...conflict('Other segments refer to it, named in details.usedBy (segment_in_use)'),
+        ...conflict('Segments or journeys refer to it, named in details.usedBy (segment_in_use)'),
       },
     }),
     async (c) => {
@@ -233,7 +234,7 @@ export function segmentRoutes() {
       const outcome = await deleteUnused(c.env.DB, id)
       if (outcome === 'missing') throw noSegment(id)
       if (outcome === 'in_use') {
-        const usedBy = usersOf(await loadSegmentConfig(c.env.DB), id)
+        const usedBy = await usersOf(c.env.DB, await loadSegmentConfig(c.env.DB), id)
         const names = usedBy.map((user) => `${user.kind} "${user.name}" (${user.id})`)
         throw new ApiError(
           409,

@@ -9,7 +9,7 @@ import { membersQuery } from '../../domain/segments/sql'
 import type { Env } from '../env'
 import { sendTexts } from '../queue/send-texts'
 import { loadSegmentConfig, type SegmentConfig } from './config'
-import { segmentLookup, usersOf } from './store'
+import { segmentLookup, segmentUsersOf } from './store'
 
 /**
  * Membership must never wait for a contact's next event: after a segment is created, edited or
@@ -68,7 +68,7 @@ function firstPages(config: SegmentConfig, segmentId: string): BackfillMessage[]
 function withReferrers(config: SegmentConfig, segmentId: string): string[] {
   const found = [segmentId]
   for (let i = 0; i < found.length; i++) {
-    for (const user of usersOf(config, found[i]!)) {
+    for (const user of segmentUsersOf(config, found[i]!)) {
       if (!found.includes(user.id)) found.push(user.id)
     }
   }

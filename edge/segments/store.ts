@@ -29,7 +29,7 @@ export interface StoredSegment {
 
 /** What refers to a segment and so keeps it from being deleted. */
 export interface SegmentUser {
-  kind: 'segment'
+  kind: 'segment' | 'journey'
   id: string
   name: string
 }
@@ -40,14 +40,38 @@ export function segmentLookup(config: SegmentConfig): SegmentLookup {
 }
 
 /**
- * Segments whose rules name `id`. Journeys will refuse its deletion too (issue #24): their
- * entry and rules belong here, and in the guard of deleteUnused.
+ * Segments whose rules name `id`, and journeys any of whose versions enter on it or name it in a
+ * rule (a run may still be pinned to an old version).
  */
-export function usersOf(config: SegmentConfig, id: string): SegmentUser[] {
+export async function usersOf(
+  db: D1Database,
+  config: SegmentConfig,
+  id: string,
+): Promise<SegmentUser[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT j.id, j.name FROM journeys j JOIN journey_versions v ON v.journey_id = j.id
+       WHERE EXISTS (SELECT 1 FROM ${JOURNEY_REFERENCES}) ORDER BY j.id`,
+    )
+    .bind(id)
+    .all<{ id: string; name: string }>()
+  const journeys = results.map((row) => ({ kind: 'journey' as const, ...row }))
+  return [...segmentUsersOf(config, id), ...journeys]
+}
+
+/** The segments whose rules name `id`. */
+export function segmentUsersOf(config: SegmentConfig, id: string): SegmentUser[] {
   return config.segments
     .filter((segment) => referencedSegments(segment.rule).includes(id))
     .map((segment) => ({ kind: 'segment', id: segment.id, name: segment.name }))
 }
+
+/**
+ * Where a journey version names segment ?1: its `entry.segment`, or `inSegment` in a branch case
+ * or its exitWhen (the grammar's objects are strict, so these keys mean nothing else).
+ */
+const JOURNEY_REFERENCES = `json_tree(v.definition) t WHERE t.atom = ?1
+  AND (t.key = 'inSegment' OR (t.key = 'segment' AND t.path = '$.entry'))`
 
 function selectSegments(db: D1Database) {
   return drizzle(db)
@@ -144,7 +168,7 @@ export async function updateSegment(
 }
 
 /**
- * Deletes the segment unless a rule names it. `inSegment` is a key only where a rule refers to
+ * Deletes the segment unless a rule or a journey names it. `inSegment` is a key only where a rule refers to
  * a segment (the grammar's objects are strict), so the JSON tree finds exactly those.
  */
 export async function deleteUnused(
@@ -154,7 +178,8 @@ export async function deleteUnused(
   const remove = db
     .prepare(
       `DELETE FROM segments WHERE id = ?1 AND NOT EXISTS (
-         SELECT 1 FROM segments s, json_tree(s.rule) t WHERE t.key = 'inSegment' AND t.atom = ?1)`,
+         SELECT 1 FROM segments s, json_tree(s.rule) t WHERE t.key = 'inSegment' AND t.atom = ?1)
+       AND NOT EXISTS (SELECT 1 FROM journey_versions v, ${JOURNEY_REFERENCES})`,
     )
     .bind(id)
   const [{ meta }] = (await db.batch([remove, segmentsChanged(db)])) as [D1Result]
