@@ -107,6 +107,9 @@ export interface WouldSend {
   node: string
   template: string
   subscriptionGroup?: string
+  /** What the template would read: the contact as it was then, the run's trigger. */
+  contact: { key: string; traits: Record<string, unknown> }
+  event: Record<string, unknown> | null
 }
 
 export interface SimulatedRun {
@@ -299,6 +302,8 @@ class Simulation {
           node: effect.node,
           template: effect.template,
           ...(effect.subscriptionGroup ? { subscriptionGroup: effect.subscriptionGroup } : {}),
+          contact: { key: this.key, traits: { ...this.traits } },
+          event: this.run?.trigger ?? null,
         })
         return
       case 'updateTraits': {

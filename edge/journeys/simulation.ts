@@ -1,5 +1,4 @@
 import type { JourneyDefinition } from '../../domain/journeys/definition'
-import { entryMatches } from '../../domain/journeys/engine'
 import {
   simulate,
   type ScriptedEvent,
@@ -7,7 +6,7 @@ import {
   type SimulationResult,
   type WouldSend,
 } from '../../domain/journeys/simulate'
-import { durationMs, type Duration } from '../../domain/segments/rule'
+import type { Duration } from '../../domain/segments/rule'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { renderEmail, TemplateError, type RenderedEmail } from '../messaging/render'
@@ -61,9 +60,16 @@ export async function simulateJourney(
     nextBestAction: null,
   })
   if ('error' in result) throw new ApiError(400, result.error.code, result.error.message)
-  const scope = scopes(request, result, start)
   const wouldSend = await Promise.all(
-    result.wouldSend.map(async (send, i) => ({ ...send, ...(await render(env, send, scope(i))) })),
+    result.wouldSend.map(async (send) => ({
+      ...send,
+      ...(await render(env, send, {
+        contact: send.contact,
+        event: send.event,
+        account: null,
+        data: request.data ?? {},
+      })),
+    })),
   )
   return { ...result, wouldSend }
 }
@@ -80,55 +86,5 @@ async function render(
   } catch (error) {
     if (error instanceof TemplateError) return { error: error.message }
     throw error
-  }
-}
-
-/**
- * What each email's template would have read: the traits after the journey's own changes made
- * before it (replayed from the effects, in order, as the simulator applied them), the event that
- * started the run and the entry's data.
- */
-function scopes(request: SimulationRequest, result: SimulationResult, start: number) {
-  const traits = { ...request.contact.traits }
-  const atEmail: Record<string, unknown>[] = []
-  for (const effect of result.effects) {
-    if (effect.kind === 'updateTraits') {
-      for (const [name, value] of Object.entries(effect.traits)) traits[name] = value ?? null
-    }
-    if (effect.kind === 'email') atEmail.push({ ...traits })
-  }
-  const event = trigger(request, result, start)
-  const key = request.contact.key ?? 'simulated'
-  return (i: number) => ({
-    contact: { key, traits: atEmail[i] ?? traits },
-    event,
-    account: null,
-    data: request.data ?? {},
-  })
-}
-
-/** The run's trigger as the simulator made it (templates read it as `event`). */
-function trigger(
-  request: SimulationRequest,
-  result: SimulationResult,
-  start: number,
-): Record<string, unknown> | null {
-  const entry = request.definition.entry
-  if (!result.run || 'api' in entry) return null
-  const enteredAt = Date.parse(result.run.enteredAt)
-  if ('segment' in entry) {
-    const event = entry.on === 'enter' ? 'Segment Entered' : 'Segment Exited'
-    return { event, properties: { segmentId: entry.segment }, timestamp: result.run.enteredAt }
-  }
-  const scripted = request.events.find((e) => {
-    const at = start + durationMs(e.after)
-    const properties = e.properties ?? {}
-    return at === enteredAt && entryMatches(entry, { id: '', name: e.event, at, properties })
-  })
-  if (!scripted) return null
-  return {
-    event: scripted.event,
-    properties: scripted.properties ?? {},
-    timestamp: result.run.enteredAt,
   }
 }
