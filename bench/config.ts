@@ -28,6 +28,7 @@ export const SECTIONS = [
   'segments',
   'messaging',
   'predictions',
+  'journeys',
 ] as const
 export type SectionName = (typeof SECTIONS)[number]
 
@@ -71,11 +72,12 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
-  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments,messaging,predictions
+  --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments,messaging,predictions,journeys
                           (env BENCH_SECTIONS, default: all but profile, segments, which
                           seeds a million contacts and takes about 15 minutes on its own,
-                          messaging, which waits out the send queue's retries, and predictions,
-                          which seeds a million customers' purchases)
+                          messaging, which waits out the send queue's retries, predictions,
+                          which seeds a million customers' purchases, and journeys, which
+                          starts Cairn on a fresh state seven times)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target and before each closed loop
                                                                   (env BENCH_WARMUP, default 3)

@@ -12,6 +12,7 @@ import { consumerSection } from './sections/consumer.ts'
 import { segmentsSection } from './sections/segments.ts'
 import { messagingSection } from './sections/messaging.ts'
 import { predictionsSection } from './sections/predictions.ts'
+import { journeysSection } from './sections/journeys.ts'
 import type { Check, Section } from './sections/section.ts'
 
 /**
@@ -30,6 +31,7 @@ const SECTIONS: Section[] = [
   segmentsSection,
   messagingSection,
   predictionsSection,
+  journeysSection,
 ]
 
 const config = readConfig(process.argv.slice(2), process.env)

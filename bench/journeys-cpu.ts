@@ -1,0 +1,248 @@
+import { cpus } from 'node:os'
+import { call, evictionsBefore, quietBefore } from './api.ts'
+import type { BenchConfig } from './config.ts'
+import { countOf } from './drain.ts'
+import { LIVE_JOURNEYS } from './journeys-definitions.ts'
+import { runTotals, type RunTotals } from './journeys-metrics.ts'
+import { entryEventFor, entryRequest } from './journeys-load.ts'
+import { createRefs, publishJourneys, type LiveJourney } from './journeys-setup.ts'
+import { runClosedLoop } from './load/closed-loop.ts'
+import { cpuSnapshot, cpuUsage } from './load/cpu.ts'
+import { Ledger } from './load/ledger.ts'
+import type { RunResult } from './load/run-result.ts'
+import { progress, sleep } from './progress.ts'
+import { int } from './report.ts'
+import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
+import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS } from './segments-live.ts'
+import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
+
+/**
+ * What live journeys cost the contact objects per event, measured as the segments section
+ * measures live segments (segments-live.ts): the ingest workload's first visits and returning
+ * single events at 16 connections on a fresh state, without journeys and with LIVE_JOURNEYS
+ * published before the first event; workerd's CPU over the run ÷ events accepted. Both runs
+ * create the same templates and segments. Between the first visits and the returning events an
+ * entry round (unmeasured, in both runs) sends a product added, a checkout or a newsletter
+ * subscription for some of the contacts, so that with journeys live many are already waiting in
+ * one when the returning events come: those events then advance runs (an order ends an
+ * abandoned-cart wait) as well as start them. Runs come in pairs, the order alternating.
+ */
+
+const PHASE = 'journeys'
+/** Events Cairn writes itself (contracts/stored-event.ts CAIRN_SOURCE). */
+const CAIRN_SOURCE = 'cairn'
+
+export type CpuVariant = 'none' | 'live'
+
+export const CPU_VARIANT_LABELS: Record<CpuVariant, string> = {
+  none: 'no journeys',
+  live: `${LIVE_JOURNEYS.length} journeys`,
+}
+
+export interface CpuRun {
+  pair: number
+  variant: CpuVariant
+  firstVisit: RunResult
+  entryRound: { requests: number; accepted: number }
+  returning: RunResult
+  /** Journey messages in D1 by status (and reason) after the run (none without journeys). */
+  messages: Record<string, number>
+  /** Each live journey's metrics answer after the run, and their runs summed. */
+  metrics: { slug: string; id: string; body: unknown }[]
+  runs: RunTotals
+  workerdLines: number
+  workerdKinds: Record<string, number>
+}
+
+export async function measureJourneyCpu(config: BenchConfig, pairs: number): Promise<CpuRun[]> {
+  const runs: CpuRun[] = []
+  for (let pair = 1; pair <= pairs; pair++) {
+    const order: CpuVariant[] = pair % 2 === 1 ? ['none', 'live'] : ['live', 'none']
+    for (const variant of order) {
+      progress(PHASE, `CPU pair ${pair}/${pairs}: ${CPU_VARIANT_LABELS[variant]}, fresh state`)
+      runs.push(
+        await withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant)),
+      )
+    }
+  }
+  return runs
+}
+
+async function measureRun(
+  target: CairnTarget,
+  config: BenchConfig,
+  pair: number,
+  variant: CpuVariant,
+): Promise<CpuRun> {
+  const refs = await createRefs(target)
+  let live: LiveJourney[] = []
+  if (variant === 'live') {
+    live = await publishJourneys(target, LIVE_JOURNEYS, refs)
+    progress(PHASE, `published ${live.length} journeys`)
+  }
+  const contacts = Math.min(config.contacts, MAX_CONTACTS)
+  const ledger = new Ledger()
+  const workload = createWorkload({
+    contacts,
+    activeVisitors: config.activeVisitors,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    writeKey: target.writeKey,
+  })
+  const firstVisits: BenchRequest[] = []
+  const closedLoop = (
+    label: string,
+    next: () => BenchRequest,
+    seconds: number,
+    amount?: number,
+    shape: 'single' | 'first-visit' = 'single',
+  ) =>
+    runClosedLoop({
+      target: 'cairn',
+      url: target.url,
+      shape,
+      connections: CONNECTIONS,
+      seconds,
+      ...(amount === undefined ? {} : { amount, maxSeconds: config.firstVisitMax }),
+      next,
+      ledger,
+      label,
+    })
+  const label = `${CPU_VARIANT_LABELS[variant]}, pair ${pair}`
+  if (config.warmup > 0) {
+    const warmup = warmUpWorkload(config, target.writeKey)
+    progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
+    await closedLoop('warm-up', warmup.single, config.warmup)
+    await settle(target, ledger, config)
+  }
+  const firstVisit = await measure(
+    target,
+    config,
+    `${label}: first visits of ${int(contacts)} contacts, ${CONNECTIONS} connections`,
+    () =>
+      closedLoop(
+        'first visits',
+        () => {
+          const request = workload.firstVisit()
+          if (firstVisits.length < contacts) firstVisits.push(request)
+          return request
+        },
+        0,
+        contacts,
+        'first-visit',
+      ),
+  )
+  await settle(target, ledger, config)
+
+  const entries = firstVisits.flatMap((request, n) => {
+    const entry = entryEventFor(n)
+    return entry ? [entryRequest(request, entry.event, entry.properties)] : []
+  })
+  progress(PHASE, `${label}: entry round, ${int(entries.length)} events (not measured)`)
+  const acceptedBefore = ledger.accepted
+  let sent = 0
+  await closedLoop('entry round', () => entries[sent++ % entries.length]!, 0, entries.length)
+  const entryRound = { requests: entries.length, accepted: ledger.accepted - acceptedBefore }
+  await settle(target, ledger, config)
+
+  const returning = await measure(
+    target,
+    config,
+    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
+    () => closedLoop('single c16', workload.single, config.duration),
+    config.warmup > 0
+      ? () => closedLoop('warm-up single c16', workload.single, config.warmup)
+      : undefined,
+  )
+  await settle(target, ledger, config)
+  const statuses = await target.db
+    .prepare(
+      'SELECT status, reason, count(*) AS n FROM messages WHERE journey_id IS NOT NULL GROUP BY status, reason',
+    )
+    .all<{ status: string; reason: string | null; n: number }>()
+  const metrics = []
+  for (const journey of live) {
+    const answer = await call(
+      target,
+      'GET',
+      `/api/journeys/${encodeURIComponent(journey.id)}/metrics`,
+    )
+    metrics.push({ slug: journey.slug, id: journey.id, body: answer.body })
+  }
+  return {
+    pair,
+    variant,
+    firstVisit,
+    entryRound,
+    returning,
+    messages: Object.fromEntries(
+      statuses.results.map((row) => [
+        row.reason ? `${row.status} (${row.reason.slice(0, 40)})` : row.status,
+        row.n,
+      ]),
+    ),
+    metrics,
+    runs: runTotals(metrics.map((m) => m.body)),
+    workerdLines: target.runtimeOutput.lines,
+    workerdKinds: target.runtimeOutput.kinds,
+  }
+}
+
+/** As segments-live.ts measures a run: objects evicted and the machine quiet first. */
+async function measure(
+  target: CairnTarget,
+  config: BenchConfig,
+  describe: string,
+  run: () => Promise<RunResult>,
+  warmUp?: () => Promise<RunResult>,
+): Promise<RunResult> {
+  await evictionsBefore(target, PHASE)
+  await quietBefore(config, PHASE)
+  if (warmUp) {
+    progress(PHASE, `warm-up: the same load for ${config.warmup} s`)
+    await warmUp()
+  }
+  progress(PHASE, describe)
+  const before = cpuSnapshot()
+  const result = await run()
+  result.cpu = cpuUsage(before, cpuSnapshot(), cpus().length)
+  if (await runtimeGone(target)) throw new Error(`workerd stopped answering during: ${describe}`)
+  const perEvent = cpuPerEvent(result)
+  progress(
+    PHASE,
+    `${int(result.requestsPerSec)} req/s, non-2xx ${result.non2xx}, errors ${result.errors}, ` +
+      `workerd ${result.cpu.runtime?.toFixed(2) ?? '-'} cores, ` +
+      `${perEvent === null ? '-' : perEvent.toFixed(2)} ms/event, other ${result.cpu.other?.toFixed(2) ?? '-'} cores`,
+  )
+  return result
+}
+
+/**
+ * Waits until D1 holds the accepted events, so a run does not inherit the last one's queue.
+ * Events Cairn writes itself (segment moves, a journey's `track`) are left out by their source.
+ */
+async function settle(target: CairnTarget, ledger: Ledger, config: BenchConfig) {
+  const started = performance.now()
+  let reported = 0
+  for (;;) {
+    const stored = await countOf(
+      target.db,
+      'SELECT count(*) AS n FROM events WHERE source_id <> ?',
+      CAIRN_SOURCE,
+    )
+    const waited = (performance.now() - started) / 1000
+    if (stored >= ledger.accepted) return
+    if (waited > config.drainTimeout) {
+      progress(
+        PHASE,
+        `D1 still ${int(ledger.accepted - stored)} events short after ${waited.toFixed(0)} s`,
+      )
+      return
+    }
+    if (waited - reported >= 3) {
+      reported = waited
+      progress(PHASE, `D1 events ${int(stored)} of ${int(ledger.accepted)} accepted`)
+    }
+    await sleep(500)
+  }
+}
