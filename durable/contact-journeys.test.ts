@@ -37,7 +37,7 @@ function stub(key: string) {
 async function live(definition: JourneyDefinition): Promise<string> {
   const journey = await createJourney(env.DB, { name: uid('Journey') })
   const version = await addVersion(env.DB, journey.id, definition)
-  await publish(env.DB, journey.id, [{ version, weight: 1 }], 'publish')
+  await publish(env.DB, journey.id, [{ version, weight: 1 }])
   forgetJourneyConfig()
   return journey.id
 }

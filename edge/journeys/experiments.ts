@@ -91,3 +91,36 @@ export async function decideExperiments(
   if (declared) forgetJourneyConfig()
   return decisions
 }
+
+/** Every experiment node looked at so far, decided or not, with its latest tallies. */
+export async function experimentDecisions(db: D1Database, id: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT version, node, winner, p_value, stats FROM journey_experiments
+       WHERE journey_id = ? ORDER BY version, node`,
+    )
+    .bind(id)
+    .all<{
+      version: number
+      node: string
+      winner: string | null
+      p_value: number | null
+      stats: string
+    }>()
+  return results.map((row) => {
+    const stats = JSON.parse(row.stats) as {
+      paths: { name: string; entered: number; converted: number }[]
+      reason: string
+      test: string
+    }
+    return {
+      version: row.version,
+      node: row.node,
+      winner: row.winner,
+      pValue: row.p_value,
+      reason: stats.reason,
+      test: stats.test,
+      paths: stats.paths,
+    }
+  })
+}

@@ -1,5 +1,5 @@
 import { drizzle } from 'drizzle-orm/d1'
-import { and, asc, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import type { JourneyDefinition } from '../../domain/journeys/definition'
 import { randomToken } from '../access/secrets'
 import { journeyPublishes, journeys, journeyVersions } from '../db/schema'
@@ -92,10 +92,16 @@ export async function createJourney(
   return journey
 }
 
-/** Newest first. */
-export async function listJourneys(db: D1Database): Promise<JourneyRow[]> {
+/** Newest first, each with its highest version number (null before the first is saved). */
+export async function listJourneys(
+  db: D1Database,
+): Promise<(JourneyRow & { latestVersion: number | null })[]> {
   return drizzle(db)
-    .select(rowColumns)
+    .select({
+      ...rowColumns,
+      latestVersion: sql<number | null>`(SELECT MAX(${journeyVersions.version})
+        FROM ${journeyVersions} WHERE ${journeyVersions.journeyId} = ${journeys.id})`,
+    })
     .from(journeys)
     .orderBy(desc(journeys.createdAt), desc(journeys.id))
 }
@@ -168,12 +174,7 @@ export async function getVersion(
  * split made sole). A draft becomes live; a paused journey stays paused until resumed, which
  * tells its waiting runs. 404 for no journey, 400 `unknown_version` for a version not saved.
  */
-export async function publish(
-  db: D1Database,
-  id: string,
-  live: LiveSet,
-  action: 'publish' | 'promote' = 'publish',
-): Promise<JourneyRow> {
+export async function publish(db: D1Database, id: string, live: LiveSet): Promise<JourneyRow> {
   const journey = await getJourney(db, id)
   if (!journey) throw notFound(id)
   // Versions are never deleted, so what exists now still does when the batch runs.
@@ -193,7 +194,11 @@ export async function publish(
       'Publish one or more different versions, each with a positive weight',
     )
   }
-  return record(db, journey, live, action, null)
+  // One side of the split made the only one.
+  const split = journey.live ?? []
+  const promote =
+    split.length > 1 && live.length === 1 && split.some((v) => v.version === live[0]!.version)
+  return record(db, journey, live, promote ? 'promote' : 'publish', null)
 }
 
 /**

@@ -10,7 +10,7 @@ import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
 import { forgetJourneyConfig } from '../journeys/config'
-import { decideExperiments } from '../journeys/experiments'
+import { decideExperiments, experimentDecisions } from '../journeys/experiments'
 import { startFanOut } from '../journeys/fanout'
 import { checkGraph } from '../journeys/graph-check'
 import { installTemplate } from '../journeys/library'
@@ -291,12 +291,7 @@ export function journeyRoutes() {
       },
     }),
     async (c) => {
-      const [journeys, latest] = await Promise.all([
-        listJourneys(c.env.DB),
-        latestVersions(c.env.DB),
-      ])
-      const items = journeys.map((j) => ({ ...j, latestVersion: latest.get(j.id) ?? null }))
-      return c.json({ items, cursor: null }, 200)
+      return c.json({ items: await listJourneys(c.env.DB), cursor: null }, 200)
     },
   )
 
@@ -403,10 +398,7 @@ export function journeyRoutes() {
           { issues: [{ path: 'split', message: `version ${version} is not among them` }] },
         )
       }
-      const before = await getJourney(c.env.DB, id)
-      if (!before) throw noJourney(id)
-      const promote = (before.live?.length ?? 0) > 1 && live.length === 1
-      await publish(c.env.DB, id, live, promote ? 'promote' : 'publish')
+      await publish(c.env.DB, id, live)
       return c.json(await detail(c.env.DB, id), 200)
     },
   )
@@ -657,47 +649,4 @@ async function savedVersion(db: D1Database, id: string, version: number, status:
   if (status === 404 && !(await getJourney(db, id))) throw noJourney(id)
   const code = status === 404 ? 'not_found' : 'unknown_version'
   throw new ApiError(status, code, `No version ${version} of ${id}`, { unknown: [version] })
-}
-
-/** Each journey's highest version number. */
-async function latestVersions(db: D1Database): Promise<Map<string, number>> {
-  const { results } = await db
-    .prepare(
-      'SELECT journey_id AS id, MAX(version) AS version FROM journey_versions GROUP BY journey_id',
-    )
-    .all<{ id: string; version: number }>()
-  return new Map(results.map((row) => [row.id, row.version]))
-}
-
-/** Every experiment node looked at so far, decided or not, with its latest tallies. */
-async function experimentDecisions(db: D1Database, id: string) {
-  const { results } = await db
-    .prepare(
-      `SELECT version, node, winner, p_value, stats FROM journey_experiments
-       WHERE journey_id = ? ORDER BY version, node`,
-    )
-    .bind(id)
-    .all<{
-      version: number
-      node: string
-      winner: string | null
-      p_value: number | null
-      stats: string
-    }>()
-  return results.map((row) => {
-    const stats = JSON.parse(row.stats) as {
-      paths: { name: string; entered: number; converted: number }[]
-      reason: string
-      test: string
-    }
-    return {
-      version: row.version,
-      node: row.node,
-      winner: row.winner,
-      pValue: row.p_value,
-      reason: stats.reason,
-      test: stats.test,
-      paths: stats.paths,
-    }
-  })
 }
