@@ -480,6 +480,11 @@ export class ContactDO extends DurableObject<Env> {
     await this.ship()
   }
 
+  /** Whether the person this key named was erased (and not let back since). */
+  async erased(): Promise<boolean> {
+    return this.meta('erased_at') !== undefined
+  }
+
   /** Whether this object holds a contact, or where its contact moved. */
   async locate(): Promise<{ found: boolean; mergedInto?: string }> {
     const mergedInto = this.meta('merged_into')

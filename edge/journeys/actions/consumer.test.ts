@@ -54,6 +54,19 @@ async function useHelpDesk(config: Record<string, unknown>) {
 }
 
 describe('journey webhooks', () => {
+  it('sends nothing about a person erased after the step, and keeps no row naming them', async () => {
+    const job = actionJob('webhook')
+    await env.CONTACTS.get(env.CONTACTS.idFromName(job.contactKey)).erase()
+    const net = network({ 'hooks.example.com': answer(200) })
+    const result = await deliver(job, net.fetcher)
+    expect(result.explicitAcks).toHaveLength(1)
+    expect(net.requests).toHaveLength(0)
+    const row = await env.DB.prepare('SELECT id FROM journey_actions WHERE contact_key = ?')
+      .bind(job.contactKey)
+      .first()
+    expect(row).toBeNull()
+  })
+
   it('signs each webhook so that Standard Webhooks verifies it with the secret the API answers', async () => {
     const job = actionJob('webhook')
     const net = network({ 'hooks.example.com': answer(200) })

@@ -1,3 +1,4 @@
+import { contactStub } from '../../../durable/contact-client'
 import type { ProviderResult } from '../../../contracts/messaging'
 import type { JourneyActionJob } from '../../../contracts/queue-messages'
 import type { Env } from '../../env'
@@ -14,7 +15,7 @@ import { sendWebhook } from './webhook'
  * `failed`. A job already sent or failed is not tried again when the queue delivers it again.
  */
 
-export type ActionsEnv = Pick<Env, 'DB' | 'CAIRN_ENV'> &
+export type ActionsEnv = Pick<Env, 'DB' | 'CAIRN_ENV' | 'CONTACTS'> &
   SecretBoxEnv & {
     /** "true": webhooks and help desks may be private addresses, unless CAIRN_ENV is production. */
     CAIRN_WEBHOOK_ALLOW_PRIVATE?: string
@@ -51,6 +52,8 @@ export async function handleActionJob(
   if (prior?.status === 'sent') return { outcome: 'done' }
   if (prior?.status === 'failed') return { outcome: 'failed', error: prior.last_error ?? 'failed' }
 
+  // Erased after the step was taken: nothing about the person goes out, and no row names them.
+  if (await contactStub(env, job.contactKey).erased()) return { outcome: 'done' }
   const result = await perform(env, job, options.fetch ?? fetch)
   const httpStatus = result.httpStatus ?? null
   if (result.ok) {
