@@ -230,6 +230,50 @@ describe('a run', () => {
     expect(await runs(user)).toHaveLength(1)
   })
 
+  it('is entered once when two requests with its event race', async () => {
+    const signup = uid('Signed Up')
+    await live(welcome(signup))
+    const user = await person()
+    await Promise.all([track(user, signup), track(user, signup), track(user, signup)])
+    expect(await runs(user)).toHaveLength(1)
+    expect(await messages(user)).toHaveLength(1)
+  })
+
+  it('records a marketing email to a contact without marketing consent as no_consent and goes on', async () => {
+    const marketing = uid('journey-news')
+    const created = await api('/api/templates', {
+      method: 'POST',
+      json: { name: marketing, subject: 'News', html: '<p>News</p>', kind: 'marketing' },
+    })
+    expect(created.status).toBe(201)
+    const event = uid('Browsed')
+    await live({
+      entry: { event },
+      start: 'news',
+      nodes: {
+        news: { type: 'email', template: marketing, next: 'tag' },
+        tag: { type: 'updateTraits', traits: { newsTried: true }, next: 'end' },
+        end: { type: 'exit' },
+      },
+    })
+    const user = await person()
+    await send('/v1/consent', writeKey, {
+      userId: user,
+      purposes: { analytics: true, marketing: false, personalization: false, advertising: false },
+      policyVersion: 'v1',
+      source: 'banner',
+    })
+    await track(user, event)
+    const [run] = await runs(user)
+    expect(run).toMatchObject({ state: 'completed', reason: 'exit node' })
+    expect(run!.steps.find((s) => s.outcome.startsWith('email'))?.outcome).toBe(
+      `email ${marketing}: no_consent (no marketing consent)`,
+    )
+    expect(await messages(user)).toEqual([
+      { template_id: marketing, status: 'no_consent', journey_id: expect.any(String) },
+    ])
+  })
+
   it('sets traits, and a branch later reads them', async () => {
     await live({
       entry: { event: 'Quiz Done' },
