@@ -117,7 +117,9 @@ describe('simulating an abandoned cart', () => {
         { event: 'Order Completed', after: { minutes: 30 } },
       ],
     })
-    expect(result.wouldSend).toMatchObject([{ at: at(30 * MINUTE), node: 'thanks', template: 'thanks' }])
+    expect(result.wouldSend).toMatchObject([
+      { at: at(30 * MINUTE), node: 'thanks', template: 'thanks' },
+    ])
     expect(result.trace).toContainEqual({
       at: at(30 * MINUTE),
       node: 'cart',
