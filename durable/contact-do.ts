@@ -925,8 +925,10 @@ export class ContactDO extends DurableObject<Env> {
         }
         this.facets.messaging.addEvent(fact)
         this.enqueue(messageReport(key, updated, fact))
-        lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, { messages: true }))
       } else this.enqueue(messageReport(key, updated))
+      // Journeys see `Email Sent` and `Email Failed` (a failure can open a support ticket).
+      const change = sent ? { messages: true } : {}
+      lastSeq = Math.max(lastSeq, this.updateSegments(key, segments, change))
       this.outbox.addFromEvents(this.snapshot(key, lastSeq), lastSeq)
       return true
     })

@@ -300,6 +300,95 @@ describe('a run', () => {
   })
 })
 
+describe('versions', () => {
+  it('keeps a run on the version it entered while new entrants take the one published since', async () => {
+    const signup = uid('Signed Up')
+    const id = await live(welcome(signup))
+    const user = await person()
+    await track(user, signup)
+    const next = await addVersion(env.DB, id, {
+      entry: { event: signup },
+      start: 'only',
+      nodes: { only: { type: 'exit' } },
+    })
+    await publish(env.DB, id, [{ version: next, weight: 1 }])
+    forgetJourneyConfig()
+    await passTime(user)
+    const [run] = await runs(user)
+    expect(run).toMatchObject({ version: 1, state: 'completed' })
+    expect(run!.steps.map((s) => s.node)).toContain('again')
+    expect(await messages(user)).toHaveLength(2)
+    const newcomer = await person()
+    await track(newcomer, signup)
+    expect((await runs(newcomer))[0]).toMatchObject({ version: next, state: 'completed' })
+  })
+})
+
+describe('a campaign failure', () => {
+  it('starts a journey on Email Failed whose ticket node hands a support ticket to the help desk queue', async () => {
+    const failed = uid('failed-news')
+    const created = await api('/api/templates', {
+      method: 'POST',
+      json: { name: failed, subject: 'News', html: '<p>News</p>', kind: 'marketing' },
+    })
+    expect(created.status).toBe(201)
+    const id = await live({
+      entry: {
+        event: 'Email Failed',
+        where: [{ property: 'templateId', op: 'eq', value: failed }],
+      },
+      start: 'desk',
+      nodes: {
+        desk: {
+          type: 'ticket',
+          subject: 'Email failed',
+          body: '{{ event.properties.error }}',
+          next: 'end',
+        },
+        end: { type: 'exit' },
+      },
+    })
+    const user = await person()
+    await send('/v1/consent', writeKey, {
+      userId: user,
+      purposes: { analytics: true, marketing: true, personalization: false, advertising: false },
+      policyVersion: 'v1',
+      source: 'banner',
+    })
+    // Quiet hours around now hold the message, so no sender settles it before the test does.
+    const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16)
+    const quietHours = { start: clock(Date.now() - 3_600_000), end: clock(Date.now() + 3_600_000) }
+    const made = await stub(user).createMessage(user, {
+      templateId: failed,
+      kind: 'marketing',
+      groupId: 'marketing',
+      groupDefault: true,
+      idempotencyKey: uid('key'),
+      rules: { quietHours },
+    })
+    if (!made.found) throw new Error(`no contact ${user}`)
+    await stub(user).settleMessage(user, made.message.id, {
+      outcome: 'failed',
+      error: 'mailbox full',
+      attempts: [],
+    })
+    const [run] = await runs(user)
+    expect(run).toMatchObject({ journeyId: id, state: 'completed' })
+    expect(run!.steps.find((s) => s.outcome.startsWith('ticket'))?.outcome).toBe(
+      'ticket "Email failed": queued',
+    )
+    // Carried by the outbox to the send queue, whose consumer calls the help desk (none is set
+    // up here, so it records why it could not).
+    await eventually(
+      async () =>
+        (await d1Count(
+          "SELECT COUNT(*) AS n FROM journey_actions WHERE contact_key = ? AND kind = 'ticket'",
+          user,
+        )) === 1,
+    )
+  })
+})
+
 describe('a paused journey', () => {
   it('admits no one, holds its waits, and goes on at resume', async () => {
     const signup = uid('Signed Up')
