@@ -77,7 +77,7 @@ const USAGE = `npm run bench [-- options]
                           seeds a million contacts and takes about 15 minutes on its own,
                           messaging, which waits out the send queue's retries, predictions,
                           which seeds a million customers' purchases, and journeys, which
-                          starts Cairn on a fresh state seven times)
+                          starts Cairn on a fresh state seven times, three with --quick)
   --duration=SEC          seconds per closed-loop run             (env BENCH_DURATION, default 12)
   --warmup=SEC            warm-up seconds per target and before each closed loop
                                                                   (env BENCH_WARMUP, default 3)

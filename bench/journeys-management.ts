@@ -55,7 +55,12 @@ interface Operation {
 export async function measureManagement(
   target: CairnTarget,
   plan: ManagementPlan,
-  context: { refs: Refs; metricsJourney: string },
+  context: {
+    refs: Refs
+    metricsJourney: string
+    /** Before each operation: waits (bounded) for workerd to finish what the last one started. */
+    quiet: () => Promise<void>
+  },
 ): Promise<OperationOutcome[]> {
   const journeys: string[] = []
   const versions = new Map<string, number[]>()
@@ -161,7 +166,10 @@ export async function measureManagement(
     },
   ]
   const runs: OperationOutcome[] = []
-  for (const operation of operations) runs.push(await measureOperation(target, operation, plan))
+  for (const operation of operations) {
+    await context.quiet()
+    runs.push(await measureOperation(target, operation, plan))
+  }
   return runs
 }
 

@@ -27,7 +27,7 @@ import type { LatencySummary } from '../load/latency.ts'
 import type { RunResult } from '../load/run-result.ts'
 import { progress } from '../progress.ts'
 import { int, table } from '../report.ts'
-import { cores } from '../api.ts'
+import { cores, quietBefore } from '../api.ts'
 import { withCairn, type CairnTarget } from '../runtime.ts'
 import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS } from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
@@ -90,7 +90,7 @@ export const journeysSection: Section = {
   async run(config) {
     const plan = planFor(config)
     const started = performance.now()
-    const api = await withCairn(PHASE, config, (target) => measureApi(target, plan))
+    const api = await withCairn(PHASE, config, (target) => measureApi(target, config, plan))
     const apiSeconds = (performance.now() - started) / 1000
     const cpu = await measureJourneyCpu(config, plan.pairs)
     const cpuSeconds = (performance.now() - started) / 1000 - apiSeconds
@@ -98,14 +98,16 @@ export const journeysSection: Section = {
   },
 }
 
-async function measureApi(target: CairnTarget, plan: Plan): Promise<ApiPhase> {
+async function measureApi(target: CairnTarget, config: BenchConfig, plan: Plan): Promise<ApiPhase> {
   const refs = await createRefs(target)
+  await quietBefore(config, PHASE)
   const baseline = await measureLatency(target, 'baseline', plan.latency)
   const journey = await publishJourney(target, 'bench: signup welcome', LATENCY_JOURNEY, refs)
   progress(
     PHASE,
     `published journey ${journey.id} (version ${journey.version}) on "${SIGNUP_EVENT}"`,
   )
+  await quietBefore(config, PHASE)
   const measured = await measureLatency(target, 'journey', plan.latency)
   const population = {
     contacts: await count(target, 'SELECT count(*) AS n FROM contacts'),
@@ -119,6 +121,7 @@ async function measureApi(target: CairnTarget, plan: Plan): Promise<ApiPhase> {
   const management = await measureManagement(target, plan.management, {
     refs,
     metricsJourney: journey.id,
+    quiet: () => quietBefore(config, PHASE),
   })
   return { baseline, journey: measured, management, population }
 }
@@ -238,8 +241,9 @@ function summarise(
       `the last is answered, ${plan.management.seconds} s per operation (creates stop at ` +
       `${plan.management.maxJourneys} journeys and ${plan.management.maxSegments} segments); D1 then held ` +
       `${int(api.population.contacts)} contacts and ${int(api.population.messages)} messages; metrics read for the ` +
-      `journey of part 1 (its runs and messages). Before each, ${plan.management.aloneRequests} requests ` +
-      `from one client alone (at most ${plan.management.aloneSeconds} s): "alone" is their p50. ms; × = p95 ÷ ` +
+      `journey of part 1 (its runs and messages). Each operation starts once workerd and other processes ` +
+      `idle (at most ${config.quietWait} s), with ${plan.management.aloneRequests} requests ` +
+      `from one client alone (at most ${plan.management.aloneSeconds} s): "alone" is their p50 (with their number when fewer). ms; × = p95 ÷ ` +
       `the baseline's; workerd ms/req = its CPU under load ÷ requests (on its one thread, 16 in ` +
       `flight wait about 16 × that); other = cores other processes used meanwhile.`,
     ...table(
@@ -258,7 +262,9 @@ function summarise(
       ],
       api.management.map((run) => [
         run.name,
-        fixed(run.alone.p50),
+        run.alone.count < plan.management.aloneRequests && run.alone.count > 0
+          ? `${fixed(run.alone.p50)} (${run.alone.count})`
+          : fixed(run.alone.p50),
         int(run.latency.count),
         fixed(run.latency.p50),
         fixed(run.latency.p95),
