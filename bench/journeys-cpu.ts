@@ -13,7 +13,7 @@ import type { RunResult } from './load/run-result.ts'
 import { progress, sleep } from './progress.ts'
 import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
-import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS } from './segments-live.ts'
+import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS, measure, settle } from './segments-live.ts'
 import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
 
 /**
@@ -29,8 +29,6 @@ import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts
  */
 
 const PHASE = 'journeys'
-/** Events Cairn writes itself (contracts/stored-event.ts CAIRN_SOURCE). */
-const CAIRN_SOURCE = 'cairn'
 
 export type CpuVariant = 'none' | 'live'
 
@@ -185,64 +183,5 @@ async function measureRun(
     runs: runTotals(metrics.map((m) => m.body)),
     workerdLines: target.runtimeOutput.lines,
     workerdKinds: target.runtimeOutput.kinds,
-  }
-}
-
-/** As segments-live.ts measures a run: objects evicted and the machine quiet first. */
-async function measure(
-  target: CairnTarget,
-  config: BenchConfig,
-  describe: string,
-  run: () => Promise<RunResult>,
-  warmUp?: () => Promise<RunResult>,
-): Promise<RunResult> {
-  await evictionsBefore(target, PHASE)
-  await quietBefore(config, PHASE)
-  if (warmUp) {
-    progress(PHASE, `warm-up: the same load for ${config.warmup} s`)
-    await warmUp()
-  }
-  progress(PHASE, describe)
-  const before = cpuSnapshot()
-  const result = await run()
-  result.cpu = cpuUsage(before, cpuSnapshot(), cpus().length)
-  if (await runtimeGone(target)) throw new Error(`workerd stopped answering during: ${describe}`)
-  const perEvent = cpuPerEvent(result)
-  progress(
-    PHASE,
-    `${int(result.requestsPerSec)} req/s, non-2xx ${result.non2xx}, errors ${result.errors}, ` +
-      `workerd ${result.cpu.runtime?.toFixed(2) ?? '-'} cores, ` +
-      `${perEvent === null ? '-' : perEvent.toFixed(2)} ms/event, other ${result.cpu.other?.toFixed(2) ?? '-'} cores`,
-  )
-  return result
-}
-
-/**
- * Waits until D1 holds the accepted events, so a run does not inherit the last one's queue.
- * Events Cairn writes itself (segment moves, a journey's `track`) are left out by their source.
- */
-async function settle(target: CairnTarget, ledger: Ledger, config: BenchConfig) {
-  const started = performance.now()
-  let reported = 0
-  for (;;) {
-    const stored = await countOf(
-      target.db,
-      'SELECT count(*) AS n FROM events WHERE source_id <> ?',
-      CAIRN_SOURCE,
-    )
-    const waited = (performance.now() - started) / 1000
-    if (stored >= ledger.accepted) return
-    if (waited > config.drainTimeout) {
-      progress(
-        PHASE,
-        `D1 still ${int(ledger.accepted - stored)} events short after ${waited.toFixed(0)} s`,
-      )
-      return
-    }
-    if (waited - reported >= 3) {
-      reported = waited
-      progress(PHASE, `D1 events ${int(stored)} of ${int(ledger.accepted)} accepted`)
-    }
-    await sleep(500)
   }
 }

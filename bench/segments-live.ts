@@ -159,7 +159,7 @@ async function createSegments(target: CairnTarget) {
 }
 
 /** As the ingest section measures a run: objects evicted and the machine quiet first. */
-async function measure(
+export async function measure(
   target: CairnTarget,
   config: BenchConfig,
   describe: string,
@@ -199,7 +199,7 @@ export function cpuPerEvent(run: RunResult): number | null {
  * The harness's drain counts every event row, and Segment Entered / Exited rows would be taken
  * for the workload's; these are left out by their source.
  */
-async function settle(target: CairnTarget, ledger: Ledger, config: BenchConfig) {
+export async function settle(target: CairnTarget, ledger: Ledger, config: BenchConfig) {
   const started = performance.now()
   let reported = 0
   for (;;) {
