@@ -98,6 +98,41 @@ describe('purchase summaries from D1', () => {
     expect(all).toEqual([{ contactKey: buyer, x: 0, tx: 0, T: 21, m: 0 }])
   })
 
+  it('read every purchaser once, a page of purchasers per statement (D1 answers at most 50 MB)', async () => {
+    const name = uid('Order Completed')
+    const buyers = Array.from({ length: 7 }, (_, i) => `${uid('paged')}-${i}`)
+    await insert(
+      buyers.flatMap((contact, i) => [
+        { contact, event: name, at: '2026-03-01T10:00:00.000Z', properties: { revenue: 10 } },
+        // Every other buyer bought again: a purchaser's rows must not be split across pages.
+        ...(i % 2 === 0
+          ? [{ contact, event: name, at: '2026-03-05T10:00:00.000Z', properties: { revenue: 30 } }]
+          : []),
+      ]),
+    )
+    const settings = { purchaseEvents: [name], valueProperty: 'revenue' }
+    const whole = await readPurchaseSummaries(env.DB, settings, NOW)
+    for (const [pageSize, statements] of [
+      [1, 8],
+      [2, 4],
+      [3, 3],
+      [7, 2],
+    ] as const) {
+      let prepared = 0
+      const counting = {
+        prepare: (query: string) => {
+          prepared++
+          return env.DB.prepare(query)
+        },
+      } as unknown as D1Database
+      expect(await readPurchaseSummaries(counting, settings, NOW, pageSize)).toEqual(whole)
+      // A full last page is followed by one statement that finds no one after it.
+      expect(prepared).toBe(statements)
+    }
+    expect(whole.map((s) => s.contactKey)).toEqual([...buyers].sort())
+    expect(whole.filter((s) => s.x === 1).map((s) => s.m)).toEqual([30, 30, 30, 30])
+  })
+
   it('read the value at a nested property, a missing or non-numeric value counting as 0', async () => {
     const name = uid('Checkout')
     const buyer = uid('buyer')
