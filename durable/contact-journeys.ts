@@ -23,16 +23,11 @@ import type { Env } from '../edge/env'
 import {
   journeyConfig,
   journeyDefinition,
+  nextBestActionCandidates,
   type JourneyConfig,
   type LiveJourney,
 } from '../edge/journeys/config'
-import { readActions, readOutcomes } from '../edge/predictions/actions'
-import { RefreshedValue } from '../edge/cache/refreshed-value'
-import {
-  nextBestAction,
-  type ActionOutcomes,
-  type CandidateAction,
-} from '../domain/predictions/next-action'
+import { nextBestAction } from '../domain/predictions/next-action'
 import { actionKey } from '../domain/journeys/action-key'
 import {
   ADDED_TO_LIST_EVENT,
@@ -72,12 +67,6 @@ export interface JourneyPlan {
   /** The contact's next-best-action now (predictions), for nextBestAction nodes. */
   nextBestAction(contactKey: string, segments: readonly string[], now: number): string | null
 }
-
-/** Candidate actions and their outcomes change rarely: read for the plans of a few seconds. */
-const candidates = new RefreshedValue<{
-  actions: CandidateAction[]
-  outcomes: Map<string, ActionOutcomes>
-}>(5_000)
 
 function hasNextBestAction(definitions: Iterable<JourneyDefinition>): boolean {
   for (const definition of definitions) {
@@ -126,10 +115,7 @@ export async function loadJourneyPlan(
     }
   }
   const chooser = hasNextBestAction(definitions.values())
-    ? await candidates.get(async () => {
-        const [actions, outcomes] = await Promise.all([readActions(env.DB), readOutcomes(env.DB)])
-        return { actions, outcomes }
-      })
+    ? await nextBestActionCandidates(env)
     : null
   return {
     config,

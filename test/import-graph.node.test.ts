@@ -22,6 +22,7 @@ const DURABLE_EDGE_VALUES = new Set([
   'edge/privacy/identifiers', // contact-do.ts identifierOfKey, identity-directory.ts identifierHash
   'edge/privacy/retention', // durable/contact-do.ts: readRetention
   'edge/segments/config', // durable/contact-segments.ts: loadSegmentConfig
+  'edge/journeys/config', // contact-journeys.ts journeyConfig, …; contact-do.ts journeyDefinition
 ])
 
 interface Import {

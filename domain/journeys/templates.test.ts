@@ -1,8 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { JourneyDefinitionSchema } from '../../contracts/journey'
-import { RuleSchema } from '../../contracts/segment'
-import { renderEmail } from '../../edge/messaging/render'
-import { slugOf } from '../../edge/messaging/slug'
 import { evaluate } from '../segments/evaluate'
 import type { ContactFacts, EventFact } from '../segments/facts'
 import type { Prediction } from '../segments/rule'
@@ -104,14 +100,6 @@ describe('the journey template library', () => {
   })
 
   describe.each(templates.map((t) => [t.id, t] as const))('%s', (id, template) => {
-    it('is a definition the API accepts', () => {
-      const parsed = JourneyDefinitionSchema.safeParse(template.definition)
-      expect(parsed.error?.issues ?? []).toEqual([])
-      for (const segment of template.segments) {
-        expect(RuleSchema.safeParse(segment.rule).error?.issues ?? []).toEqual([])
-      }
-    })
-
     it('passes the graph check with only what it brings', () => {
       const known = {
         templates: new Set(template.emailTemplates.map((t) => t.id)),
@@ -127,32 +115,6 @@ describe('the journey template library', () => {
         n.type === 'email' ? [n.template] : [],
       )
       expect(new Set(sent)).toEqual(new Set(template.emailTemplates.map((t) => t.id)))
-    })
-
-    it('names its email templates and segments after itself, each id the slug of its name', () => {
-      for (const email of template.emailTemplates) {
-        expect(email.id.startsWith(`${id}-`)).toBe(true)
-        // The templates API makes a template's id from its name: another id would not exist.
-        expect(slugOf(email.name)).toBe(email.id)
-      }
-      for (const segment of template.segments) expect(segment.id.startsWith(`${id}-`)).toBe(true)
-    })
-
-    it('renders every email, greeting by first name or without one', () => {
-      for (const email of template.emailTemplates) {
-        const parts = { subject: email.subject, html: email.html, text: email.text ?? null }
-        const scope = (traits: Record<string, unknown>) => ({
-          contact: { key: 'user:1', traits },
-          event: { event: 'X', properties: {} },
-          account: null,
-          data: {},
-        })
-        const named = renderEmail({ ...parts, layout: null }, {}, scope({ firstName: 'Ada' }))
-        const anonymous = renderEmail({ ...parts, layout: null }, {}, scope({}))
-        expect(named.html).toContain('Hi Ada,')
-        expect(anonymous.html).toContain('Hi there,')
-        expect(anonymous.subject).not.toContain('{{')
-      }
     })
   })
 })
@@ -227,7 +189,7 @@ describe('abandoned cart, run by hand', () => {
     url: 'https://shop.example/cart',
   })
 
-  it('reminds an hour after an add with no order, naming the product, and converts on the order', () => {
+  it('reminds an hour after an add with no order and converts on the order', () => {
     const entered = start('abandoned-cart', context(T0), added)
     expect(entered.effects).toEqual([])
     expect(entered.run).toMatchObject({ node: 'wait-for-order', wakeAt: T0 + HOUR })
@@ -241,20 +203,8 @@ describe('abandoned cart, run by hand', () => {
         template: 'abandoned-cart-reminder',
       },
     ])
-    const template = JOURNEY_TEMPLATES['abandoned-cart'].emailTemplates[0]!
-    const rendered = renderEmail(
-      { ...template, text: null, layout: null },
-      {},
-      {
-        contact: { key: 'user:1', traits: { firstName: 'Ada' } },
-        event: reminded.run.trigger,
-        account: null,
-        data: {},
-      },
-    )
-    expect(rendered.subject).toBe('You left Trail Shoes in your cart')
-    expect(rendered.html).toContain('Trail Shoes (89) is still in your cart.')
-    expect(rendered.html).toContain('href="https://shop.example/cart"')
+    // The reminder's template names the product from the run's trigger (edge/journeys/library.test.ts).
+    expect(reminded.run.trigger).toMatchObject({ properties: { name: 'Trail Shoes', price: 89 } })
 
     const ordered = observe(
       definition,

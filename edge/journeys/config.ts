@@ -9,6 +9,8 @@ import { sha256Hex } from '../access/secrets'
 import { Memo } from '../cache/memo'
 import { RefreshedValue } from '../cache/refreshed-value'
 import type { Env } from '../env'
+import { readActions, readOutcomes } from '../predictions/actions'
+import type { ActionOutcomes, CandidateAction } from '../../domain/predictions/next-action'
 import { targetOf, type MessageTarget } from '../messaging/message-target'
 import { readMessagingSettings, sendRules } from '../messaging/settings'
 
@@ -161,4 +163,21 @@ export async function journeyDefinition(
     if (error instanceof NoSuchVersion) return null
     throw error
   }
+}
+
+/** Candidate actions and their outcomes change rarely: read for the plans of a few seconds. */
+const candidates = new RefreshedValue<{
+  actions: CandidateAction[]
+  outcomes: Map<string, ActionOutcomes>
+}>(CACHE_MS)
+
+/**
+ * The next-best-action candidates and their outcomes (edge/predictions/actions.ts), for the
+ * contact objects whose live journeys have a nextBestAction node.
+ */
+export function nextBestActionCandidates(env: Pick<Env, 'DB'>) {
+  return candidates.get(async () => {
+    const [actions, outcomes] = await Promise.all([readActions(env.DB), readOutcomes(env.DB)])
+    return { actions, outcomes }
+  })
 }
