@@ -13,7 +13,14 @@ import type { RunResult } from './load/run-result.ts'
 import { progress, sleep } from './progress.ts'
 import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
-import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS, measure, settle } from './segments-live.ts'
+import {
+  alternatingPairs,
+  CONNECTIONS,
+  cpuPerEvent,
+  MAX_CONTACTS,
+  measure,
+  settle,
+} from './segments-live.ts'
 import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
 
 /**
@@ -52,18 +59,11 @@ export interface CpuRun {
   workerdKinds: Record<string, number>
 }
 
-export async function measureJourneyCpu(config: BenchConfig, pairs: number): Promise<CpuRun[]> {
-  const runs: CpuRun[] = []
-  for (let pair = 1; pair <= pairs; pair++) {
-    const order: CpuVariant[] = pair % 2 === 1 ? ['none', 'live'] : ['live', 'none']
-    for (const variant of order) {
-      progress(PHASE, `CPU pair ${pair}/${pairs}: ${CPU_VARIANT_LABELS[variant]}, fresh state`)
-      runs.push(
-        await withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant)),
-      )
-    }
-  }
-  return runs
+export function measureJourneyCpu(config: BenchConfig, pairs: number): Promise<CpuRun[]> {
+  return alternatingPairs(pairs, (pair, variant) => {
+    progress(PHASE, `CPU pair ${pair}/${pairs}: ${CPU_VARIANT_LABELS[variant]}, fresh state`)
+    return withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant))
+  })
 }
 
 async function measureRun(

@@ -54,16 +54,25 @@ export interface LiveRun {
   workerdKinds: Record<string, number>
 }
 
-export async function measureLiveSegments(config: BenchConfig, pairs: number): Promise<LiveRun[]> {
-  const runs: LiveRun[] = []
+export function measureLiveSegments(config: BenchConfig, pairs: number): Promise<LiveRun[]> {
+  return alternatingPairs(pairs, (pair, variant) => {
+    progress(PHASE, `ingest pair ${pair}/${pairs}: ${VARIANT_LABELS[variant]}, fresh state`)
+    return withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant))
+  })
+}
+
+/**
+ * Runs without and with the thing measured, in pairs whose order alternates, so drift on this
+ * shared machine favours neither.
+ */
+export async function alternatingPairs<R>(
+  pairs: number,
+  run: (pair: number, variant: Variant) => Promise<R>,
+): Promise<R[]> {
+  const runs: R[] = []
   for (let pair = 1; pair <= pairs; pair++) {
     const order: Variant[] = pair % 2 === 1 ? ['none', 'live'] : ['live', 'none']
-    for (const variant of order) {
-      progress(PHASE, `ingest pair ${pair}/${pairs}: ${VARIANT_LABELS[variant]}, fresh state`)
-      runs.push(
-        await withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant)),
-      )
-    }
+    for (const variant of order) runs.push(await run(pair, variant))
   }
   return runs
 }
