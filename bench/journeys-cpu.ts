@@ -15,13 +15,14 @@ import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
 import {
   alternatingPairs,
+  warmUp,
   CONNECTIONS,
   cpuPerEvent,
   MAX_CONTACTS,
   measure,
   settle,
 } from './segments-live.ts'
-import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
+import { createWorkload, type BenchRequest } from './workload.ts'
 
 /**
  * What live journeys cost the contact objects per event, measured as the segments section
@@ -107,12 +108,7 @@ async function measureRun(
       label,
     })
   const label = `${CPU_VARIANT_LABELS[variant]}, pair ${pair}`
-  if (config.warmup > 0) {
-    const warmup = warmUpWorkload(config, target.writeKey)
-    progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
-    await closedLoop('warm-up', warmup.single, config.warmup)
-    await settle(target, ledger, config)
-  }
+  await warmUp(target, config, ledger, label, closedLoop)
   const firstVisit = await measure(
     target,
     config,

@@ -61,6 +61,21 @@ export function measureLiveSegments(config: BenchConfig, pairs: number): Promise
   })
 }
 
+/** Other contacts' events first, so the measured run starts on a warm runtime. */
+export async function warmUp(
+  target: CairnTarget,
+  config: BenchConfig,
+  ledger: Ledger,
+  label: string,
+  closedLoop: (label: string, next: () => BenchRequest, seconds: number) => Promise<unknown>,
+) {
+  if (config.warmup <= 0) return
+  const warmup = warmUpWorkload(config, target.writeKey)
+  progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
+  await closedLoop('warm-up', warmup.single, config.warmup)
+  await settle(target, ledger, config)
+}
+
 /**
  * Runs without and with the thing measured, in pairs whose order alternates, so drift on this
  * shared machine favours neither.
@@ -111,12 +126,7 @@ async function measureRun(
       label,
     })
   const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
-  if (config.warmup > 0) {
-    const warmup = warmUpWorkload(config, target.writeKey)
-    progress(PHASE, `${label}: warm-up ${config.warmup} s (other contacts)`)
-    await closedLoop('warm-up', warmup.single, config.warmup)
-    await settle(target, ledger, config)
-  }
+  await warmUp(target, config, ledger, label, closedLoop)
   const firstVisit = await measure(
     target,
     config,
