@@ -30,7 +30,10 @@ export async function createSegment(
   await checkRunsInD1(env.DB, config, fields.rule)
   const createdAt = new Date().toISOString()
   await insertSegment(env.DB, { ...fields, createdAt })
-  await membershipChanged(env, fields.id)
+  forgetSegmentConfig()
+  // No segment can refer to one that did not exist (a segment created since that does has a
+  // backfill of its own): the configuration the checks read, with this one, is all its walk needs.
+  await startBackfill(env, { ...config, segments: [...config.segments, fields] }, fields.id)
   return { ...fields, createdAt, updatedAt: createdAt, changedAt: null, count: 0 }
 }
 
