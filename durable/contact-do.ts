@@ -87,7 +87,7 @@ import {
 } from './contact-messaging'
 import type { MessageRow } from './facets/messaging'
 import { Outbox, type Resend } from './outbox'
-import { journeyDefinition } from '../edge/journeys/config'
+import { forgetJourneyConfig, journeyDefinition } from '../edge/journeys/config'
 import { matchesWhere } from '../domain/journeys/engine'
 import { mapNode } from '../domain/journeys/migrate'
 import { ADDED_TO_LIST_EVENT, REMOVED_FROM_LIST_EVENT } from '../domain/journeys/own-events'
@@ -594,6 +594,9 @@ export class ContactDO extends DurableObject<Env> {
   async resumeJourney(key: string, journeyId: string): Promise<void> {
     if (this.meta('erased_at') || this.meta('key') !== key || this.meta('merged_into')) return
     this.ensureSchema()
+    // This isolate may still hold the configuration from before the resume (a few seconds):
+    // read as it is now, or the runs would stay held with nothing left to wake them.
+    forgetJourneyConfig()
     const plans = await this.currentSegments()
     const now = Date.now()
     this.transaction(() => {
