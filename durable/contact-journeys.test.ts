@@ -51,6 +51,16 @@ async function person(traits: Record<string, unknown> = {}) {
   return user
 }
 
+/** The contact's answer to a consent banner: analytics granted, marketing as given. */
+function decideMarketing(user: string, marketing: boolean) {
+  return send('/v1/consent', writeKey, {
+    userId: user,
+    purposes: { analytics: true, marketing, personalization: false, advertising: false },
+    policyVersion: 'v1',
+    source: 'banner',
+  })
+}
+
 function track(user: string, event: string, properties: Record<string, unknown> = {}) {
   return send('/v1/track', writeKey, { userId: user, event, properties })
 }
@@ -257,12 +267,7 @@ describe('a run', () => {
       },
     })
     const user = await person()
-    await send('/v1/consent', writeKey, {
-      userId: user,
-      purposes: { analytics: true, marketing: false, personalization: false, advertising: false },
-      policyVersion: 'v1',
-      source: 'banner',
-    })
+    await decideMarketing(user, false)
     await track(user, event)
     const [run] = await runs(user)
     expect(run).toMatchObject({ state: 'completed', reason: 'exit node' })
@@ -349,12 +354,7 @@ describe('a campaign failure', () => {
       },
     })
     const user = await person()
-    await send('/v1/consent', writeKey, {
-      userId: user,
-      purposes: { analytics: true, marketing: true, personalization: false, advertising: false },
-      policyVersion: 'v1',
-      source: 'banner',
-    })
+    await decideMarketing(user, true)
     // Quiet hours around now hold the message, so no sender settles it before the test does.
     const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16)
     const quietHours = { start: clock(Date.now() - 3_600_000), end: clock(Date.now() + 3_600_000) }
