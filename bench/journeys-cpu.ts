@@ -20,6 +20,7 @@ import {
   cpuPerEvent,
   MAX_CONTACTS,
   measure,
+  measureReturning,
   settle,
 } from './segments-live.ts'
 import { createWorkload, type BenchRequest } from './workload.ts'
@@ -139,16 +140,14 @@ async function measureRun(
   const entryRound = { requests: entries.length, accepted: ledger.accepted - acceptedBefore }
   await settle(target, ledger, config)
 
-  const returning = await measure(
+  const returning = await measureReturning(
     target,
     config,
-    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
-    () => closedLoop('single c16', workload.single, config.duration),
-    config.warmup > 0
-      ? () => closedLoop('warm-up single c16', workload.single, config.warmup)
-      : undefined,
+    ledger,
+    label,
+    workload.single,
+    closedLoop,
   )
-  await settle(target, ledger, config)
   const statuses = await target.db
     .prepare(
       'SELECT status, reason, count(*) AS n FROM messages WHERE journey_id IS NOT NULL GROUP BY status, reason',

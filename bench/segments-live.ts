@@ -61,6 +61,26 @@ export function measureLiveSegments(config: BenchConfig, pairs: number): Promise
   })
 }
 
+/** Returning contacts' single events for the configured duration, warmed up first, then settled. */
+export async function measureReturning(
+  target: CairnTarget,
+  config: BenchConfig,
+  ledger: Ledger,
+  label: string,
+  single: () => BenchRequest,
+  closedLoop: (label: string, next: () => BenchRequest, seconds: number) => Promise<RunResult>,
+): Promise<RunResult> {
+  const returning = await measure(
+    target,
+    config,
+    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
+    () => closedLoop('single c16', single, config.duration),
+    config.warmup > 0 ? () => closedLoop('warm-up single c16', single, config.warmup) : undefined,
+  )
+  await settle(target, ledger, config)
+  return returning
+}
+
 /** Other contacts' events first, so the measured run starts on a warm runtime. */
 export async function warmUp(
   target: CairnTarget,
@@ -134,16 +154,14 @@ async function measureRun(
     () => closedLoop('first visits', workload.firstVisit, 0, 'first-visit'),
   )
   await settle(target, ledger, config)
-  const returning = await measure(
+  const returning = await measureReturning(
     target,
     config,
-    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
-    () => closedLoop('single c16', workload.single, config.duration),
-    config.warmup > 0
-      ? () => closedLoop('warm-up single c16', workload.single, config.warmup)
-      : undefined,
+    ledger,
+    label,
+    workload.single,
+    closedLoop,
   )
-  await settle(target, ledger, config)
   const members = await target.db
     .prepare('SELECT count(*) AS n, count(DISTINCT segment_id) AS segments FROM segment_members')
     .first<{ n: number; segments: number }>()
