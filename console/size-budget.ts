@@ -1,7 +1,7 @@
 // Measures the console's initial JavaScript: the entry script index.html loads plus the modules
 // it preloads, gzipped. Fails over the budget (issue 6: under 60 KB).
 // Run after a build: `node console/size-budget.ts [dist/site]` (Node 24 strips the types).
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
@@ -31,6 +31,23 @@ export async function measureInitialJs(siteDir: string): Promise<SizeReport> {
   const raw = files.reduce((n, f) => n + f.raw, 0)
   const gzip = files.reduce((n, f) => n + f.gzip, 0)
   return { files, raw, gzip, budget: BUDGET_BYTES, ok: gzip <= BUDGET_BYTES }
+}
+
+/** Every JavaScript chunk the build wrote, gzipped: the screens loaded on demand included. */
+export async function measureChunks(siteDir: string): Promise<SizeReport['files']> {
+  const names = (await readdir(join(siteDir, 'assets'))).filter((name) => name.endsWith('.js'))
+  const files = await Promise.all(
+    names.map(async (name) => {
+      const bytes = await readFile(join(siteDir, 'assets', name))
+      return { file: name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length }
+    }),
+  )
+  return files.sort((a, b) => b.gzip - a.gzip)
+}
+
+export function describeChunks(files: SizeReport['files']): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
+  return files.map((f) => `  ${f.file.padEnd(32)} ${kb(f.gzip).padStart(9)} gzipped`).join('\n')
 }
 
 export function describe(report: SizeReport): string {

@@ -1,8 +1,11 @@
 import { resolve } from 'node:path'
 import { defineConfig, type Plugin } from 'vite'
-import { describe, measureInitialJs } from './size-budget.ts'
+import { describe, describeChunks, measureChunks, measureInitialJs } from './size-budget.ts'
 
-/** Prints the initial JavaScript size after every build and fails the build over budget. */
+/**
+ * Prints the initial JavaScript size and every chunk's after each build, and fails the build
+ * when the initial JavaScript is over budget.
+ */
 function sizeBudget(): Plugin {
   let outDir = ''
   return {
@@ -14,6 +17,7 @@ function sizeBudget(): Plugin {
     async closeBundle() {
       const report = await measureInitialJs(outDir)
       console.log(describe(report))
+      console.log(`chunks:\n${describeChunks(await measureChunks(outDir))}`)
       if (!report.ok) throw new Error('console initial JS is over its 60 KB gzipped budget')
     },
   }
@@ -22,6 +26,19 @@ function sizeBudget(): Plugin {
 export default defineConfig({
   root: 'console',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  build: { outDir: '../dist/site', emptyOutDir: true, target: 'es2022' },
+  build: {
+    outDir: '../dist/site',
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: {
+      output: {
+        // A screen's chunk is named after its folder (views/journeys/screen.tsx → journeys-…).
+        chunkFileNames: (chunk) => {
+          const screen = /views\/([^/]+)\/screen\.tsx$/.exec(chunk.facadeModuleId ?? '')?.[1]
+          return `assets/${screen ?? '[name]'}-[hash].js`
+        },
+      },
+    },
+  },
   plugins: [sizeBudget()],
 })

@@ -5,6 +5,7 @@ import { href, navigate, route } from './models/router'
 import { session } from './models/session'
 import { AttributionScreen } from './views/attribution'
 import { Empty, Link, Loading, PageHeader } from './views/common'
+import { lazyScreen } from './views/lazy'
 import { ComplianceScreen } from './views/compliance'
 import { CONTACT_TABS, ContactScreen, type ContactTab } from './views/contact'
 import { ContactsScreen } from './views/contacts'
@@ -12,6 +13,13 @@ import { LoginScreen } from './views/login'
 import { MessageScreen, MessagesScreen } from './views/messages'
 import { OverviewScreen } from './views/overview'
 import { SettingsScreen, settingsSections } from './views/settings'
+
+// The automation screens load on first use (the journey builder brings a graph library).
+const SegmentsScreen = lazyScreen('segments', () => import('./views/segments/screen'))
+const JourneysScreen = lazyScreen('journeys', () => import('./views/journeys/screen'))
+const TemplatesScreen = lazyScreen('templates', () => import('./views/templates/screen'))
+const PredictionsScreen = lazyScreen('predictions', () => import('./views/predictions/screen'))
+const KpisScreen = lazyScreen('KPIs', () => import('./views/kpis/screen'))
 
 export function App() {
   const status = session.status.value
@@ -83,6 +91,7 @@ function Shell() {
 
 function Screen() {
   const [first, second, third] = route.segments.value
+  const rest = route.segments.value.slice(1)
   const role = session.role.value
   const guard = (area: Area, screen: () => JSX.Element) =>
     may(role, area) ? screen() : <Forbidden area={area} />
@@ -101,6 +110,16 @@ function Screen() {
       )
     case 'attribution':
       return guard('attribution', () => <AttributionScreen />)
+    case 'kpis':
+      return guard('kpis', () => <KpisScreen path={rest} />)
+    case 'segments':
+      return guard('segments', () => <SegmentsScreen path={rest} />)
+    case 'journeys':
+      return guard('journeys', () => <JourneysScreen path={rest} />)
+    case 'templates':
+      return guard('templates', () => <TemplatesScreen path={rest} />)
+    case 'predictions':
+      return guard('predictions', () => <PredictionsScreen path={rest} />)
     case 'compliance':
       return guard('compliance', () => (
         <ComplianceScreen section={second ?? 'erasures'} id={third} />

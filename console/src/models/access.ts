@@ -23,6 +23,11 @@ export type Area =
   | 'retention'
   | 'editRetention'
   | 'privacy'
+  | 'segments'
+  | 'journeys'
+  | 'templates'
+  | 'predictions'
+  | 'kpis'
 
 const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   overview: 'GET /api/insights/overview',
@@ -37,6 +42,12 @@ const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   keys: 'GET /api/keys',
   retention: 'GET /api/privacy/retention',
   editRetention: 'PUT /api/privacy/retention',
+  segments: 'GET /api/segments',
+  journeys: 'GET /api/journeys',
+  templates: 'GET /api/templates',
+  predictions: 'GET /api/predictions/at-risk',
+  // The KPIs route lands with the KPIs screen (issue 26); until then the overview's stands in.
+  kpis: 'GET /api/insights/overview',
 }
 
 /** Settings gathers sources, keys and retention: open to whoever may see one of them. */
@@ -50,8 +61,13 @@ export function may(role: Role | undefined, area: Area): boolean {
 
 export const SCREENS = [
   { area: 'overview', path: '/overview', label: 'Overview' },
+  { area: 'kpis', path: '/kpis', label: 'KPIs' },
   { area: 'contacts', path: '/contacts', label: 'Contacts' },
+  { area: 'segments', path: '/segments', label: 'Segments' },
+  { area: 'journeys', path: '/journeys', label: 'Journeys' },
+  { area: 'templates', path: '/templates', label: 'Templates' },
   { area: 'messages', path: '/messages', label: 'Messages' },
+  { area: 'predictions', path: '/predictions', label: 'Predictions' },
   { area: 'attribution', path: '/attribution', label: 'Attribution' },
   { area: 'compliance', path: '/compliance', label: 'Compliance' },
   { area: 'settings', path: '/settings', label: 'Settings' },
