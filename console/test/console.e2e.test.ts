@@ -143,8 +143,13 @@ describe('the console', () => {
     const nav = await page.locator('nav[aria-label="Main"] a').allTextContents()
     expect(nav).toEqual([
       'Overview',
+      'KPIs',
       'Contacts',
+      'Segments',
+      'Journeys',
+      'Templates',
       'Messages',
+      'Predictions',
       'Attribution',
       'Compliance',
       'Settings',
