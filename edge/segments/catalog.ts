@@ -1,0 +1,206 @@
+import { CAIRN_SOURCE } from '../../contracts/stored-event'
+import { PAGE_EVENT, SCREEN_EVENT } from '../../domain/segments/rule'
+
+/**
+ * What the data holds, for the segment builder's pickers: event names, trait paths and the
+ * property paths of each event name. Every read is bounded so the answer stays fast however many
+ * events D1 holds: event names come from the daily rollups (one row per day and name, never the
+ * events table), trait paths from the most recently seen contacts, property paths from the most
+ * recent events. Rare names outside those windows are missing; the builder still takes any name.
+ */
+export const CATALOG_BOUNDS = {
+  /** Days of daily rollups the event names and counts are summed over. */
+  eventDays: 90,
+  /** Most recently seen contacts whose traits are read. */
+  contacts: 1_000,
+  /** Most recent events whose properties are read. */
+  events: 5_000,
+  /** Entries answered per list, the most frequent first. */
+  names: 500,
+  traits: 500,
+  properties: 2_000,
+} as const
+
+export type JsonType = 'string' | 'number' | 'boolean' | 'array' | 'null'
+
+export interface CatalogEvent {
+  name: string
+  count: number
+  lastSeen: string
+}
+
+export interface CatalogPath {
+  path: string
+  types: JsonType[]
+  /** Contacts (traits) or events (properties) of the sample holding the path. */
+  seen: number
+}
+
+export interface Catalog {
+  events: CatalogEvent[]
+  traits: CatalogPath[]
+  properties: (CatalogPath & { event: string })[]
+  bounds: {
+    eventDays: number
+    eventsSince: string
+    contacts: number
+    contactsRead: number
+    events: number
+    eventsRead: number
+  }
+}
+
+/** SQLite's json_tree type names, as a rule's value sees them. */
+const TYPES: Record<string, JsonType> = {
+  text: 'string',
+  integer: 'number',
+  real: 'number',
+  true: 'boolean',
+  false: 'boolean',
+  array: 'array',
+  null: 'null',
+}
+
+/**
+ * The dotted path of a json_tree `fullkey` (`$.address.city`, `$."first name"`), or null when a
+ * rule cannot name it: it runs through an array, or a label holds a dot, quote or backslash
+ * (contracts/segment.ts refuses those in a path).
+ */
+export function dottedPath(fullkey: string): string | null {
+  if (!fullkey.startsWith('$')) return null
+  const labels: string[] = []
+  const part = /\.(?:"([^"\\]*)"|([^."[\\]+))/y
+  let at = 1
+  while (at < fullkey.length) {
+    part.lastIndex = at
+    const match = part.exec(fullkey)
+    if (!match) return null
+    const label = match[1] ?? match[2]!
+    if (label === '' || label.includes('.')) return null
+    labels.push(label)
+    at = part.lastIndex
+  }
+  return labels.length ? labels.join('.') : null
+}
+
+interface PathRow {
+  fullkey: string
+  type: string
+  n: number
+}
+
+/**
+ * The paths in `sample`'s documents: leaves and arrays, never objects (a rule compares values)
+ * nor anything inside an array (a path cannot index one). `n` counts the rows holding the path.
+ */
+function pathsOf(sample: string, by: '' | 's.name') {
+  return `WITH sample AS (${sample})
+    SELECT ${by ? `${by} AS event, ` : ''}t.fullkey AS fullkey, t.type AS type,
+      COUNT(DISTINCT s.rowid) AS n
+    FROM sample AS s, json_tree(s.doc) AS t
+    WHERE t.type != 'object' AND t.fullkey != '$' AND instr(t.fullkey, '[') = 0
+    GROUP BY ${by ? `${by}, ` : ''}t.fullkey, t.type`
+}
+
+/** Contacts that still stand for a person (a merged one's traits moved to its survivor). */
+const SAMPLED_CONTACTS = 'merged_into IS NULL AND json_valid(traits)'
+
+/** Events a `performed` rule can count: by people, sent by a client, with a name (page/screen). */
+const SAMPLED_EVENTS = `bot = 0 AND source_id != ? AND type IN ('track', 'page', 'screen')
+  AND (type != 'track' OR event IS NOT NULL)
+  AND properties IS NOT NULL AND json_valid(properties)`
+
+export async function readCatalog(db: D1Database, now: number): Promise<Catalog> {
+  const since = new Date(now - (CATALOG_BOUNDS.eventDays - 1) * 86_400_000)
+    .toISOString()
+    .slice(0, 10)
+  const [events, traits, properties, contactsRead, eventsRead] = await db.batch([
+    db
+      .prepare(
+        `SELECT CASE metric WHEN 'pageviews' THEN ? ELSE dimension END AS name,
+           SUM(count) AS count, MAX(day) AS lastSeen
+         FROM daily_rollups
+         WHERE metric IN ('event', 'pageviews') AND day >= ? AND dimension IS NOT NULL
+         GROUP BY 1 ORDER BY count DESC, name LIMIT ?`,
+      )
+      .bind(PAGE_EVENT, since, CATALOG_BOUNDS.names),
+    db
+      .prepare(
+        pathsOf(
+          `SELECT rowid, traits AS doc FROM contacts WHERE ${SAMPLED_CONTACTS}
+           ORDER BY last_seen DESC LIMIT ?`,
+          '',
+        ),
+      )
+      .bind(CATALOG_BOUNDS.contacts),
+    db
+      .prepare(
+        pathsOf(
+          `SELECT rowid, CASE type WHEN 'page' THEN ? WHEN 'screen' THEN ? ELSE event END AS name,
+             properties AS doc
+           FROM events WHERE ${SAMPLED_EVENTS} ORDER BY timestamp DESC LIMIT ?`,
+          's.name',
+        ),
+      )
+      .bind(PAGE_EVENT, SCREEN_EVENT, CAIRN_SOURCE, CATALOG_BOUNDS.events),
+    db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM contacts WHERE ${SAMPLED_CONTACTS} LIMIT ?)`,
+      )
+      .bind(CATALOG_BOUNDS.contacts),
+    db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE ${SAMPLED_EVENTS}
+           ORDER BY timestamp DESC LIMIT ?)`,
+      )
+      .bind(CAIRN_SOURCE, CATALOG_BOUNDS.events),
+  ])
+  return {
+    events: (events!.results as unknown as CatalogEvent[]).map((row) => ({
+      name: row.name,
+      count: row.count,
+      lastSeen: row.lastSeen,
+    })),
+    traits: mergePaths(traits!.results as unknown as PathRow[]).slice(0, CATALOG_BOUNDS.traits),
+    properties: propertiesByEvent(
+      properties!.results as unknown as (PathRow & { event: string })[],
+    ),
+    bounds: {
+      eventDays: CATALOG_BOUNDS.eventDays,
+      eventsSince: since,
+      contacts: CATALOG_BOUNDS.contacts,
+      contactsRead: (contactsRead!.results[0] as { n: number }).n,
+      events: CATALOG_BOUNDS.events,
+      eventsRead: (eventsRead!.results[0] as { n: number }).n,
+    },
+  }
+}
+
+/**
+ * One entry per dotted path with every type seen; `seen` sums the rows per type, so a path
+ * holding a number in one row and a string in another counts both rows.
+ */
+function mergePaths(rows: readonly PathRow[]): CatalogPath[] {
+  const byPath = new Map<string, CatalogPath>()
+  for (const row of rows) {
+    const path = dottedPath(row.fullkey)
+    const type = TYPES[row.type]
+    if (path === null || type === undefined) continue
+    const entry = byPath.get(path) ?? { path, types: [], seen: 0 }
+    if (!entry.types.includes(type)) entry.types.push(type)
+    entry.seen += row.n
+    byPath.set(path, entry)
+  }
+  return [...byPath.values()]
+    .map((entry) => ({ ...entry, types: entry.types.sort() }))
+    .sort((a, b) => b.seen - a.seen || a.path.localeCompare(b.path))
+}
+
+function propertiesByEvent(rows: readonly (PathRow & { event: string })[]) {
+  const byEvent = new Map<string, PathRow[]>()
+  for (const row of rows) byEvent.set(row.event, [...(byEvent.get(row.event) ?? []), row])
+  return [...byEvent.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([event, paths]) => mergePaths(paths).map((path) => ({ event, ...path })))
+    .slice(0, CATALOG_BOUNDS.properties)
+}
