@@ -8,6 +8,7 @@ import {
   issuesOf,
   leaf,
   move,
+  parseRule,
   parseValue,
   pathsOf,
   placeIssues,
@@ -49,6 +50,13 @@ describe('the rule tree', () => {
       'rule.all[1].any[1]',
       'rule.all[1].any[1].not',
     ])
+  })
+
+  it('reads a rule from the URL, or nothing from text that is not one', () => {
+    expect(toRule(parseRule(JSON.stringify(nested))!)).toEqual(nested)
+    for (const text of [null, '', 'x', '[1]', '"pro"', 'null', '{"all":5}']) {
+      expect(parseRule(text)).toBeUndefined()
+    }
   })
 
   it('builds the nested rule step by step from an empty group', () => {

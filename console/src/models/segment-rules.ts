@@ -54,16 +54,16 @@ export const KIND_LABELS: Record<Kind, string> = {
   any: 'Any of',
   not: 'Not',
   trait: 'Trait',
-  performed: 'Performed event',
-  lastPerformed: 'Last event of a name',
+  performed: 'Performed',
+  lastPerformed: 'Last event',
   consent: 'Consent',
-  message: 'Message event',
-  subscribed: 'Subscription group',
+  message: 'Message',
+  subscribed: 'Subscribed',
   list: 'In list',
-  bucket: 'Random bucket',
+  bucket: 'Bucket',
   inSegment: 'In segment',
   journey: 'In journey',
-  account: 'Account trait',
+  account: 'Account',
   prediction: 'Prediction',
 }
 
@@ -129,10 +129,25 @@ export function kindOf(node: Node): Kind {
 
 /** The editing tree of a saved rule. */
 export function fromRule(rule: Rule): Node {
-  if ('all' in rule) return group('all', rule.all.map(fromRule))
-  if ('any' in rule) return group('any', rule.any.map(fromRule))
+  if ('all' in rule) return group('all', [...rule.all].map(fromRule))
+  if ('any' in rule) return group('any', [...rule.any].map(fromRule))
   if ('not' in rule) return negation(fromRule(rule.not))
   return leaf(rule)
+}
+
+/**
+ * The tree of a rule written as JSON in the URL (`/segments/new?rule=…`, so a reload keeps an
+ * unsaved rule), or undefined when the text is not one. The API judges the rule itself.
+ */
+export function parseRule(text: string | null): Node | undefined {
+  if (!text) return undefined
+  try {
+    const rule: unknown = JSON.parse(text)
+    if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return undefined
+    return fromRule(rule as Rule)
+  } catch {
+    return undefined
+  }
 }
 
 /** The rule the tree stands for, as the API takes it. */

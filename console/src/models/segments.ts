@@ -140,128 +140,131 @@ export const pickers = new PickersModel()
  * counted by the API's preview once the builder has been still for PREVIEW_DELAY_MS, and an
  * older answer arriving late is dropped by `request`.
  */
-export const SegmentEditorModel = createModel((id: string | undefined, initial?: Rule) => {
-  const detail = request<SegmentDetail>('segment.detail')
-  const name = signal('', { name: 'segment.name' })
-  const tree = signal<Node>(initial ? fromRule(initial) : group('all'), { name: 'segment.tree' })
-  /** The saved name and rule, to tell what is unsaved. */
-  const saved = signal<{ name: string; rule: string } | undefined>(undefined, {
-    name: 'segment.saved',
-  })
-  const preview = request<Preview>('segment.preview')
-  const save = request<Segment>('segment.save')
-  const deletion = request<Segment>('segment.delete')
+export const SegmentEditorModel = createModel(
+  (id: string | undefined, draft: { name?: string; tree?: Node } = {}) => {
+    const detail = request<SegmentDetail>('segment.detail')
+    const name = signal(draft.name ?? '', { name: 'segment.name' })
+    const tree = signal<Node>(draft.tree ?? group('all'), { name: 'segment.tree' })
+    /** The saved name and rule, to tell what is unsaved. */
+    const saved = signal<{ name: string; rule: string } | undefined>(undefined, {
+      name: 'segment.saved',
+    })
+    const preview = request<Preview>('segment.preview')
+    const save = request<Segment>('segment.save')
+    const deletion = request<Segment>('segment.delete')
 
-  const rule = computed(() => toRule(tree.value), { name: 'segment.rule' })
-  /** The rule as text: equal rules are one preview, however the tree got there. */
-  const ruleText = computed(() => JSON.stringify(rule.value), { name: 'segment.ruleText' })
-  const empty = computed(() => leafCount(tree.value) === 0, { name: 'segment.empty' })
-  const dirty = computed(
-    () =>
-      saved.value === undefined ||
-      saved.value.name !== name.value.trim() ||
-      saved.value.rule !== ruleText.value,
-    { name: 'segment.dirty' },
-  )
-  /** The latest answer's problems, each at the rule it concerns (`''`: the request as a whole). */
-  const issues = computed(
-    () => {
-      const error = save.error.value ?? preview.error.value
-      return placeIssues(tree.value, issuesOf(error?.details))
-    },
-    { name: 'segment.issues' },
-  )
+    const rule = computed(() => toRule(tree.value), { name: 'segment.rule' })
+    /** The rule as text: equal rules are one preview, however the tree got there. */
+    const ruleText = computed(() => JSON.stringify(rule.value), { name: 'segment.ruleText' })
+    const empty = computed(() => leafCount(tree.value) === 0, { name: 'segment.empty' })
+    const dirty = computed(
+      () =>
+        saved.value === undefined ||
+        saved.value.name !== name.value.trim() ||
+        saved.value.rule !== ruleText.value,
+      { name: 'segment.dirty' },
+    )
+    /** The latest answer's problems, each at the rule it concerns (`''`: the request as a whole). */
+    const issues = computed(
+      () => {
+        const error = save.error.value ?? preview.error.value
+        return placeIssues(tree.value, issuesOf(error?.details))
+      },
+      { name: 'segment.issues' },
+    )
 
-  effect(() => {
-    const text = ruleText.value
-    if (empty.value) {
-      preview.reset()
-      return
-    }
-    const timer = setTimeout(() => {
-      void preview.run(() =>
-        api<Preview>('/segments/preview', { method: 'POST', body: { rule: JSON.parse(text) } }),
-      )
-    }, PREVIEW_DELAY_MS)
-    return () => clearTimeout(timer)
-  })
+    effect(() => {
+      const text = ruleText.value
+      if (empty.value) {
+        preview.reset()
+        return
+      }
+      const timer = setTimeout(() => {
+        void preview.run(() =>
+          api<Preview>('/segments/preview', { method: 'POST', body: { rule: JSON.parse(text) } }),
+        )
+      }, PREVIEW_DELAY_MS)
+      return () => clearTimeout(timer)
+    })
 
-  function edit(next: Node) {
-    if (next === tree.peek()) return
-    tree.value = next
-    // A refusal was about the rule as it was; the next preview speaks for the new one.
-    if (save.error.peek()) save.reset()
-  }
-
-  function loaded(segment: Segment) {
-    name.value = segment.name
-    tree.value = fromRule(segment.rule)
-    saved.value = { name: segment.name, rule: JSON.stringify(segment.rule) }
-  }
-
-  return {
-    detail,
-    name,
-    tree,
-    rule,
-    empty,
-    dirty,
-    issues,
-    preview,
-    save,
-    deletion,
-    async load() {
-      if (!id) return
-      const segment = await detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
-      if (segment) loaded(segment)
-    },
-    /** Reads the counts again without touching the rule being edited. */
-    refreshDetail() {
-      if (id) void detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
-    },
-    rename(value: string) {
-      name.value = value
+    function edit(next: Node) {
+      if (next === tree.peek()) return
+      tree.value = next
+      // A refusal was about the rule as it was; the next preview speaks for the new one.
       if (save.error.peek()) save.reset()
-    },
-    add(groupId: string, kind: LeafKind | GroupKind | 'not') {
-      const node =
-        kind === 'all' || kind === 'any'
-          ? group(kind, [leaf(defaultRule('trait'))])
-          : kind === 'not'
-            ? negation(leaf(defaultRule('trait')))
-            : leaf(defaultRule(kind))
-      edit(addChild(tree.peek(), groupId, node))
-    },
-    remove: (nodeId: string) => edit(remove(tree.peek(), nodeId)),
-    wrap: (nodeId: string, kind: GroupKind | 'not') => edit(wrap(tree.peek(), nodeId, kind)),
-    unwrap: (nodeId: string) => edit(unwrap(tree.peek(), nodeId)),
-    move: (nodeId: string, by: -1 | 1) => edit(move(tree.peek(), nodeId, by)),
-    changeKind: (nodeId: string, kind: Kind) => edit(changeKind(tree.peek(), nodeId, kind)),
-    update: (nodeId: string, next: Rule) => edit(updateLeaf(tree.peek(), nodeId, next)),
-    async submit() {
-      const body = { name: name.peek().trim(), rule: rule.peek() }
-      const result = await save.run(() =>
-        id
-          ? api<Segment>(`/segments/${pathPart(id)}`, { method: 'PUT', body })
-          : api<Segment>('/segments', { method: 'POST', body }),
-      )
-      if (!result) return
-      saved.value = { name: result.name, rule: JSON.stringify(result.rule) }
-      segmentList.list.reset()
-      if (!id) navigate(`/segments/${encodeURIComponent(result.id)}`)
-      else void detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
-    },
-    async destroy() {
-      if (!id) return
-      const result = await deletion.run(() =>
-        api<Segment>(`/segments/${pathPart(id)}`, { method: 'DELETE' }),
-      )
-      if (!result) return
-      segmentList.list.reset()
-      navigate('/segments')
-    },
-  }
-})
+    }
+
+    function loaded(segment: Segment) {
+      name.value = segment.name
+      tree.value = fromRule(segment.rule)
+      saved.value = { name: segment.name, rule: JSON.stringify(segment.rule) }
+    }
+
+    return {
+      detail,
+      name,
+      tree,
+      rule,
+      ruleText,
+      empty,
+      dirty,
+      issues,
+      preview,
+      save,
+      deletion,
+      async load() {
+        if (!id) return
+        const segment = await detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
+        if (segment) loaded(segment)
+      },
+      /** Reads the counts again without touching the rule being edited. */
+      refreshDetail() {
+        if (id) void detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
+      },
+      rename(value: string) {
+        name.value = value
+        if (save.error.peek()) save.reset()
+      },
+      add(groupId: string, kind: LeafKind | GroupKind | 'not') {
+        const node =
+          kind === 'all' || kind === 'any'
+            ? group(kind, [leaf(defaultRule('trait'))])
+            : kind === 'not'
+              ? negation(leaf(defaultRule('trait')))
+              : leaf(defaultRule(kind))
+        edit(addChild(tree.peek(), groupId, node))
+      },
+      remove: (nodeId: string) => edit(remove(tree.peek(), nodeId)),
+      wrap: (nodeId: string, kind: GroupKind | 'not') => edit(wrap(tree.peek(), nodeId, kind)),
+      unwrap: (nodeId: string) => edit(unwrap(tree.peek(), nodeId)),
+      move: (nodeId: string, by: -1 | 1) => edit(move(tree.peek(), nodeId, by)),
+      changeKind: (nodeId: string, kind: Kind) => edit(changeKind(tree.peek(), nodeId, kind)),
+      update: (nodeId: string, next: Rule) => edit(updateLeaf(tree.peek(), nodeId, next)),
+      async submit() {
+        const body = { name: name.peek().trim(), rule: rule.peek() }
+        const result = await save.run(() =>
+          id
+            ? api<Segment>(`/segments/${pathPart(id)}`, { method: 'PUT', body })
+            : api<Segment>('/segments', { method: 'POST', body }),
+        )
+        if (!result) return
+        saved.value = { name: result.name, rule: JSON.stringify(result.rule) }
+        segmentList.list.reset()
+        if (!id) navigate(`/segments/${encodeURIComponent(result.id)}`)
+        else void detail.run(() => api<SegmentDetail>(`/segments/${pathPart(id)}`))
+      },
+      async destroy() {
+        if (!id) return
+        const result = await deletion.run(() =>
+          api<Segment>(`/segments/${pathPart(id)}`, { method: 'DELETE' }),
+        )
+        if (!result) return
+        segmentList.list.reset()
+        navigate('/segments')
+      },
+    }
+  },
+)
 
 export type SegmentEditor = InstanceType<typeof SegmentEditorModel>
 

@@ -194,6 +194,10 @@ function NodeActions({
 }) {
   const { editor } = ctx
   const what = node.kind === 'leaf' ? 'rule' : node.kind === 'not' ? 'not' : 'group'
+  // An empty root group has nothing to wrap or remove.
+  if (root && (node.kind === 'all' || node.kind === 'any') && node.children.length === 0) {
+    return null
+  }
   const canUnwrap =
     node.kind === 'not' ||
     ((node.kind === 'all' || node.kind === 'any') && node.children.length === 1)
@@ -254,17 +258,15 @@ function NodeActions({
           unwrap
         </button>
       )}
-      {!(root && node.kind !== 'leaf' && node.kind !== 'not' && node.children.length === 0) && (
-        <button
-          type="button"
-          class="icon-button danger"
-          aria-label={root ? 'Clear the rule' : `Remove ${what}`}
-          title={root ? 'Clear the rule' : 'Remove'}
-          onClick={() => editor.remove(node.id)}
-        >
-          ×
-        </button>
-      )}
+      <button
+        type="button"
+        class="icon-button danger"
+        aria-label={root ? 'Clear the rule' : `Remove ${what}`}
+        title={root ? 'Clear the rule' : 'Remove'}
+        onClick={() => editor.remove(node.id)}
+      >
+        ×
+      </button>
     </span>
   )
 }

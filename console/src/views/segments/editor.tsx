@@ -2,6 +2,8 @@ import { useModel } from '@preact/signals'
 import { useEffect, useState } from 'preact/hooks'
 import { may } from '../../models/access'
 import { pickers, SegmentEditorModel, usersOf, type SegmentEditor } from '../../models/segments'
+import { route, setQuery } from '../../models/router'
+import { parseRule } from '../../models/segment-rules'
 import { session } from '../../models/session'
 import { LineChart } from '../chart'
 import { Async, Empty, ErrorNotice, Facts, Link, Loading, PageHeader } from '../common'
@@ -16,11 +18,24 @@ import { segmentHref } from './list'
  * A saved segment also shows its members, and who entered and left per day.
  */
 export function SegmentEditorScreen({ id }: { id?: string }) {
-  const editor = useModel(() => new SegmentEditorModel(id))
+  const editor = useModel(() => {
+    if (id) return new SegmentEditorModel(id)
+    const query = route.query.peek()
+    return new SegmentEditorModel(undefined, {
+      name: query.get('name') ?? undefined,
+      tree: parseRule(query.get('rule')),
+    })
+  })
   useEffect(() => {
     pickers.load()
     void editor.load()
   }, [editor])
+  // An unsaved segment lives in the URL, so a reload or a shared link keeps it.
+  const draftName = editor.name.value
+  const draftRule = editor.empty.value ? undefined : editor.ruleText.value
+  useEffect(() => {
+    if (!id) setQuery({ name: draftName, rule: draftRule })
+  }, [id, draftName, draftRule])
   const segment = editor.detail.data.value
   const canEdit = may(session.role.value, 'editSegments')
 
@@ -45,9 +60,18 @@ export function SegmentEditorScreen({ id }: { id?: string }) {
       <Breadcrumb name={segment?.name} />
       <PageHeader title={segment ? segment.name : 'New segment'}>
         {segment && (
-          <Link class="button" href={segmentHref(segment.id, '/members')}>
-            Members ({count(segment.count)})
-          </Link>
+          <>
+            <button
+              type="button"
+              onClick={() => editor.refreshDetail()}
+              disabled={editor.detail.loading.value}
+            >
+              Refresh counts
+            </button>
+            <Link class="button" href={segmentHref(segment.id, '/members')}>
+              Members ({count(segment.count)})
+            </Link>
+          </>
         )}
         {segment && canEdit && <DeleteSegment editor={editor} name={segment.name} />}
       </PageHeader>
@@ -63,7 +87,6 @@ export function SegmentEditorScreen({ id }: { id?: string }) {
                 ['Id', <span class="mono">{segment.id}</span>],
               ]}
             />
-            <History history={segment.history} />
           </>
         )}
         <div class="wide-narrow segment-edit">
@@ -74,6 +97,7 @@ export function SegmentEditorScreen({ id }: { id?: string }) {
           </section>
           <LiveCount editor={editor} />
         </div>
+        {segment && <History history={segment.history} />}
       </div>
     </>
   )

@@ -32,11 +32,11 @@ export const OP_LABELS: Record<string, string> = {
   lt: '<',
   lte: '≤',
   contains: 'contains',
-  in: 'is one of',
+  in: 'one of',
   exists: 'exists',
-  not_exists: 'does not exist',
-  within: 'within the last',
-  before: 'before the last',
+  not_exists: 'missing',
+  within: 'in the last',
+  before: 'older than',
 }
 
 const TYPE_LABELS: Record<ValueType, string> = {
