@@ -103,7 +103,8 @@ const REFERENCE_PATHS: Record<Exclude<ReferenceKind, 'segments'>, string> = {
 
 /**
  * What the builder's pickers offer: the catalog of names seen in the data, and the things rules
- * name by id. Read once per visit of the screen; each part fails on its own.
+ * name by id. Read again each time a builder opens (what is shown stays meanwhile); each part
+ * fails on its own.
  */
 export const PickersModel = createModel(() => {
   const catalog = request<Catalog>('segments.catalog')
@@ -113,13 +114,10 @@ export const PickersModel = createModel(() => {
       request<Named[]>(`segments.${kind}`),
     ]),
   ) as Record<keyof typeof REFERENCE_PATHS, ReturnType<typeof request<Named[]>>>
-  let loaded = false
   return {
     catalog,
     references,
     load() {
-      if (loaded) return
-      loaded = true
       void catalog.run(() => api<Catalog>('/catalog'))
       for (const [kind, path] of Object.entries(REFERENCE_PATHS)) {
         void references[kind as keyof typeof REFERENCE_PATHS].run(async () => {
@@ -127,7 +125,7 @@ export const PickersModel = createModel(() => {
           return answer.items.map(({ id, name }) => ({ id, name }))
         })
       }
-      if (!segmentList.list.data.peek()) void segmentList.load()
+      void segmentList.load()
     },
   }
 })
