@@ -217,7 +217,7 @@ describe('the segment builder', () => {
     await screenshot(page, '31-segment-builder')
   })
 
-  it('refuses to delete a segment another segment uses, naming it', async () => {
+  it('renames, and refuses to delete a segment another segment uses, naming it', async () => {
     const user = await management<{ id: string }>('/api/segments', {
       method: 'POST',
       body: { name: `Uses ${run}`, rule: { inSegment: segmentId } },
@@ -225,6 +225,13 @@ describe('the segment builder', () => {
     expect(user.status).toBe(201)
     await page.goto(`${stackUrl}/segments/${segmentId}`)
     await page.waitForSelector(`h1:text-is("${name}")`)
+    // Renamed first: the name alone is sent.
+    await page.fill('form[aria-label="Segment name"] input', `${name} (renamed)`)
+    await page.keyboard.press('Enter')
+    await page.waitForSelector(`h1:text-is("${name} (renamed)")`)
+    expect((await management<{ name: string }>(`/api/segments/${segmentId}`)).body.name).toBe(
+      `${name} (renamed)`,
+    )
     await page.click('button:text-is("Delete…")')
     await page.click('button:text-is("Delete segment")')
     const refusal = page.locator('[data-delete-error]')

@@ -102,58 +102,49 @@ function pathsOf(sample: string, by: '' | 's.name') {
     GROUP BY ${by ? `${by}, ` : ''}t.fullkey, t.type`
 }
 
-/** Contacts that still stand for a person (a merged one's traits moved to its survivor). */
-const SAMPLED_CONTACTS = 'merged_into IS NULL AND json_valid(traits)'
+/**
+ * The most recently seen contacts, then those that still stand for a person (a merged one's
+ * traits moved to its survivor): the window is a fixed number of rows, whatever they hold.
+ */
+const SAMPLED_CONTACTS = `SELECT rowid, traits AS doc FROM
+  (SELECT rowid, traits, merged_into FROM contacts ORDER BY last_seen DESC LIMIT ?)
+  WHERE merged_into IS NULL AND json_valid(traits)`
 
-/** Events a `performed` rule can count: by people, sent by a client, with a name (page/screen). */
-const SAMPLED_EVENTS = `bot = 0 AND source_id != ? AND type IN ('track', 'page', 'screen')
-  AND (type != 'track' OR event IS NOT NULL)
-  AND properties IS NOT NULL AND json_valid(properties)`
+/**
+ * The most recent events, then those a `performed` rule can count: by people, sent by a
+ * client, with a name (page and screen views by their `$page`/`$screen`) and properties.
+ */
+const SAMPLED_EVENTS = `SELECT rowid,
+    CASE type WHEN 'page' THEN ? WHEN 'screen' THEN ? ELSE event END AS name,
+    properties AS doc
+  FROM (SELECT rowid, type, event, bot, source_id, properties FROM events
+    ORDER BY timestamp DESC LIMIT ?)
+  WHERE bot = 0 AND source_id != ? AND type IN ('track', 'page', 'screen')
+    AND (type != 'track' OR event IS NOT NULL)
+    AND properties IS NOT NULL AND json_valid(properties)`
+
+/**
+ * One index seek per day and metric of the rollups' key (day, metric, dimension), so the other
+ * metrics of those days (pages, referrers, countries…) are never read.
+ */
+const EVENT_NAMES = `WITH RECURSIVE days(d) AS (
+    SELECT ? UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < ?
+  )
+  SELECT CASE r.metric WHEN 'pageviews' THEN ? ELSE r.dimension END AS name,
+    SUM(r.count) AS count, MAX(r.day) AS lastSeen
+  FROM days JOIN daily_rollups AS r ON r.day = days.d AND r.metric IN ('event', 'pageviews')
+  GROUP BY 1 ORDER BY count DESC, name LIMIT ?`
 
 export async function readCatalog(db: D1Database, now: number): Promise<Catalog> {
-  const since = new Date(now - (CATALOG_BOUNDS.eventDays - 1) * 86_400_000)
-    .toISOString()
-    .slice(0, 10)
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+  const since = day(now - (CATALOG_BOUNDS.eventDays - 1) * 86_400_000)
+  const eventSample = [PAGE_EVENT, SCREEN_EVENT, CATALOG_BOUNDS.events, CAIRN_SOURCE]
   const [events, traits, properties, contactsRead, eventsRead] = await db.batch([
-    db
-      .prepare(
-        `SELECT CASE metric WHEN 'pageviews' THEN ? ELSE dimension END AS name,
-           SUM(count) AS count, MAX(day) AS lastSeen
-         FROM daily_rollups
-         WHERE metric IN ('event', 'pageviews') AND day >= ? AND dimension IS NOT NULL
-         GROUP BY 1 ORDER BY count DESC, name LIMIT ?`,
-      )
-      .bind(PAGE_EVENT, since, CATALOG_BOUNDS.names),
-    db
-      .prepare(
-        pathsOf(
-          `SELECT rowid, traits AS doc FROM contacts WHERE ${SAMPLED_CONTACTS}
-           ORDER BY last_seen DESC LIMIT ?`,
-          '',
-        ),
-      )
-      .bind(CATALOG_BOUNDS.contacts),
-    db
-      .prepare(
-        pathsOf(
-          `SELECT rowid, CASE type WHEN 'page' THEN ? WHEN 'screen' THEN ? ELSE event END AS name,
-             properties AS doc
-           FROM events WHERE ${SAMPLED_EVENTS} ORDER BY timestamp DESC LIMIT ?`,
-          's.name',
-        ),
-      )
-      .bind(PAGE_EVENT, SCREEN_EVENT, CAIRN_SOURCE, CATALOG_BOUNDS.events),
-    db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM contacts WHERE ${SAMPLED_CONTACTS} LIMIT ?)`,
-      )
-      .bind(CATALOG_BOUNDS.contacts),
-    db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE ${SAMPLED_EVENTS}
-           ORDER BY timestamp DESC LIMIT ?)`,
-      )
-      .bind(CAIRN_SOURCE, CATALOG_BOUNDS.events),
+    db.prepare(EVENT_NAMES).bind(since, day(now), PAGE_EVENT, CATALOG_BOUNDS.names),
+    db.prepare(pathsOf(SAMPLED_CONTACTS, '')).bind(CATALOG_BOUNDS.contacts),
+    db.prepare(pathsOf(SAMPLED_EVENTS, 's.name')).bind(...eventSample),
+    db.prepare(`SELECT COUNT(*) AS n FROM (${SAMPLED_CONTACTS})`).bind(CATALOG_BOUNDS.contacts),
+    db.prepare(`SELECT COUNT(*) AS n FROM (${SAMPLED_EVENTS})`).bind(...eventSample),
   ])
   return {
     events: (events!.results as unknown as CatalogEvent[]).map((row) => ({

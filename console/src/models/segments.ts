@@ -240,9 +240,15 @@ export const SegmentEditorModel = createModel(
       update: (nodeId: string, next: Rule) => edit(updateLeaf(tree.peek(), nodeId, next)),
       async submit() {
         const body = { name: name.peek().trim(), rule: rule.peek() }
+        // A rename alone sends no rule: a new rule makes every contact evaluate it again.
+        const before = saved.peek()
+        const changes = {
+          name: before?.name === body.name ? undefined : body.name,
+          rule: before?.rule === ruleText.peek() ? undefined : body.rule,
+        }
         const result = await save.run(() =>
           id
-            ? api<Segment>(`/segments/${pathPart(id)}`, { method: 'PUT', body })
+            ? api<Segment>(`/segments/${pathPart(id)}`, { method: 'PUT', body: changes })
             : api<Segment>('/segments', { method: 'POST', body }),
         )
         if (!result) return
