@@ -141,8 +141,17 @@ describe('the segment builder', () => {
     await expect
       .poll(() => page.locator('[data-sample] a').allTextContents())
       .toEqual(expect.arrayContaining([ann, cid]))
-    await any.locator('[data-node="consent"] [aria-label="Wrap rule in not"]').click()
+    // With the keyboard: the focus follows the rule into its new Not.
+    await any.locator('[data-node="consent"] [aria-label="Wrap rule in not"]').focus()
+    await page.keyboard.press('Enter')
     await any.locator('[data-node="not"] [data-node="consent"]').waitFor()
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          document.activeElement?.closest('[data-node]')?.getAttribute('data-node'),
+        ),
+      )
+      .toBe('not')
     await expect
       .poll(async () => (await page.locator('[data-sample] a').allTextContents()).sort())
       .toEqual([ann, bob].sort())

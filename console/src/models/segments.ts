@@ -7,6 +7,7 @@ import {
   addChild,
   changeKind,
   defaultRule,
+  find,
   fromRule,
   group,
   issuesOf,
@@ -14,6 +15,7 @@ import {
   leafCount,
   move,
   negation,
+  parentOf,
   placeIssues,
   remove,
   toRule,
@@ -223,7 +225,8 @@ export const SegmentEditorModel = createModel(
         name.value = value
         if (save.error.peek()) save.reset()
       },
-      add(groupId: string, kind: LeafKind | GroupKind | 'not') {
+      // The structural changes answer the node the keyboard's focus belongs on afterwards.
+      add(groupId: string, kind: LeafKind | GroupKind | 'not'): string {
         const node =
           kind === 'all' || kind === 'any'
             ? group(kind, [leaf(defaultRule('trait'))])
@@ -231,11 +234,28 @@ export const SegmentEditorModel = createModel(
               ? negation(leaf(defaultRule('trait')))
               : leaf(defaultRule(kind))
         edit(addChild(tree.peek(), groupId, node))
+        return node.id
       },
-      remove: (nodeId: string) => edit(remove(tree.peek(), nodeId)),
-      wrap: (nodeId: string, kind: GroupKind | 'not') => edit(wrap(tree.peek(), nodeId, kind)),
-      unwrap: (nodeId: string) => edit(unwrap(tree.peek(), nodeId)),
-      move: (nodeId: string, by: -1 | 1) => edit(move(tree.peek(), nodeId, by)),
+      remove(nodeId: string): string {
+        const parent = parentOf(tree.peek(), nodeId)
+        edit(remove(tree.peek(), nodeId))
+        return parent && find(tree.peek(), parent.id) ? parent.id : tree.peek().id
+      },
+      wrap(nodeId: string, kind: GroupKind | 'not'): string {
+        edit(wrap(tree.peek(), nodeId, kind))
+        return parentOf(tree.peek(), nodeId)?.id ?? nodeId
+      },
+      unwrap(nodeId: string): string {
+        const node = find(tree.peek(), nodeId)
+        edit(unwrap(tree.peek(), nodeId))
+        const inner =
+          node?.kind === 'not' ? node.child : node?.kind === 'leaf' ? node : node?.children[0]
+        return inner?.id ?? tree.peek().id
+      },
+      move(nodeId: string, by: -1 | 1): string {
+        edit(move(tree.peek(), nodeId, by))
+        return nodeId
+      },
       changeKind: (nodeId: string, kind: Kind) => edit(changeKind(tree.peek(), nodeId, kind)),
       update: (nodeId: string, next: Rule) => edit(updateLeaf(tree.peek(), nodeId, next)),
       async submit() {

@@ -90,7 +90,13 @@ function NodeView({
   if (node.kind === 'all' || node.kind === 'any') {
     const label = `${KIND_LABELS[node.kind]} ${node.children.length} rules`
     return (
-      <div class="rule-group" role="group" aria-label={label} data-node={node.kind}>
+      <div
+        class="rule-group"
+        role="group"
+        aria-label={label}
+        data-node={node.kind}
+        data-node-id={node.id}
+      >
         <div class="rule-row">
           <select
             aria-label="Match"
@@ -126,7 +132,7 @@ function NodeView({
   }
   if (node.kind === 'not') {
     return (
-      <div class="rule-not" role="group" aria-label="Not" data-node="not">
+      <div class="rule-not" role="group" aria-label="Not" data-node="not" data-node-id={node.id}>
         <div class="rule-row">
           <strong class="rule-not-label">Not</strong>
           <span class="muted small">the rule below does not hold</span>
@@ -141,7 +147,12 @@ function NodeView({
   }
   const kind = kindOf(node) as LeafKind
   return (
-    <div class="rule-leaf" data-node={kind} aria-invalid={issues.length > 0 || undefined}>
+    <div
+      class="rule-leaf"
+      data-node={kind}
+      data-node-id={node.id}
+      aria-invalid={issues.length > 0 || undefined}
+    >
       <div class="rule-row">
         <select
           aria-label="Rule kind"
@@ -166,6 +177,20 @@ function NodeView({
       <Issues issues={issues} />
     </div>
   )
+}
+
+/**
+ * Moves the keyboard's focus into node `id` once it is drawn (a structural change redraws the
+ * nodes it moves, which drops focus): onto the control labelled `label`, or its first control.
+ */
+function focusIn(id: string, label?: string) {
+  setTimeout(() => {
+    const node = document.querySelector(`[data-node-id="${CSS.escape(id)}"]`)
+    const labelled = label
+      ? node?.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]:not(:disabled)`)
+      : null
+    ;(labelled ?? node?.querySelector<HTMLElement>('select, input, button'))?.focus()
+  })
 }
 
 function Issues({ issues }: { issues: readonly PlacedIssue[] }) {
@@ -211,7 +236,7 @@ function NodeActions({
             aria-label={`Move ${what} up`}
             title="Move up"
             disabled={place.index === 0}
-            onClick={() => editor.move(node.id, -1)}
+            onClick={() => focusIn(editor.move(node.id, -1), `Move ${what} up`)}
           >
             ↑
           </button>
@@ -221,7 +246,7 @@ function NodeActions({
             aria-label={`Move ${what} down`}
             title="Move down"
             disabled={place.index === place.of - 1}
-            onClick={() => editor.move(node.id, 1)}
+            onClick={() => focusIn(editor.move(node.id, 1), `Move ${what} down`)}
           >
             ↓
           </button>
@@ -233,7 +258,7 @@ function NodeActions({
           class="small-button"
           aria-label={`Wrap ${what} in not`}
           title="Negate: wrap in Not"
-          onClick={() => editor.wrap(node.id, 'not')}
+          onClick={() => focusIn(editor.wrap(node.id, 'not'))}
         >
           not
         </button>
@@ -243,7 +268,7 @@ function NodeActions({
         class="small-button"
         aria-label={`Wrap ${what} in a group`}
         title="Wrap in an Any of group"
-        onClick={() => editor.wrap(node.id, 'any')}
+        onClick={() => focusIn(editor.wrap(node.id, 'any'))}
       >
         group
       </button>
@@ -253,7 +278,7 @@ function NodeActions({
           class="small-button"
           aria-label={`Unwrap ${what}`}
           title="Replace by what it holds"
-          onClick={() => editor.unwrap(node.id)}
+          onClick={() => focusIn(editor.unwrap(node.id))}
         >
           unwrap
         </button>
@@ -263,7 +288,7 @@ function NodeActions({
         class="icon-button danger"
         aria-label={root ? 'Clear the rule' : `Remove ${what}`}
         title={root ? 'Clear the rule' : 'Remove'}
-        onClick={() => editor.remove(node.id)}
+        onClick={() => focusIn(editor.remove(node.id))}
       >
         ×
       </button>
@@ -287,7 +312,11 @@ function AddRule({ groupId, ctx, empty }: { groupId: string; ctx: Context; empty
           </option>
         ))}
       </select>
-      <button type="button" class="small-button" onClick={() => ctx.editor.add(groupId, kind)}>
+      <button
+        type="button"
+        class="small-button"
+        onClick={() => focusIn(ctx.editor.add(groupId, kind))}
+      >
         + Add rule
       </button>
     </div>
