@@ -7,6 +7,7 @@ import { authorize } from './middleware/auth'
 import { requestBodies } from './middleware/json-limits'
 import { attributionRoutes } from './routes/attribution'
 import { auditRoutes } from './routes/audit'
+import { catalogRoutes } from './routes/catalog'
 import { consentRoutes } from './routes/consent'
 import { contactRoutes } from './routes/contacts'
 import { demoRoutes } from './routes/demo'
@@ -78,6 +79,7 @@ export function createApp() {
     insightRoutes(),
     attributionRoutes(),
     segmentRoutes(),
+    catalogRoutes(),
     listRoutes(),
     // Before journeyRoutes: /journeys/{id} would take /journeys/ticketing.
     journeyIntegrationRoutes(),

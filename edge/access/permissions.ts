@@ -57,6 +57,8 @@ export const PERMISSIONS = {
   'PUT /api/segments/{id}': MARKETING,
   'DELETE /api/segments/{id}': MARKETING,
   'GET /api/segments/{id}/members': ANALYTICS,
+  // Event names and trait and property paths for the segment builder: whoever reads segments.
+  'GET /api/catalog': ANALYTICS,
   'GET /api/lists': ANALYTICS,
   'POST /api/lists': MARKETING,
   'GET /api/lists/{id}/members': ANALYTICS,
@@ -164,6 +166,8 @@ export const READS = {
   'GET /api/segments/{id}': 'none',
   // Contact keys; a preview (POST) names some too, and is audited as a management action.
   'GET /api/segments/{id}/members': 'personal',
+  // Names and paths, never values.
+  'GET /api/catalog': 'none',
   'GET /api/lists': 'none',
   'GET /api/lists/{id}/members': 'personal',
   'GET /api/messaging/providers': 'none',

@@ -24,6 +24,7 @@ export type Area =
   | 'editRetention'
   | 'privacy'
   | 'segments'
+  | 'editSegments'
   | 'journeys'
   | 'templates'
   | 'predictions'
@@ -43,6 +44,7 @@ const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   retention: 'GET /api/privacy/retention',
   editRetention: 'PUT /api/privacy/retention',
   segments: 'GET /api/segments',
+  editSegments: 'POST /api/segments',
   journeys: 'GET /api/journeys',
   templates: 'GET /api/templates',
   predictions: 'GET /api/predictions/at-risk',

@@ -10,10 +10,10 @@ export interface Series {
 const HEIGHT = 200
 const PAD = { top: 12, right: 12, bottom: 22, left: 44 }
 
-/** "Nice" upper bound and tick step for an axis reaching `max`. */
+/** "Nice" upper bound and tick step for an axis reaching `max`; counts step by whole numbers. */
 function scale(max: number, ticks = 4) {
   if (max <= 0) return { top: 1, step: 1 }
-  const raw = max / ticks
+  const raw = Math.max(1, max / ticks)
   const power = 10 ** Math.floor(Math.log10(raw))
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw
   return { top: Math.ceil(max / step) * step, step }
