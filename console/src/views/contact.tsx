@@ -1,4 +1,5 @@
 import { useModel } from '@preact/signals'
+import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
 import { may } from '../models/access'
 import { dsar } from '../models/compliance'
@@ -435,7 +436,7 @@ function useNames(contact: ContactModel): Names | undefined {
   return contact.names.data.value
 }
 
-/** A segment or journey by name, linked to its screen when the role may open it. */
+/** A segment or journey by name (its id until names arrive), linked when the role may open it. */
 function Named({
   id,
   name,
@@ -446,12 +447,7 @@ function Named({
   href: string | undefined
 }) {
   const label = name ?? id
-  return (
-    <>
-      {to ? <Link href={to}>{label}</Link> : label}
-      {name && <span class="muted small mono"> {id}</span>}
-    </>
-  )
+  return to ? <Link href={to}>{label}</Link> : <>{label}</>
 }
 
 function Segments({ contact, profile }: { contact: ContactModel; profile: Contact }) {
@@ -468,18 +464,20 @@ function Segments({ contact, profile }: { contact: ContactModel; profile: Contac
           head={
             <>
               <th scope="col">Segment</th>
+              <th scope="col">Id</th>
               <th scope="col">Member since</th>
             </>
           }
           row={(membership) => (
             <tr key={membership.id} data-segment={membership.id}>
-              <td class="ellipsis">
+              <td class="wrap">
                 <Named
                   id={membership.id}
                   name={names?.segments.get(membership.id)}
                   href={linked ? `/segments/${encodeURIComponent(membership.id)}` : undefined}
                 />
               </td>
+              <td class="mono muted nowrap">{membership.id}</td>
               <td class="nowrap">{when(membership.since)}</td>
             </tr>
           )}
@@ -538,10 +536,26 @@ function Journeys({ contact }: { contact: ContactModel }) {
 function JourneyRunView({ run, name, open }: { run: JourneyRun; name?: string; open: boolean }) {
   const linked = may(session.role.value, 'journeys')
   const paths = Object.entries(run.paths)
+  const facts: [string, ComponentChildren][] = [
+    [run.state === 'active' ? 'Waiting at' : 'Last node', <span class="mono">{run.node}</span>],
+  ]
+  if (run.waitingUntil) facts.push(['Until', when(run.waitingUntil)])
+  if (run.reason) facts.push(['Why it ended', run.reason])
+  if (paths.length) {
+    facts.push(['Experiment paths', paths.map(([node, path]) => `${node} → ${path}`).join(', ')])
+  }
+  facts.push(['Run', <span class="mono">{run.id}</span>])
   return (
     <details class="panel journey-run" open={open} data-run={run.id}>
       <summary>
-        <strong>{name ?? run.journeyId}</strong> <span class="muted">v{run.version}</span>{' '}
+        <strong>
+          <Named
+            id={run.journeyId}
+            name={name}
+            href={linked ? `/journeys/${encodeURIComponent(run.journeyId)}` : undefined}
+          />
+        </strong>{' '}
+        <span class="muted">version {run.version}</span>{' '}
         <Badge tone={RUN_TONE[run.state]}>{run.state}</Badge>
         {run.converted && <Badge tone="ok">converted</Badge>}{' '}
         <span class="muted small">
@@ -549,30 +563,14 @@ function JourneyRunView({ run, name, open }: { run: JourneyRun; name?: string; o
           {run.endedAt ? ` · ended ${when(run.endedAt)}` : ''}
         </span>
       </summary>
-      <Facts
-        items={[
-          [
-            'Journey',
-            <Named
-              id={run.journeyId}
-              name={name}
-              href={linked ? `/journeys/${encodeURIComponent(run.journeyId)}` : undefined}
-            />,
-          ],
-          ['Version', String(run.version)],
-          [
-            run.state === 'active' ? 'Waiting at' : 'Last node',
-            <span class="mono">{run.node}</span>,
-          ],
-          ['Until', run.waitingUntil ? when(run.waitingUntil) : '—'],
-          ['Why it ended', run.reason ?? (run.state === 'active' ? 'still running' : '—')],
-          ['Run', <span class="mono">{run.id}</span>],
-          [
-            'Experiment paths',
-            paths.length ? paths.map(([node, path]) => `${node} → ${path}`).join(', ') : '—',
-          ],
-        ]}
-      />
+      <dl class="run-facts small">
+        {facts.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
       <DenseTable
         items={run.steps}
         empty="No step recorded yet."
