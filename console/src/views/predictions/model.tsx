@@ -92,7 +92,7 @@ function ParamRow({ name, value, meaning }: { name: string; value: number; meani
 
 /** Parameters span orders of magnitude: four significant digits each. */
 function precise(value: number): string {
-  return Number.isFinite(value) ? value.toPrecision(4).replace(/\.?0+(e|$)/, '$1') : String(value)
+  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value)
 }
 
 function FitState({ converged, penalizer }: { converged: boolean; penalizer: number }) {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import { draftOf, settingsOf, type SettingsDraft as Draft } from '../../models/prediction-settings'
 import {
   atRisk,
   mayEditSettings,
@@ -7,46 +8,6 @@ import {
 } from '../../models/predictions'
 import { session } from '../../models/session'
 import { Async, ErrorNotice } from '../common'
-
-/** The form's fields as typed; rates are shown as percentages, the API takes 0–1. */
-interface Draft {
-  purchaseEvents: string
-  valueProperty: string
-  months: string
-  discountPercent: string
-  halfLifeDays: string
-  thresholdPercent: string
-}
-
-function draftOf(settings: PredictionSettings): Draft {
-  return {
-    purchaseEvents: settings.purchaseEvents.join('\n'),
-    valueProperty: settings.valueProperty,
-    months: String(settings.clv.months),
-    discountPercent: String(round(settings.clv.discountRate * 100)),
-    halfLifeDays: String(settings.engagementHalfLifeDays),
-    thresholdPercent: String(round(settings.atRiskThreshold * 100)),
-  }
-}
-
-/** Undoes the float noise of ×100 (0.07 × 100 = 7.000000000000001). */
-function round(n: number) {
-  return Number(n.toPrecision(12))
-}
-
-/** What the draft asks for; the API checks it and names what is wrong. */
-function settingsOf(draft: Draft): PredictionSettings {
-  return {
-    purchaseEvents: draft.purchaseEvents
-      .split('\n')
-      .map((name) => name.trim())
-      .filter(Boolean),
-    valueProperty: draft.valueProperty.trim(),
-    clv: { months: Number(draft.months), discountRate: round(Number(draft.discountPercent) / 100) },
-    engagementHalfLifeDays: Number(draft.halfLifeDays),
-    atRiskThreshold: round(Number(draft.thresholdPercent) / 100),
-  }
-}
 
 export function SettingsView() {
   return (
