@@ -28,6 +28,7 @@ interface AtRisk {
   contactId: string
   value: number
   churnRisk: number
+  engagement: number | null
 }
 
 async function created<T>(path: string, body: unknown, method = 'POST'): Promise<T> {
@@ -72,9 +73,23 @@ beforeAll(async () => {
     return buyers.every((b) => counts.get(b) === purchases.get(b))
   }, 60_000)
 
+  // A minute after a purchase each contact's object writes its scores to D1, the at-risk list's
+  // source. With the threshold at 0 every buyer is listed: once all thirty have an engagement
+  // there, no such write can reorder the list under the tests.
+  const settings = await management<{ atRiskThreshold: number }>('/api/predictions/settings')
+  await created('/api/predictions/settings', { ...settings.body, atRiskThreshold: 0 }, 'PUT')
+  await eventually(async () => {
+    const listed = await management<{ items: AtRisk[] }>('/api/predictions/at-risk?limit=1000')
+    const projected = listed.body.items?.filter(
+      (r) => buyers.includes(r.contactId) && r.engagement !== null,
+    )
+    return projected?.length === buyers.length
+  }, 150_000)
+  await created('/api/predictions/settings', settings.body, 'PUT')
+
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   page = await context.newPage()
-}, 180_000)
+}, 240_000)
 
 afterAll(async () => {
   await browser?.close()
@@ -202,6 +217,7 @@ describe('the Predictions screen', () => {
     const refused = form.locator('[role="alert"]')
     await refused.waitFor()
     expect(await refused.textContent()).toContain('valueProperty')
+    await screenshot(page, '62-predictions-settings')
 
     await form.locator('input[name="valueProperty"]').fill('revenue')
     await form.locator('input[name="thresholdPercent"]').fill('90')

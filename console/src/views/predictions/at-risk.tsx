@@ -81,7 +81,7 @@ function AtRiskIntro() {
         Contacts whose churn risk is{' '}
         {threshold === undefined ? 'at or above the threshold' : `${share(threshold)} or more`},
         sorted by value at risk (CLV × churn risk); contacts without a CLV count as 0. Scores are as
-        of Updated (the last fit, or the contact's last activity); a contact's Predictions tab
+        of Updated (the last fit, or the contact's daily refresh); a contact's Predictions tab
         computes them afresh.
       </p>
       <dl class="legend-lines small muted">
