@@ -162,5 +162,9 @@ describe("the contact's automation tabs", () => {
     const risk = page.locator('table[data-contact-predictions] td[data-figure="Churn risk"]')
     await risk.waitFor()
     expect(await risk.textContent()).toMatch(/^\d+(\.\d)?%$/)
+    // Never bought: the purchase model says nothing of this contact, fitted or not.
+    expect(await page.locator('[data-no-fit], [data-no-purchase]').count()).toBe(1)
+    const pAlive = page.locator('table[data-contact-predictions] td[data-figure="P(alive)"]')
+    expect(await pAlive.textContent()).toBe('—')
   })
 })

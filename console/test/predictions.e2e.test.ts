@@ -14,6 +14,14 @@ const DAY_MS = 86_400_000
 const buyers: string[] = []
 const purchases = new Map<string, number>()
 
+const winBack = {
+  id: 'win-back',
+  name: 'Win-back offer',
+  goalEvent: 'Order Completed',
+  windowDays: 14,
+  priorRate: 0.2,
+}
+
 let browser: Browser
 let page: Page
 
@@ -87,6 +95,9 @@ beforeAll(async () => {
   }, 150_000)
   await created('/api/predictions/settings', settings.body, 'PUT')
 
+  // One candidate action for everyone, so next best action has something to choose.
+  await created('/api/predictions/actions', [winBack], 'PUT')
+
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   page = await context.newPage()
 }, 240_000)
@@ -127,6 +138,15 @@ describe('the Predictions screen', () => {
     expect(fittedAt).toMatch(/\d{2} \w{3} \d{4}, \d{2}:\d{2}:\d{2}/)
     expect(await page.textContent('[data-refit="done"]')).toBe(`Fitted ${fittedAt}.`)
     expect(await page.textContent('[data-log-likelihood]')).toMatch(/^-[\d,.]+$/)
+    const action = await page
+      .locator('table[data-actions] tr[data-action="win-back"] td')
+      .allTextContents()
+    expect(action).toEqual([
+      'Win-back offer win-back',
+      'everyone',
+      'Order Completed within 14 days',
+      '20%',
+    ])
     await screenshot(page, '61-predictions-model')
   })
 
@@ -190,6 +210,7 @@ describe('the Predictions screen', () => {
     expect(await figure('P(alive)')).toBe(`${Math.round(scores.pAlive * 1000) / 10}%`)
     expect(Number((await figure('CLV'))?.replace(/,/g, ''))).toBeCloseTo(scores.clv, 1)
     expect(await figure('Fitted at')).not.toBe('—')
+    expect(await page.textContent('[data-next-action]')).toBe('win-back')
     expect(await page.locator('[data-no-fit]').count()).toBe(0)
 
     await page.click('button:text-is("Explain this risk")')

@@ -7,7 +7,7 @@ import {
   type PredictionModel,
 } from '../../models/predictions'
 import { session } from '../../models/session'
-import { Async, Badge, DenseTable, Empty, ErrorNotice } from '../common'
+import { Async, Badge, DenseTable, Empty, ErrorNotice, Link } from '../common'
 import { count, number, share, when } from '../format'
 
 /** The newest fit with its parameters, the refit, and the candidate actions. */
@@ -250,7 +250,15 @@ function CandidateActions() {
                 <td>
                   {action.name} <span class="muted small mono">{action.id}</span>
                 </td>
-                <td class="mono">{action.segment ?? 'everyone'}</td>
+                <td class="mono">
+                  {action.segment ? (
+                    <Link href={`/segments/${encodeURIComponent(action.segment)}`}>
+                      {action.segment}
+                    </Link>
+                  ) : (
+                    'everyone'
+                  )}
+                </td>
                 <td>
                   <span class="mono">{action.goalEvent}</span> within {action.windowDays} days
                 </td>
