@@ -56,7 +56,7 @@ export interface ChurnExplanation {
   source: 'ai' | 'rules'
 }
 
-/** Whether the role may ask for a fit and change the settings (the server's table decides). */
+// Whether the role may ask for a fit, and change the settings: the server's table decides.
 export function mayRefit(role: Role | undefined) {
   return role !== undefined && allowed('POST /api/predictions/refit', role)
 }
@@ -89,7 +89,7 @@ export const atRisk = new AtRiskModel()
 export type RefitState =
   | { step: 'idle' }
   | { step: 'requesting' }
-  | { step: 'waiting'; since: number }
+  | { step: 'waiting' }
   | { step: 'done'; fittedAt: string }
   | { step: 'unchanged' }
   | { step: 'failed'; error: ApiError }
@@ -116,7 +116,7 @@ export const FitModel = createModel(() => {
 
   async function waitForNewFit(before: string | null) {
     const since = Date.now()
-    refit.value = { step: 'waiting', since }
+    refit.value = { step: 'waiting' }
     while (Date.now() - since < REFIT_WAIT_MS) {
       await new Promise((resolve) => setTimeout(resolve, REFIT_POLL_MS))
       const latest = await model.run(readModel)
