@@ -1,6 +1,7 @@
 import { computed, createModel, signal } from '@preact/signals'
-import type { Contact } from '../../../contracts/contact-profile'
+import type { Contact, ContactProfile } from '../../../contracts/contact-profile'
 import { api, segment, type ApiList } from './api'
+import type { ChurnExplanation, ContactPredictions } from './predictions'
 import { request } from './request'
 
 export interface ContactSummary {
@@ -16,6 +17,15 @@ export interface ContactSummary {
 
 // `GET /api/contacts/:id`. A type only: the schema (and zod) stay out of the console bundle.
 export type { Contact }
+
+/** A journey run with its step log (`GET /api/contacts/:id/journeys`), newest first. */
+export type JourneyRun = ContactProfile['journeys'][number]
+
+/** The names of segments and journeys, by id, for roles that may list them. */
+export interface Names {
+  segments: Map<string, string>
+  journeys: Map<string, string>
+}
 
 export interface Enrichment {
   browser?: string
@@ -181,18 +191,47 @@ export function touchesOf(events: readonly TimelineEvent[]): Touch[] {
   return touches
 }
 
-/** One contact: profile, consent ledger and timeline, each loaded when first shown. */
+/**
+ * Segment and journey names for the profile's tabs, read once per visit to a contact. Each list
+ * is read only when `may` says the role can (others see ids); a failed list leaves ids too.
+ */
+async function readNames(may: { segments: boolean; journeys: boolean }): Promise<Names> {
+  const names = (path: string) =>
+    api<ApiList<{ id: string; name: string }>>(path).then(
+      (page) => new Map(page.items.map((item) => [item.id, item.name])),
+      () => new Map<string, string>(),
+    )
+  const [segments, journeys] = await Promise.all([
+    may.segments ? names('/segments') : new Map<string, string>(),
+    may.journeys ? names('/journeys') : new Map<string, string>(),
+  ])
+  return { segments, journeys }
+}
+
+/**
+ * One contact: profile, consent ledger, timeline, journey runs and predictions, each loaded
+ * when first shown.
+ */
 export const ContactModel = createModel((contactId: string) => {
   const profile = request<Contact>('contact.profile')
   const consent = request<ConsentRecord>('contact.consent')
   const timeline = createTimeline(contactId)
   const id = signal(contactId, { name: 'contact.id' })
+  const journeys = request<JourneyRun[]>('contact.journeys')
+  const names = request<Names>('contact.names')
+  const predictions = request<ContactPredictions>('contact.predictions')
+  const explanation = request<ChurnExplanation>('contact.explanation')
+  const base = `/contacts/${segment(contactId)}`
 
   return {
     id,
     profile,
     consent,
     timeline,
+    journeys,
+    names,
+    predictions,
+    explanation,
     touches: computed(() => profile.data.value?.touches ?? touchesOf(timeline.events.value), {
       name: 'contact.touches',
     }),
@@ -207,6 +246,21 @@ export const ContactModel = createModel((contactId: string) => {
       return consent.run(() => api<ConsentRecord>(`/contacts/${segment(contactId)}/consent`))
     },
     loadTimeline: timeline.loadMore,
+    loadJourneys() {
+      return journeys.run(async () => (await api<{ runs: JourneyRun[] }>(`${base}/journeys`)).runs)
+    },
+    loadNames(may: { segments: boolean; journeys: boolean }) {
+      if (names.data.peek() || names.loading.peek()) return
+      return names.run(() => readNames(may))
+    },
+    loadPredictions() {
+      return predictions.run(() => api<ContactPredictions>(`${base}/predictions`))
+    },
+    /** Asked for by the reader: it may call Workers AI. */
+    explain() {
+      if (explanation.loading.peek()) return
+      return explanation.run(() => api<ChurnExplanation>(`${base}/predictions/explanation`))
+    },
   }
 })
 

@@ -1,8 +1,16 @@
 import { useModel } from '@preact/signals'
+import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
 import { may } from '../models/access'
 import { dsar } from '../models/compliance'
-import { ContactModel, PURPOSES, type Contact, type Touch } from '../models/contacts'
+import {
+  ContactModel,
+  PURPOSES,
+  type Contact,
+  type JourneyRun,
+  type Names,
+  type Touch,
+} from '../models/contacts'
 import { href } from '../models/router'
 import { session } from '../models/session'
 import {
@@ -18,7 +26,9 @@ import {
 } from './common'
 import { contactHref, displayName } from './contacts'
 import { count, inline, when } from './format'
+import './contact.css'
 import { ContactMessages } from './messages'
+import { ContactPredictionsTab } from './predictions/contact-tab'
 import { Timeline } from './timeline'
 
 export const CONTACT_TABS = [
@@ -28,6 +38,9 @@ export const CONTACT_TABS = [
   { id: 'identities', label: 'Identities' },
   { id: 'touches', label: 'Touches' },
   { id: 'messages', label: 'Messages' },
+  { id: 'segments', label: 'Segments' },
+  { id: 'journeys', label: 'Journeys' },
+  { id: 'predictions', label: 'Predictions' },
 ] as const
 
 export type ContactTab = (typeof CONTACT_TABS)[number]['id']
@@ -73,6 +86,9 @@ export function ContactScreen({ id, tab }: { id: string; tab: ContactTab }) {
               {tab === 'identities' && <Identities contact={data} />}
               {tab === 'touches' && <Touches contact={contact} />}
               {tab === 'messages' && <ContactMessages contact={data} />}
+              {tab === 'segments' && <Segments contact={contact} profile={data} />}
+              {tab === 'journeys' && <Journeys contact={contact} />}
+              {tab === 'predictions' && <ContactPredictionsTab contact={contact} />}
             </div>
           </>
         )}
@@ -408,5 +424,176 @@ function Touches({ contact }: { contact: ContactModel }) {
         )}
       />
     </section>
+  )
+}
+
+/** Names of segments and journeys for roles that may list them; the others see ids. */
+function useNames(contact: ContactModel): Names | undefined {
+  const role = session.role.value
+  useEffect(() => {
+    void contact.loadNames({ segments: may(role, 'segments'), journeys: may(role, 'journeys') })
+  }, [contact, role])
+  return contact.names.data.value
+}
+
+/** A segment or journey by name (its id until names arrive), linked when the role may open it. */
+function Named({
+  id,
+  name,
+  href: to,
+}: {
+  id: string
+  name: string | undefined
+  href: string | undefined
+}) {
+  const label = name ?? id
+  return to ? <Link href={to}>{label}</Link> : <>{label}</>
+}
+
+function Segments({ contact, profile }: { contact: ContactModel; profile: Contact }) {
+  const names = useNames(contact)
+  const linked = may(session.role.value, 'segments')
+  return (
+    <div class="wide-narrow">
+      <section class="panel" aria-labelledby="contact-segments-title">
+        <h2 id="contact-segments-title">Segments</h2>
+        <DenseTable
+          items={profile.segmentMemberships}
+          empty="In no segment."
+          data-contact-segments
+          head={
+            <>
+              <th scope="col">Segment</th>
+              <th scope="col">Id</th>
+              <th scope="col">Member since</th>
+            </>
+          }
+          row={(membership) => (
+            <tr key={membership.id} data-segment={membership.id}>
+              <td class="wrap">
+                <Named
+                  id={membership.id}
+                  name={names?.segments.get(membership.id)}
+                  href={linked ? `/segments/${encodeURIComponent(membership.id)}` : undefined}
+                />
+              </td>
+              <td class="mono muted nowrap">{membership.id}</td>
+              <td class="nowrap">{when(membership.since)}</td>
+            </tr>
+          )}
+        />
+      </section>
+      <section class="panel" aria-labelledby="contact-lists-title">
+        <h2 id="contact-lists-title">Lists</h2>
+        {profile.lists.length === 0 ? (
+          <Empty>On no list.</Empty>
+        ) : (
+          <ul class="plain mono" data-contact-lists>
+            {profile.lists.map((list) => (
+              <li key={list}>{list}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  )
+}
+
+const RUN_TONE: Record<JourneyRun['state'], string> = {
+  active: 'warn',
+  completed: 'ok',
+  exited: 'neutral',
+}
+
+function Journeys({ contact }: { contact: ContactModel }) {
+  const names = useNames(contact)
+  useEffect(() => {
+    void contact.loadJourneys()
+  }, [contact])
+  return (
+    <Async
+      req={contact.journeys}
+      retry={() => void contact.loadJourneys()}
+      empty="Never in a journey."
+      loadingLabel="Loading journey runs…"
+    >
+      {(runs) => (
+        <div class="stack" data-journey-runs>
+          {runs.map((run, i) => (
+            <JourneyRunView
+              key={run.id}
+              run={run}
+              name={names?.journeys.get(run.journeyId)}
+              open={i < 5}
+            />
+          ))}
+        </div>
+      )}
+    </Async>
+  )
+}
+
+function JourneyRunView({ run, name, open }: { run: JourneyRun; name?: string; open: boolean }) {
+  const linked = may(session.role.value, 'journeys')
+  const paths = Object.entries(run.paths)
+  const facts: [string, ComponentChildren][] = [
+    [run.state === 'active' ? 'Waiting at' : 'Last node', <span class="mono">{run.node}</span>],
+  ]
+  if (run.waitingUntil) facts.push(['Until', when(run.waitingUntil)])
+  if (run.reason) facts.push(['Why it ended', run.reason])
+  if (paths.length) {
+    facts.push(['Experiment paths', paths.map(([node, path]) => `${node} → ${path}`).join(', ')])
+  }
+  facts.push(['Run', <span class="mono">{run.id}</span>])
+  return (
+    <details class="panel journey-run" open={open} data-run={run.id}>
+      <summary>
+        <strong>
+          <Named
+            id={run.journeyId}
+            name={name}
+            href={linked ? `/journeys/${encodeURIComponent(run.journeyId)}` : undefined}
+          />
+        </strong>{' '}
+        <span class="muted">version {run.version}</span>{' '}
+        <Badge tone={RUN_TONE[run.state]}>{run.state}</Badge>
+        {run.converted && <Badge tone="ok">converted</Badge>}{' '}
+        <span class="muted small">
+          entered {when(run.enteredAt)}
+          {run.endedAt ? ` · ended ${when(run.endedAt)}` : ''}
+        </span>
+      </summary>
+      <dl class="run-facts small">
+        {facts.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      <DenseTable
+        items={run.steps}
+        empty="No step recorded yet."
+        data-steps
+        head={
+          <>
+            <th scope="col">At</th>
+            <th scope="col">Node</th>
+            <th scope="col">Type</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Next</th>
+          </>
+        }
+        row={(step, i) => (
+          <tr key={`${step.at}-${step.node}-${i}`}>
+            <td class="nowrap">{when(step.at)}</td>
+            <td class="mono">{step.node}</td>
+            <td>{step.type}</td>
+            <td class="wrap">{step.outcome}</td>
+            <td class="mono">{step.next ?? '—'}</td>
+          </tr>
+        )}
+      />
+    </details>
   )
 }
