@@ -20,10 +20,14 @@ export function lazyScreen<P extends object>(
     const [failure, setFailure] = useState<unknown>()
     useEffect(() => {
       if (loaded) return
-      fetchOnce().then(setReady, (error: unknown) => {
-        pending = undefined
-        setFailure(error)
-      })
+      // A function given to a state setter is called as an updater: wrap the component.
+      fetchOnce().then(
+        (screen) => setReady(() => screen),
+        (error: unknown) => {
+          pending = undefined
+          setFailure(error)
+        },
+      )
     }, [])
     if (loaded) {
       const Screen = loaded
