@@ -315,6 +315,21 @@ describe('snippets', () => {
       '<main><h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1></main><footer>Acme &amp; Co</footer>',
     )
 
+    // A draft keeps the stored layout unless it names one, or none (null).
+    const draft = { subject: 'Hi', html: '<b>draft</b>' }
+    const wrapped = (await (await preview(template.id, { contactId: hostile, draft })).json()) as {
+      html: string
+    }
+    expect(wrapped.html).toBe('<main><b>draft</b></main><footer>Acme &amp; Co</footer>')
+    const bare = (await (
+      await preview(template.id, { contactId: hostile, draft: { ...draft, layout: null } })
+    ).json()) as { html: string }
+    expect(bare.html).toBe('<b>draft</b>')
+    const unsaved = (await (
+      await previewDraft({ contactId: hostile, draft: { ...draft, layout: base } })
+    ).json()) as { html: string }
+    expect(unsaved.html).toBe(wrapped.html)
+
     const listed = (await (await api('/api/snippets')).json()) as { items: { name: string }[] }
     expect(listed.items.map((s) => s.name)).toEqual(expect.arrayContaining([base, footer]))
 

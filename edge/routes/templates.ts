@@ -286,7 +286,12 @@ export function templateRoutes() {
       const { draft, ...input } = c.req.valid('json')
       const stored = (await findTemplate(c.env.DB, id)) ?? noTemplate(id)
       const template = draft
-        ? { ...draft, text: draft.text ?? null, layout: draft.layout ?? stored.layout }
+        ? {
+            ...draft,
+            text: draft.text ?? null,
+            // null: no layout; left out: the stored template's.
+            layout: draft.layout === undefined ? stored.layout : draft.layout,
+          }
         : stored
       c.set('auditDetail', { template: id, ...(draft ? { draft: true } : {}) })
       return c.json(await previewFor(c, template, input), 200)

@@ -244,12 +244,7 @@ export const TemplateEditorModel = createModel((id: string | null) => {
     const { subject, html, text, layout } = draft.peek()
     const body = {
       contactId: contactId.peek(),
-      draft: {
-        subject,
-        html,
-        ...(text ? { text } : {}),
-        ...(layout ? { layout } : {}),
-      },
+      draft: { subject, html, text: text || null, layout: layout || null },
     }
     const current = saved.data.peek()?.id
     const path = current ? `/templates/${segment(current)}/preview` : '/templates/preview'
