@@ -455,6 +455,7 @@ describe('the Messages screen', () => {
       const nav = await analyst.locator('nav[aria-label="Main"] a').allTextContents()
       expect(nav).toContain('Messages')
       expect(await analyst.locator('section[aria-label="Providers"]').count()).toBe(0)
+      expect(await analyst.locator('.tabs a:text-is("Settings")').count()).toBe(0)
       // The server agrees: an analyst may read the log, not the providers.
       const statuses = await analyst.evaluate(async () =>
         Promise.all(
@@ -462,6 +463,10 @@ describe('the Messages screen', () => {
         ),
       )
       expect(statuses).toEqual([200, 403])
+      // A deep link to the settings says so, and asks the API nothing.
+      await analyst.goto(`${stackUrl}/messages/settings`)
+      await analyst.waitForSelector('[data-forbidden="providers"]')
+      expect(await analyst.locator('form[data-messaging-settings]').count()).toBe(0)
     } finally {
       await context.close()
     }
