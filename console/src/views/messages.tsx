@@ -86,7 +86,7 @@ function filtersOf(query: URLSearchParams): MessageFilters {
   return filters
 }
 
-// The settings need the providers' read permission, which analysts lack.
+// Its own chunk: the settings' forms serve admins and marketers only.
 const MessagingSettingsScreen = lazyScreen(
   'messaging settings',
   () => import('./messaging-settings'),
@@ -345,9 +345,27 @@ function MessageDetailView({ message }: { message: MessageDetail }) {
         items={[
           ['Status', <MessageStatusBadge status={message.status} />],
           ['Contact', <Link href={contactHref(message.contactId)}>{message.contactId}</Link>],
-          ['Template', <span class="mono">{message.template}</span>],
+          [
+            'Template',
+            may(session.role.value, 'templates') ? (
+              <Link class="mono" href={`/templates/${encodeURIComponent(message.template)}`}>
+                {message.template}
+              </Link>
+            ) : (
+              <span class="mono">{message.template}</span>
+            ),
+          ],
           ['Kind', message.kind],
-          ['Journey', message.journeyId ?? '—'],
+          [
+            'Journey',
+            message.journeyId ? (
+              <Link class="mono" href={href('/messages', { journeyId: message.journeyId })}>
+                {message.journeyId}
+              </Link>
+            ) : (
+              '—'
+            ),
+          ],
           ['Created', when(message.createdAt)],
           ['Updated', when(message.updatedAt)],
           ['Reason', message.reason ?? '—'],
