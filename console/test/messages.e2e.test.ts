@@ -129,8 +129,13 @@ describe('the Messages screen', () => {
     const nav = await page.locator('nav[aria-label="Main"] a').allTextContents()
     expect(nav).toEqual([
       'Overview',
+      'KPIs',
       'Contacts',
+      'Segments',
+      'Journeys',
+      'Templates',
       'Messages',
+      'Predictions',
       'Attribution',
       'Compliance',
       'Settings',
@@ -273,6 +278,22 @@ describe('the Messages screen', () => {
         'sendgrid sent',
       )
 
+      // The failed-over message's own page lists both tries, in order.
+      await row(viaLog.id).locator('td:first-child a').click()
+      await page.waitForURL(`${stackUrl}/messages/${viaLog.id}`)
+      const attempts = page.locator('table[data-attempts] tbody tr')
+      await attempts.first().waitFor()
+      const tried = await attempts.evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent)),
+      )
+      expect(tried).toEqual([
+        ['sendgrid', 'retryable', '503'],
+        ['log', 'sent', '—'],
+      ])
+      expect(await page.locator('iframe.email-html').count()).toBe(1)
+
+      await page.goto(`${stackUrl}/messages`)
+      await page.waitForSelector('.message-results[aria-busy="false"] table.messages-table')
       await row(viaSendgrid.id).locator('td:first-child a').click()
       await page.waitForSelector('[data-not-kept]')
       expect(await page.textContent('[data-not-kept]')).toBe(
@@ -282,6 +303,141 @@ describe('the Messages screen', () => {
     } finally {
       await created('/api/messaging/providers', [{ kind: 'log' }], 'PUT')
       await fake.close()
+    }
+  })
+
+  it('filters the log by template from the form, and by a template cell', async () => {
+    await page.goto(`${stackUrl}/messages?contactId=${reader.userId}`)
+    await page.waitForSelector('.message-results[aria-busy="false"] table.messages-table')
+    await page.fill('form[aria-label="Message filters"] input[name="template"]', receiptTemplate)
+    await page.click('form[aria-label="Message filters"] button[type="submit"]')
+    await page.waitForURL((url) => url.searchParams.get('template') === receiptTemplate)
+    await page.waitForSelector('.message-results[aria-busy="false"]')
+    await row(receipt.id).waitFor()
+    expect(await row(offer.id).count()).toBe(0)
+    expect(page.url()).toContain(`contactId=${reader.userId}`)
+
+    await page.goto(`${stackUrl}/messages`)
+    await page.waitForSelector('.message-results[aria-busy="false"] table.messages-table')
+    await row(offer.id).locator('td:nth-child(3) a').click()
+    await page.waitForURL((url) => url.searchParams.has('template'))
+    await page.waitForSelector('.message-results[aria-busy="false"]')
+    await row(refused.id).waitFor()
+    expect(await row(receipt.id).count()).toBe(0)
+  })
+
+  it('changes the frequency cap and quiet hours in the settings, naming what is wrong', async () => {
+    const before = (await management<Record<string, unknown>>('/api/messaging/settings')).body
+    try {
+      await page.goto(`${stackUrl}/messages`)
+      await page.click('.tabs a:text-is("Settings")')
+      await page.waitForURL(`${stackUrl}/messages/settings`)
+      const form = page.locator('form[data-messaging-settings]')
+      await form.locator('input[name="from"]').waitFor()
+
+      await form.locator('input[name="capOn"]').check()
+      await form.locator('input[name="capCount"]').fill('4')
+      await form.locator('input[name="capAmount"]').fill('2')
+      await form.locator('select[name="capUnit"]').selectOption('days')
+      await form.locator('input[name="quietOn"]').check()
+      await form.locator('input[name="quietStart"]').fill('22:00')
+      await form.locator('input[name="quietEnd"]').fill('07:30')
+      await form.locator('button[type="submit"]').click()
+      await form.locator('[data-saved]').waitFor()
+      const saved = await management<Record<string, unknown>>('/api/messaging/settings')
+      expect(saved.body).toMatchObject({
+        frequencyCap: { count: 4, per: { days: 2 } },
+        quietHours: { start: '22:00', end: '07:30' },
+      })
+      await screenshot(page, '55-messages-settings')
+
+      // Read back after a reload: the form shows what the API holds.
+      await page.reload()
+      await form.locator('input[name="capCount"]').waitFor()
+      expect(await form.locator('input[name="capCount"]').inputValue()).toBe('4')
+      expect(await form.locator('input[name="quietEnd"]').inputValue()).toBe('07:30')
+
+      // The API's refusal sits at the field it names.
+      await form.locator('input[name="from"]').fill('not an address')
+      await form.locator('button[type="submit"]').click()
+      await form.locator('input[name="from"][aria-invalid="true"]').waitFor()
+      expect(await form.locator('label:has(input[name="from"]) .field-error').textContent()).toBe(
+        'an email address',
+      )
+      expect((await management<{ from: string }>('/api/messaging/settings')).body.from).toBe(
+        saved.body.from,
+      )
+
+      // Turned off, they are gone from the settings.
+      await form.locator('input[name="from"]').fill(String(saved.body.from))
+      await form.locator('input[name="capOn"]').uncheck()
+      await form.locator('input[name="quietOn"]').uncheck()
+      await form.locator('button[type="submit"]').click()
+      await form.locator('[data-saved]').waitFor()
+      const cleared = await management<Record<string, unknown>>('/api/messaging/settings')
+      expect(cleared.body.frequencyCap).toBeUndefined()
+      expect(cleared.body.quietHours).toBeUndefined()
+    } finally {
+      await management('/api/messaging/settings', { method: 'PUT', body: before })
+    }
+  })
+
+  it('edits the fallback order with write-only credentials, showing each health', async () => {
+    const providersForm = page.locator('form[aria-label="Providers in fallback order"]')
+    const order = () =>
+      providersForm
+        .locator('li[data-provider]')
+        .evaluateAll((items) => items.map((li) => li.getAttribute('data-provider')))
+    const stored = async () =>
+      (
+        await management<{ items: { kind: string; credentials: Record<string, string> }[] }>(
+          '/api/messaging/providers',
+        )
+      ).body.items
+    try {
+      await page.goto(`${stackUrl}/messages/settings`)
+      await providersForm.locator('li[data-provider="log"]').waitFor()
+      expect(await providersForm.locator('li[data-provider="log"] .badge').textContent()).toBe(
+        'in use',
+      )
+
+      // A new provider needs its key: without one the API refuses, naming the field.
+      await providersForm.locator('select').selectOption('resend')
+      await providersForm.locator('button:text-is("Add")').click()
+      await providersForm.locator('button[aria-label="Move resend up"]').click()
+      expect(await order()).toEqual(['resend', 'log'])
+      await providersForm.locator('button[type="submit"]').click()
+      await providersForm.locator('input[name="resend.apiKey"][aria-invalid="true"]').waitFor()
+      expect((await stored()).map((p) => p.kind)).toEqual(['log'])
+
+      await providersForm.locator('input[name="resend.apiKey"]').fill('re_e2e_fake_key_123')
+      await providersForm.locator('button[type="submit"]').click()
+      await providersForm.locator('[data-saved]').waitFor()
+      let now = await stored()
+      expect(now.map((p) => p.kind)).toEqual(['resend', 'log'])
+      expect(now[0]!.credentials).toEqual({ apiKey: 'set' })
+      // Write-only: the key never comes back into the form.
+      const key = providersForm.locator('input[name="resend.apiKey"]')
+      expect(await key.inputValue()).toBe('')
+      expect(await key.getAttribute('placeholder')).toMatch(/stored/)
+      expect(await providersForm.locator('li[data-provider="resend"] .badge').textContent()).toBe(
+        'in use',
+      )
+
+      // Reordered without typing the key again: the stored one stays.
+      await providersForm.locator('button[aria-label="Move log up"]').click()
+      await providersForm.locator('button[type="submit"]').click()
+      await providersForm.locator('[data-saved]').waitFor()
+      now = await stored()
+      expect(now.map((p) => p.kind)).toEqual(['log', 'resend'])
+      expect(now[1]!.credentials).toEqual({ apiKey: 'set' })
+
+      await providersForm.locator('button[aria-label="Remove resend"]').click()
+      await providersForm.locator('button[type="submit"]').click()
+      await providersForm.locator('[data-saved]').waitFor()
+      expect((await stored()).map((p) => p.kind)).toEqual(['log'])
+    } finally {
+      await management('/api/messaging/providers', { method: 'PUT', body: [{ kind: 'log' }] })
     }
   })
 
@@ -299,6 +455,7 @@ describe('the Messages screen', () => {
       const nav = await analyst.locator('nav[aria-label="Main"] a').allTextContents()
       expect(nav).toContain('Messages')
       expect(await analyst.locator('section[aria-label="Providers"]').count()).toBe(0)
+      expect(await analyst.locator('.tabs a:text-is("Settings")').count()).toBe(0)
       // The server agrees: an analyst may read the log, not the providers.
       const statuses = await analyst.evaluate(async () =>
         Promise.all(
@@ -306,6 +463,10 @@ describe('the Messages screen', () => {
         ),
       )
       expect(statuses).toEqual([200, 403])
+      // A deep link to the settings says so, and asks the API nothing.
+      await analyst.goto(`${stackUrl}/messages/settings`)
+      await analyst.waitForSelector('[data-forbidden="providers"]')
+      expect(await analyst.locator('form[data-messaging-settings]').count()).toBe(0)
     } finally {
       await context.close()
     }

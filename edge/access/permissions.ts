@@ -80,6 +80,8 @@ export const PERMISSIONS = {
   'DELETE /api/templates/{id}': MARKETING,
   // Renders a contact's traits and changes nothing; audited, with its subject, as every POST is.
   'POST /api/templates/{id}/preview': ANALYTICS,
+  // The same for a template not yet saved (an editor's draft).
+  'POST /api/templates/preview': ANALYTICS,
   // Sends the template's subject (no person's data) to Workers AI when it is bound.
   'POST /api/templates/{id}/subject-suggestions': MARKETING,
   'GET /api/snippets': ANALYTICS,

@@ -241,6 +241,27 @@ describe('GET /api/messages', () => {
     await errorOf(await api('/api/messages?status=lost'), 400, 'invalid_request')
     await errorOf(await api('/api/messages?cursor=not-ours'), 400, 'invalid_cursor')
   })
+
+  it('filters by template, with the other filters', async () => {
+    const user = await person()
+    const other = uid('other')
+    const created = await api('/api/templates', {
+      method: 'POST',
+      json: { name: other, kind: 'transactional', subject: 'Other', html: '<p>other</p>' },
+    })
+    expect(created.status).toBe(201)
+    const { id: otherId } = (await created.json()) as { id: string }
+    const mine = (await (await sendMessage({ contactId: user, template })).json()) as { id: string }
+    const theirs = (await (await sendMessage({ contactId: user, template: otherId })).json()) as {
+      id: string
+    }
+    const listed = async (query: string) =>
+      ((await (await api(`/api/messages?${query}`)).json()) as Listed).items.map((m) => m.id)
+    await eventually(async () => (await listed(`contactId=${user}`)).length === 2)
+    expect(await listed(`contactId=${user}&template=${otherId}`)).toEqual([theirs.id])
+    expect(await listed(`contactId=${user}&template=${template}`)).toEqual([mine.id])
+    expect(await listed(`contactId=${user}&template=no-such-template`)).toEqual([])
+  })
 })
 
 describe('the email error rate in the overview', () => {

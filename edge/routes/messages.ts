@@ -102,6 +102,7 @@ const ListQuerySchema = PageQuerySchema.extend({
   contactId: z.string().max(300).optional(),
   journeyId: z.string().max(200).optional(),
   status: z.enum(MESSAGE_STATUSES).optional(),
+  template: z.string().max(100).optional().openapi({ description: 'A template id' }),
 })
 
 type MessageRow = typeof messages.$inferSelect
@@ -169,6 +170,7 @@ export function messageRoutes() {
       path: '/messages',
       tags: ['messaging'],
       summary: 'Every message with its status and provider attempts, newest first',
+      description: 'Filters combine: a contact, a journey, a status, a template.',
       request: { query: ListQuerySchema },
       responses: {
         200: json(
@@ -185,6 +187,7 @@ export function messageRoutes() {
       if (query.contactId) where.push(eq(messages.contactKey, query.contactId))
       if (query.journeyId) where.push(eq(messages.journeyId, query.journeyId))
       if (query.status) where.push(eq(messages.status, query.status))
+      if (query.template) where.push(eq(messages.templateId, query.template))
       if (after) where.push(olderThan([messages.createdAt, messages.id], after))
       const rows = await drizzle(c.env.DB)
         .select()

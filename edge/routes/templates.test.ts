@@ -30,6 +30,10 @@ function preview(id: string, body: Record<string, unknown>) {
   return api(`/api/templates/${id}/preview`, { method: 'POST', json: body })
 }
 
+function previewDraft(body: Record<string, unknown>) {
+  return api('/api/templates/preview', { method: 'POST', json: body })
+}
+
 const run = uid('tpl').toLowerCase()
 const hostile = `${run}-hostile`
 
@@ -229,6 +233,50 @@ describe('templates', () => {
     await errorOf(await preview(template.id, {}), 400, 'invalid_request')
   })
 
+  it("previews a draft's unsaved parts, stored or not yet, naming a Liquid error's line", async () => {
+    const template = await createTemplate({
+      name: `${run} draft`,
+      subject: 'Stored subject',
+      html: '<p>stored</p>',
+    })
+    const draft = {
+      subject: 'Hi {{ contact.traits.name }}',
+      html: '<p>{{ contact.traits.email }}</p>',
+    }
+    const rendered = {
+      subject: 'Hi <script>alert(1)</script>',
+      html: `<p>${run}@example.com</p>`,
+      text: `${run}@example.com`,
+    }
+    const stored = await preview(template.id, { contactId: hostile, draft })
+    expect(stored.status, await stored.clone().text()).toBe(200)
+    expect(await stored.json()).toEqual(rendered)
+    // The draft was only rendered: the template keeps its saved parts.
+    const kept = (await (await api(`/api/templates/${template.id}`)).json()) as Template
+    expect(kept.subject).toBe('Stored subject')
+
+    const unsaved = await previewDraft({ contactId: hostile, draft })
+    expect(unsaved.status, await unsaved.clone().text()).toBe(200)
+    expect(await unsaved.json()).toEqual(rendered)
+    const withText = await previewDraft({
+      contactId: hostile,
+      draft: { ...draft, text: 'Plain {{ contact.key }}' },
+    })
+    expect(((await withText.json()) as { text: string }).text).toBe(`Plain ${hostile}`)
+
+    const broken = await errorOf(
+      await previewDraft({
+        contactId: hostile,
+        draft: { subject: 'ok', html: '<p>fine</p>\n<p>{{ contact.traits.name </p>' },
+      }),
+      400,
+      'template_invalid',
+    )
+    expect(broken.details).toMatchObject({ part: 'html', line: 2 })
+    await errorOf(await previewDraft({ contactId: hostile }), 400, 'invalid_request')
+    await errorOf(await previewDraft({ contactId: `${run}-nobody`, draft }), 404, 'not_found')
+  })
+
   it('audits a preview with the contact as its subject', async () => {
     const template = await createTemplate({ name: `${run} audited`, subject: 's', html: 'h' })
     expect((await preview(template.id, { contactId: hostile })).status).toBe(200)
@@ -266,6 +314,21 @@ describe('snippets', () => {
     expect(rendered.html).toBe(
       '<main><h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1></main><footer>Acme &amp; Co</footer>',
     )
+
+    // A draft keeps the stored layout unless it names one, or none (null).
+    const draft = { subject: 'Hi', html: '<b>draft</b>' }
+    const wrapped = (await (await preview(template.id, { contactId: hostile, draft })).json()) as {
+      html: string
+    }
+    expect(wrapped.html).toBe('<main><b>draft</b></main><footer>Acme &amp; Co</footer>')
+    const bare = (await (
+      await preview(template.id, { contactId: hostile, draft: { ...draft, layout: null } })
+    ).json()) as { html: string }
+    expect(bare.html).toBe('<b>draft</b>')
+    const unsaved = (await (
+      await previewDraft({ contactId: hostile, draft: { ...draft, layout: base } })
+    ).json()) as { html: string }
+    expect(unsaved.html).toBe(wrapped.html)
 
     const listed = (await (await api('/api/snippets')).json()) as { items: { name: string }[] }
     expect(listed.items.map((s) => s.name)).toEqual(expect.arrayContaining([base, footer]))

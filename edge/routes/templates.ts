@@ -1,11 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { TEMPLATE_KINDS } from '../../contracts/messaging'
 import { contactStub } from '../../durable/contact-client'
 import { randomToken } from '../access/secrets'
 import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError, ErrorSchema } from '../errors'
-import { renderEmail } from '../messaging/render'
+import { renderEmail, type EmailTemplate } from '../messaging/render'
 import { SLUG, slugOf } from '../messaging/slug'
 import {
   createSubscriptionGroup,
@@ -95,20 +96,44 @@ const UpdateTemplateSchema = z
   .refine((changes) => Object.keys(changes).length > 0, 'give at least one field')
   .openapi('UpdateTemplate')
 
+const ContactIdField = z
+  .string()
+  .min(1)
+  .max(300)
+  .openapi({ description: 'userId, or anon:<anonymousId>', example: 'user-42' })
+
+const previewScope = {
+  data: z.record(z.string(), z.unknown()).optional().openapi({ description: 'As `data`' }),
+  event: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .openapi({ description: 'As `event`, the trigger' }),
+}
+
+/** Unsaved parts of a template, for an editor previewing as its author types. */
+const DraftSchema = z
+  .strictObject({
+    subject: fields.subject,
+    html: fields.html,
+    text: fields.text.optional().openapi({ description: 'Left out or null: made from the HTML' }),
+    layout: fields.layout.optional(),
+  })
+  .openapi('TemplateDraft')
+
 const PreviewSchema = z
   .strictObject({
-    contactId: z
-      .string()
-      .min(1)
-      .max(300)
-      .openapi({ description: 'userId, or anon:<anonymousId>', example: 'user-42' }),
-    data: z.record(z.string(), z.unknown()).optional().openapi({ description: 'As `data`' }),
-    event: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({ description: 'As `event`, the trigger' }),
+    contactId: ContactIdField,
+    ...previewScope,
+    draft: DraftSchema.optional().openapi({
+      description:
+        "Rendered instead of the stored subject, HTML and text; a layout it leaves out is the stored template's",
+    }),
   })
   .openapi('TemplatePreviewRequest')
+
+const DraftPreviewSchema = z
+  .strictObject({ contactId: ContactIdField, ...previewScope, draft: DraftSchema })
+  .openapi('TemplateDraftPreviewRequest')
 
 const RenderedSchema = z
   .object({ subject: z.string(), html: z.string(), text: z.string() })
@@ -258,26 +283,41 @@ export function templateRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const { contactId, data, event } = c.req.valid('json')
-      const template = (await findTemplate(c.env.DB, id)) ?? noTemplate(id)
-      const key = await existingContact(c.env, contactId)
-      // It shows a person's data: the audit row names whose (as a keyed hash).
-      c.set('auditSubject', key)
-      c.set('auditDetail', { template: id })
-      const result = await contactStub(c.env, key).profile()
-      if (!result.found) throw new ApiError(404, 'not_found', `No contact ${contactId}`)
-      const { traits, groups } = result.profile
-      try {
-        const rendered = renderEmail(template, await readSnippets(c.env.DB), {
-          contact: { key, traits },
-          event: event ?? null,
-          account: groups[0]?.traits ?? null,
-          data: data ?? {},
-        })
-        return c.json(rendered, 200)
-      } catch (error) {
-        throw invalidTemplate(error)
-      }
+      const { draft, ...input } = c.req.valid('json')
+      const stored = (await findTemplate(c.env.DB, id)) ?? noTemplate(id)
+      const template = draft
+        ? {
+            ...draft,
+            text: draft.text ?? null,
+            // null: no layout; left out: the stored template's.
+            layout: draft.layout === undefined ? stored.layout : draft.layout,
+          }
+        : stored
+      c.set('auditDetail', { template: id, ...(draft ? { draft: true } : {}) })
+      return c.json(await previewFor(c, template, input), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/templates/preview',
+      tags: ['messaging'],
+      summary: "Render a template not yet saved with a contact's traits and account",
+      request: {
+        body: { content: { 'application/json': { schema: DraftPreviewSchema } }, required: true },
+      },
+      responses: {
+        200: json(RenderedSchema, 'Subject, HTML and text as they would be sent'),
+        ...authErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { draft, ...input } = c.req.valid('json')
+      c.set('auditDetail', { draft: true })
+      const template = { ...draft, text: draft.text ?? null, layout: draft.layout ?? null }
+      return c.json(await previewFor(c, template, input), 200)
     },
   )
 
@@ -380,6 +420,33 @@ export function templateRoutes() {
     },
   )
   return app
+}
+
+/**
+ * Renders a template for one contact as sending would, sending nothing. It shows a person's
+ * data: the audit row names whose (as a keyed hash). A Liquid problem is a 400
+ * `template_invalid` naming the part, line and column.
+ */
+async function previewFor(
+  c: Context<{ Bindings: Env }>,
+  template: EmailTemplate,
+  input: { contactId: string; data?: Record<string, unknown>; event?: Record<string, unknown> },
+) {
+  const key = await existingContact(c.env, input.contactId)
+  c.set('auditSubject', key)
+  const result = await contactStub(c.env, key).profile()
+  if (!result.found) throw new ApiError(404, 'not_found', `No contact ${input.contactId}`)
+  const { traits, groups } = result.profile
+  try {
+    return renderEmail(template, await readSnippets(c.env.DB), {
+      contact: { key, traits },
+      event: input.event ?? null,
+      account: groups[0]?.traits ?? null,
+      data: input.data ?? {},
+    })
+  } catch (error) {
+    throw invalidTemplate(error)
+  }
 }
 
 function noTemplate(id: string): never {

@@ -17,9 +17,20 @@ import {
 } from '../models/messages'
 import { href, route, setQuery } from '../models/router'
 import { session } from '../models/session'
-import { Async, Badge, DenseTable, Empty, Facts, Link, ListFooter, PageHeader } from './common'
+import {
+  Async,
+  Badge,
+  DenseTable,
+  Empty,
+  Facts,
+  Link,
+  ListFooter,
+  PageHeader,
+  Tabs,
+} from './common'
 import { contactHref } from './contacts'
 import { count, time, when } from './format'
+import { lazyScreen } from './lazy'
 
 const STATUS_TONE: Record<MessageStatus, string> = {
   queued: 'neutral',
@@ -58,12 +69,40 @@ export function messageHref(id: string) {
   return `/messages/${encodeURIComponent(id)}`
 }
 
+const TEXT_FILTERS = [
+  { name: 'contactId', label: 'Contact', placeholder: 'user-42' },
+  { name: 'journeyId', label: 'Journey', placeholder: 'journey id' },
+  { name: 'template', label: 'Template', placeholder: 'template id' },
+] as const
+
+type TextFilter = (typeof TEXT_FILTERS)[number]['name']
+
 function filtersOf(query: URLSearchParams): MessageFilters {
   const status = query.get('status') ?? undefined
-  return {
+  const filters: MessageFilters = {
     status: MESSAGE_STATUSES.includes(status as MessageStatus) ? status : undefined,
-    contactId: query.get('contactId')?.trim() || undefined,
   }
+  for (const { name } of TEXT_FILTERS) filters[name] = query.get(name)?.trim() || undefined
+  return filters
+}
+
+// Its own chunk: the settings' forms serve admins and marketers only.
+const MessagingSettingsScreen = lazyScreen(
+  'messaging settings',
+  () => import('./messaging-settings'),
+)
+
+function MessagesTabs({ active }: { active: 'log' | 'settings' }) {
+  if (!may(session.role.value, 'providers')) return null
+  return (
+    <Tabs
+      label="Messages"
+      items={[
+        { href: '/messages', label: 'Log', active: active === 'log' },
+        { href: '/messages/settings', label: 'Settings', active: active === 'settings' },
+      ]}
+    />
+  )
 }
 
 export function MessagesScreen() {
@@ -74,11 +113,12 @@ export function MessagesScreen() {
   }, [key])
   // Until the effect above asks for the new filters, the rows on screen are the old filters'.
   const showing = JSON.stringify(messageLog.filters.value) === key
-  const filtered = Boolean(filters.status || filters.contactId)
+  const filtered = Object.values(filters).some(Boolean)
 
   return (
     <>
       <PageHeader title="Messages" />
+      <MessagesTabs active="log" />
       <div class="stack">
         {may(session.role.value, 'providers') && <ProvidersStrip />}
         <MessageFiltersForm filters={filters} />
@@ -101,24 +141,29 @@ export function MessagesScreen() {
 }
 
 function MessageFiltersForm({ filters }: { filters: MessageFilters }) {
-  const [contactId, setContactId] = useState(filters.contactId ?? '')
-  useEffect(() => setContactId(filters.contactId ?? ''), [filters.contactId])
+  const [typed, setTyped] = useState<Partial<Record<TextFilter, string>>>(filters)
+  useEffect(() => setTyped(filters), [filters.contactId, filters.journeyId, filters.template])
   const apply = (next: MessageFilters) =>
-    setQuery({ status: next.status, contactId: next.contactId?.trim() })
+    setQuery({
+      status: next.status,
+      contactId: next.contactId?.trim(),
+      journeyId: next.journeyId?.trim(),
+      template: next.template?.trim(),
+    })
   return (
     <form
       class="filters"
       aria-label="Message filters"
       onSubmit={(event) => {
         event.preventDefault()
-        apply({ ...filters, contactId })
+        apply({ ...filters, ...typed })
       }}
     >
       <label>
         Status
         <select
           value={filters.status ?? ''}
-          onChange={(e) => apply({ ...filters, contactId, status: e.currentTarget.value })}
+          onChange={(e) => apply({ ...filters, ...typed, status: e.currentTarget.value })}
         >
           <option value="">Any status</option>
           {MESSAGE_STATUSES.map((status) => (
@@ -128,15 +173,18 @@ function MessageFiltersForm({ filters }: { filters: MessageFilters }) {
           ))}
         </select>
       </label>
-      <label>
-        Contact
-        <input
-          value={contactId}
-          placeholder="user-42"
-          autoComplete="off"
-          onInput={(e) => setContactId(e.currentTarget.value)}
-        />
-      </label>
+      {TEXT_FILTERS.map(({ name, label, placeholder }) => (
+        <label key={name}>
+          {label}
+          <input
+            name={name}
+            value={typed[name] ?? ''}
+            placeholder={placeholder}
+            autoComplete="off"
+            onInput={(e) => setTyped({ ...typed, [name]: e.currentTarget.value })}
+          />
+        </label>
+      ))}
       <button type="submit">Filter</button>
       <button type="button" class="link-button" onClick={() => setQuery({})}>
         Clear
@@ -169,7 +217,9 @@ function MessageTable({ items }: { items: Message[] }) {
               <td class="mono ellipsis">
                 <Link href={contactHref(m.contactId)}>{m.contactId}</Link>
               </td>
-              <td class="mono nowrap">{m.template}</td>
+              <td class="mono nowrap">
+                <Link href={href('/messages', { template: m.template })}>{m.template}</Link>
+              </td>
               <td class="ellipsis subject" title={m.subject ?? ''}>
                 {m.subject ?? '—'}
               </td>
@@ -193,7 +243,7 @@ const HEALTH: Record<MessagingProvider['health']['state'], { tone: string; label
   open: { tone: 'bad', label: 'skipped' },
 }
 
-function HealthBadge({ health }: { health: MessagingProvider['health'] }) {
+export function HealthBadge({ health }: { health: MessagingProvider['health'] }) {
   const { tone, label } = HEALTH[health.state]
   const until =
     health.state === 'open' && health.openUntil ? ` until ${time(health.openUntil)}` : ''
@@ -207,7 +257,7 @@ function HealthBadge({ health }: { health: MessagingProvider['health'] }) {
   )
 }
 
-/** Read-only: which providers a message tries, in order, and whose circuit is open. */
+/** Which providers a message tries, in order, and whose circuit is open; changed in Settings. */
 function ProvidersStrip() {
   useEffect(() => {
     void providers.load()
@@ -215,7 +265,10 @@ function ProvidersStrip() {
   return (
     <section class="panel providers" aria-label="Providers">
       <h2>
-        Providers <span class="muted small">in fallback order</span>
+        Providers <span class="muted small">in fallback order</span>{' '}
+        <Link class="small" href="/messages/settings">
+          Settings
+        </Link>
       </h2>
       <Async req={providers.list} retry={() => void providers.load()} empty="None configured.">
         {(items) => (
@@ -235,8 +288,32 @@ function ProvidersStrip() {
   )
 }
 
-/** One message; mounted with `key={id}` so each message gets its own model. */
+/**
+ * `/messages/settings`, or one message; mounted with `key={id}` so each message gets its own
+ * model. Message ids are generated and never `settings`.
+ */
 export function MessageScreen({ id }: { id: string }) {
+  if (id === 'settings') {
+    return (
+      <>
+        <PageHeader title="Messaging settings" />
+        <MessagesTabs active="settings" />
+        {may(session.role.value, 'providers') ? (
+          <MessagingSettingsScreen />
+        ) : (
+          <Empty>
+            <p data-forbidden="providers">
+              The <strong>{session.role.value}</strong> role cannot change how messages are sent.
+            </p>
+          </Empty>
+        )}
+      </>
+    )
+  }
+  return <OneMessage id={id} />
+}
+
+function OneMessage({ id }: { id: string }) {
   const model = useModel(() => new MessageModel(id))
   useEffect(() => {
     void model.load()
@@ -268,9 +345,27 @@ function MessageDetailView({ message }: { message: MessageDetail }) {
         items={[
           ['Status', <MessageStatusBadge status={message.status} />],
           ['Contact', <Link href={contactHref(message.contactId)}>{message.contactId}</Link>],
-          ['Template', <span class="mono">{message.template}</span>],
+          [
+            'Template',
+            may(session.role.value, 'templates') ? (
+              <Link class="mono" href={`/templates/${encodeURIComponent(message.template)}`}>
+                {message.template}
+              </Link>
+            ) : (
+              <span class="mono">{message.template}</span>
+            ),
+          ],
           ['Kind', message.kind],
-          ['Journey', message.journeyId ?? '—'],
+          [
+            'Journey',
+            message.journeyId ? (
+              <Link class="mono" href={href('/messages', { journeyId: message.journeyId })}>
+                {message.journeyId}
+              </Link>
+            ) : (
+              '—'
+            ),
+          ],
           ['Created', when(message.createdAt)],
           ['Updated', when(message.updatedAt)],
           ['Reason', message.reason ?? '—'],

@@ -1,6 +1,13 @@
-import { PageHeader } from '../common'
+import { TemplateEditor } from './editor'
+import { TemplateList } from './list'
+import './templates.css'
 
-/** Placeholder until the Templates screen lands (issue 26). */
-export default function Screen({ path }: { path: string[] }) {
-  return <PageHeader title="Templates">{path.join('/')}</PageHeader>
+/**
+ * `/templates` lists the email templates, `/templates/new` starts one and `/templates/:id`
+ * edits one; `?contact=` names the contact the preview renders for, so a reload keeps it.
+ */
+export default function TemplatesScreen({ path }: { path: string[] }) {
+  const [id] = path
+  if (!id) return <TemplateList />
+  return <TemplateEditor key={id} id={id === 'new' ? null : id} />
 }
