@@ -143,7 +143,7 @@ export function spendRowSchema(channels: ReadonlySet<string> | null, lastDay: st
       .openapi({ description: 'An attribution channel (GET /api/attribution/channels)' }),
     day: z
       .string({ error: (issue) => (issue.input === undefined ? 'required' : undefined) })
-      .refine(isDay, 'must be a day like 2026-11-24')
+      .refine(isDay, { message: 'must be a day like 2026-11-24', abort: true })
       .refine((day) => day >= SPEND_LIMITS.firstDay, `must be ${SPEND_LIMITS.firstDay} or later`)
       .refine((day) => lastDay === null || day <= lastDay, `must not be after ${lastDay}`)
       .openapi({ description: 'The UTC day the money was spent', example: '2026-11-24' }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   bucketsOf,
+  coarsest,
   grainOf,
   isDay,
   monthlyRate,
@@ -60,6 +61,11 @@ describe('trend buckets', () => {
     expect(grainOf({ from: '2026-01-01', to: '2026-02-01' })).toBe('week')
     expect(grainOf({ from: '2026-01-01', to: '2026-07-05' })).toBe('week')
     expect(grainOf({ from: '2026-01-01', to: '2026-07-06' })).toBe('month')
+  })
+
+  it('are never finer than a floor', () => {
+    expect(coarsest('day', 'week')).toBe('week')
+    expect(coarsest('month', 'week')).toBe('month')
   })
 
   it('start weeks on Monday and clip both ends to the period', () => {
@@ -133,6 +139,7 @@ describe('spend CSV', () => {
         { line: 2, channel: 'paid_search', day: '2026-11-01', amount: '12.5', currency: 'eur' },
         { line: 4, channel: 'email', day: '2026-11-02', amount: '0' },
       ],
+      issues: [],
     })
   })
 
@@ -148,7 +155,8 @@ describe('spend CSV', () => {
       ],
     })
     expect(readSpendCsv('channel,day,amount\nemail,2026-11-01,1,234.50', 10)).toEqual({
-      ok: false,
+      ok: true,
+      rows: [],
       issues: [
         {
           line: 2,

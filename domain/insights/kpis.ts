@@ -69,6 +69,15 @@ export function grainOf(period: Period): Grain {
   return days <= 31 ? 'day' : days <= 186 ? 'week' : 'month'
 }
 
+/**
+ * The finer of two grains never below `floor`: figures that divide by a handful of events
+ * (CAC by new customers) are mostly empty day by day.
+ */
+export function coarsest(grain: Grain, floor: Grain): Grain {
+  const order: Grain[] = ['day', 'week', 'month']
+  return order[Math.max(order.indexOf(grain), order.indexOf(floor))]!
+}
+
 /** The period cut into days, ISO weeks (from Monday) or calendar months, the ends clipped. */
 export function bucketsOf(period: Period, grain: Grain): Bucket[] {
   const buckets: Bucket[] = []
@@ -175,12 +184,16 @@ const COLUMN_ALIASES: Record<string, string> = { date: 'day', spend: 'amount', c
 /**
  * The rows of a spend CSV: a header naming `channel`, `day` and `amount` (`date`, `spend` and
  * `cost` understood too) and optionally `currency`, in any order; other columns (campaign,
- * impressions…) are ignored, so an ad platform's export needs only its header renamed.
+ * impressions…) are ignored, so an ad platform's export needs only its header renamed. A row
+ * with the wrong number of fields is an issue beside the rows read, so that every line's
+ * problems can be named at once; a broken header or quote ends the reading.
  */
 export function readSpendCsv(
   text: string,
   maxRows: number,
-): { ok: true; rows: SpendCells[] } | { ok: false; issues: SpendCsvIssue[]; tooMany?: boolean } {
+):
+  | { ok: true; rows: SpendCells[]; issues: SpendCsvIssue[] }
+  | { ok: false; issues: SpendCsvIssue[]; tooMany?: boolean } {
   const read = readCsv(text, maxRows + 2)
   if (!read.ok) {
     const { line, message } = read.error
@@ -234,7 +247,7 @@ export function readSpendCsv(
       ...(currency === '' ? {} : { currency }),
     })
   }
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, rows }
+  return { ok: true, rows, issues }
 }
 
 /** A spend row once checked. */

@@ -7,6 +7,7 @@ import {
   anyIn,
   bucket,
   bucketsOf,
+  coarsest,
   daysIn,
   grainOf,
   meanOf,
@@ -70,6 +71,8 @@ export async function kpiReport(db: D1Database, options: KpiOptions): Promise<Kp
   const current = bucket(period)
   const before = bucket(previous)
   const trend = bucketsOf(period, grain)
+  const spendGrain = coarsest(grain, 'week')
+  const spendTrend = bucketsOf(period, spendGrain)
   const months = bucketsOf(period, 'month')
   const whole = { from: previous.from, to: period.to }
   const end = current.next
@@ -148,7 +151,7 @@ export async function kpiReport(db: D1Database, options: KpiOptions): Promise<Kp
 
   const openedIn = (index: number) => opens.find((row) => row.i === index)?.opened ?? 0
   const churnIn = (index: number) => churn.find((row) => row.i === index)
-  const ctx: Context = { period, previous, grain, trend, months, settings }
+  const ctx: Context = { period, previous, grain, trend, months, spendGrain, spendTrend, settings }
 
   const ltv = ltvKpi(clv[0], prediction.clv.months)
   const cac = cacKpi(ctx, spend, firstPurchases, anySpend[0]?.n ?? 0)
@@ -171,6 +174,9 @@ interface Context {
   grain: Grain
   trend: Bucket[]
   months: Bucket[]
+  /** CAC and LTV:CAC: weeks at the finest, see `coarsest`. */
+  spendGrain: Grain
+  spendTrend: Bucket[]
   settings: KpiSettings
 }
 
@@ -378,8 +384,8 @@ function cacKpi(ctx: Context, spend: Spend[], firstPurchases: Daily[], stored: n
       previous: before.value,
       previousReason: before.reason,
       inputs: { spend: now.amount, newCustomers: now.customers },
-      grain: ctx.grain,
-      trend: ctx.trend.map((b) => ({ from: b.from, to: b.to, value: at(b).value })),
+      grain: ctx.spendGrain,
+      trend: ctx.spendTrend.map((b) => ({ from: b.from, to: b.to, value: at(b).value })),
     }),
   }
 }
@@ -405,7 +411,7 @@ function ltvCacKpi(ctx: Context, ltv: number | null, cac: Cac): Kpi {
     previous: before.value,
     previousReason: before.reason,
     inputs: { ltv, cac: cac.at(ctx.period).value },
-    grain: ctx.grain,
-    trend: ctx.trend.map((b) => ({ from: b.from, to: b.to, value: at(b).value })),
+    grain: ctx.spendGrain,
+    trend: ctx.spendTrend.map((b) => ({ from: b.from, to: b.to, value: at(b).value })),
   })
 }

@@ -192,7 +192,12 @@ function csvRows(text: string, schema: RowSchema): Parsed {
   }
   const rows: SpendRow[] = []
   const places: Place[] = []
-  const issues: SpendIssue[] = []
+  const issues: SpendIssue[] = read.issues.map((issue) => ({
+    path: `line ${issue.line}`,
+    line: issue.line,
+    field: '',
+    message: issue.message,
+  }))
   for (const cells of read.rows) {
     places.push({ path: `line ${cells.line}`, line: cells.line, field: '' })
     const amount =
@@ -213,6 +218,7 @@ function csvRows(text: string, schema: RowSchema): Parsed {
       })
     }
   }
+  issues.sort((a, b) => a.line! - b.line!)
   return issues.length > 0 ? { ok: false, issues } : { ok: true, rows, places }
 }
 
