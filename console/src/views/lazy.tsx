@@ -20,10 +20,14 @@ export function lazyScreen<P extends object>(
     const [failure, setFailure] = useState<unknown>()
     useEffect(() => {
       if (loaded) return
-      fetchOnce().then(setReady, (error: unknown) => {
-        pending = undefined
-        setFailure(error)
-      })
+      // A component is a function: handed to the setter as is, it would be called as an updater.
+      fetchOnce().then(
+        (screen) => setReady(() => screen),
+        (error: unknown) => {
+          pending = undefined
+          setFailure(error)
+        },
+      )
     }, [])
     if (loaded) {
       const Screen = loaded
