@@ -393,9 +393,12 @@ function cacKpi(ctx: Context, spend: Spend[], firstPurchases: Daily[], stored: n
 function ltvCacKpi(ctx: Context, ltv: number | null, cac: Cac): Kpi {
   const at = (p: Period) => {
     const figure = cac.at(p)
-    if (ltv === null) return { value: null, reason: 'no CLV predicted yet' }
-    if (figure.value === null) return { value: null, reason: `no CAC: ${figure.reason}` }
-    if (figure.value === 0) return { value: null, reason: 'CAC is 0 (no spend in the period)' }
+    const missing = [
+      ...(figure.value === null ? [`no CAC: ${figure.reason}`] : []),
+      ...(figure.value === 0 ? ['CAC is 0 (no spend in the period)'] : []),
+      ...(ltv === null ? ['no CLV predicted yet'] : []),
+    ]
+    if (missing.length > 0) return { value: null, reason: missing.join('; ') }
     return { value: ratio(ltv, figure.value), reason: null }
   }
   const now = at(ctx.period)
