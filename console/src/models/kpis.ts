@@ -32,6 +32,7 @@ export const KpisModel = createModel(() => {
   const saving = request<KpiSettings>('kpis.saving')
   const importing = request<SpendImportResult>('kpis.importing')
   const spend = request<SpendList>('kpis.spend')
+  const eventNames = request<string[]>('kpis.eventNames')
 
   function load() {
     const current = period.peek()
@@ -50,6 +51,7 @@ export const KpisModel = createModel(() => {
     saving,
     importing,
     spend,
+    eventNames,
     show(next: Period) {
       const current = period.peek()
       if (current?.from === next.from && current.to === next.to && report.data.peek()) return
@@ -58,6 +60,14 @@ export const KpisModel = createModel(() => {
     },
     refresh: load,
     loadSettings() {
+      // Suggestions for the event fields: the most frequent event names of the period.
+      const current = period.peek()
+      void eventNames.run(async () => {
+        const overview = await api<{ topEvents: { name: string }[] }>('/insights/overview', {
+          query: { from: current?.from, to: current?.to, top: 100 },
+        })
+        return overview.topEvents.map((event) => event.name)
+      })
       return settings.run(() => api<KpiSettings>('/insights/kpis/settings'))
     },
     async saveSettings(next: KpiSettings) {

@@ -40,6 +40,7 @@ function SettingsForm({ current }: { current: KpiSettings }) {
   const [saved, setSaved] = useState(false)
   const error = kpis.saving.error.value
   const busy = kpis.saving.loading.value
+  const names = kpis.eventNames.data.value ?? []
   return (
     <form
       class="form kpi-settings-form"
@@ -60,6 +61,7 @@ function SettingsForm({ current }: { current: KpiSettings }) {
         <input
           required
           maxLength={200}
+          list="kpi-event-names"
           value={lead}
           onInput={(e) => setLead(e.currentTarget.value)}
         />
@@ -69,6 +71,7 @@ function SettingsForm({ current }: { current: KpiSettings }) {
         <input
           required
           maxLength={200}
+          list="kpi-event-names"
           value={customer}
           onInput={(e) => setCustomer(e.currentTarget.value)}
         />
@@ -77,6 +80,7 @@ function SettingsForm({ current }: { current: KpiSettings }) {
         Churn event (empty: churn risk is predicted)
         <input
           maxLength={200}
+          list="kpi-event-names"
           value={churn}
           placeholder="e.g. Subscription Cancelled"
           onInput={(e) => setChurn(e.currentTarget.value)}
@@ -93,6 +97,11 @@ function SettingsForm({ current }: { current: KpiSettings }) {
           onInput={(e) => setWindowDays(e.currentTarget.value)}
         />
       </label>
+      <datalist id="kpi-event-names">
+        {names.map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
       <div class="toolbar">
         <button type="submit" class="button primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save'}
