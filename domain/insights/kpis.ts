@@ -70,8 +70,8 @@ export function grainOf(period: Period): Grain {
 }
 
 /**
- * The finer of two grains never below `floor`: figures that divide by a handful of events
- * (CAC by new customers) are mostly empty day by day.
+ * The coarser of a grain and a floor: figures that divide by a handful of events (CAC by new
+ * customers) are mostly empty day by day.
  */
 export function coarsest(grain: Grain, floor: Grain): Grain {
   const order: Grain[] = ['day', 'week', 'month']

@@ -51,7 +51,7 @@ function ranges(list: readonly Bucket[]): SQL {
     json_extract(value, '$[1]') AS next FROM json_each(${json}))`
 }
 
-/** Contacts who may get marketing email now; `c` is the contact, `r` the stretch. */
+/** Contacts who may get marketing email (as domain/messaging/policy.ts decides), as `c`. */
 const REACHABLE = sql`c.merged_into IS NULL AND c.email IS NOT NULL
   AND EXISTS (SELECT 1 FROM contact_consent cc WHERE cc.contact_key = c.key AND cc.marketing = 1)
   AND NOT EXISTS (SELECT 1 FROM contact_subscriptions s WHERE s.contact_key = c.key

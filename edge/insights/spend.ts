@@ -1,7 +1,6 @@
-import { and, desc, eq, between, sql } from 'drizzle-orm'
+import { and, between, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import type { SpendRow } from '../../domain/insights/kpis'
-import type { Period } from '../../domain/insights/kpis'
+import type { Period, SpendRow } from '../../domain/insights/kpis'
 import { marketingSpend } from '../db/schema'
 import { decodeCursor, olderThan, pageOf } from '../db/keyset'
 
