@@ -14,6 +14,7 @@ import { demoRoutes } from './routes/demo'
 import { emailWebhookRoutes } from './routes/email-webhooks'
 import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
+import { kpiRoutes } from './routes/kpis'
 import { journeyIntegrationRoutes } from './routes/journey-integrations'
 import { journeyRoutes } from './routes/journeys'
 import { metaRoutes } from './routes/meta'
@@ -27,6 +28,7 @@ import { messageRoutes } from './routes/messages'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { sourceRoutes } from './routes/sources'
+import { spendRoutes } from './routes/spend'
 import { subjectSuggestionRoutes } from './routes/subject-suggestions'
 import { templateRoutes } from './routes/templates'
 import { unsubscribeRoutes } from './routes/unsubscribe'
@@ -38,9 +40,13 @@ import { unsubscribeRoutes } from './routes/unsubscribe'
 export const MAX_API_BODY_BYTES = 256 * 1024
 /** Aggregated paths or purchase summaries from elsewhere, the large bodies of the management API. */
 export const MAX_PATH_UPLOAD_BYTES = 6 * 1024 * 1024
+/** Imported marketing spend (contracts/kpis.ts SPEND_LIMITS). */
+export const MAX_SPEND_UPLOAD_BYTES = 2 * 1024 * 1024
 const LARGE_BODIES: Record<string, number> = {
   'POST /api/attribution/analyze': MAX_PATH_UPLOAD_BYTES,
   'POST /api/predictions/fit': MAX_PATH_UPLOAD_BYTES,
+  // SPEND_LIMITS.rows rows of JSON, a campaign name or two beside each in a CSV export.
+  'POST /api/spend': MAX_SPEND_UPLOAD_BYTES,
 }
 
 /** The code of an error Hono itself raises (a validator's 400, a media type gate's 415). */
@@ -77,6 +83,8 @@ export function createApp() {
     contactRoutes(),
     consentRoutes(),
     insightRoutes(),
+    kpiRoutes(),
+    spendRoutes(),
     attributionRoutes(),
     segmentRoutes(),
     catalogRoutes(),

@@ -38,6 +38,11 @@ export const PERMISSIONS = {
   'GET /api/audit/verify': COMPLIANCE,
   'GET /api/insights/overview': ANALYTICS,
   'GET /api/insights/live': ANALYTICS,
+  'GET /api/insights/kpis': ANALYTICS,
+  'GET /api/insights/kpis/settings': ANALYTICS,
+  'PUT /api/insights/kpis/settings': MARKETING,
+  'GET /api/spend': ANALYTICS,
+  'POST /api/spend': MARKETING,
   'GET /api/attribution': ANALYTICS,
   'GET /api/attribution/compare': ANALYTICS,
   'POST /api/attribution/analyze': ANALYTICS,
@@ -159,6 +164,10 @@ export const READS = {
   'GET /api/insights/overview': 'none',
   // Each event names its contact; the stream's opening is audited.
   'GET /api/insights/live': 'personal',
+  // Aggregates and configuration: no person in them.
+  'GET /api/insights/kpis': 'none',
+  'GET /api/insights/kpis/settings': 'none',
+  'GET /api/spend': 'none',
   'GET /api/attribution': 'none',
   'GET /api/attribution/compare': 'none',
   'GET /api/attribution/conversions': 'none',

@@ -399,7 +399,11 @@ export const messageEvents = sqliteTable(
     templateId: text('template_id'),
     at: text('at').notNull(),
   },
-  (t) => [index('message_events_by_contact').on(t.contactKey, t.kind, t.at)],
+  (t) => [
+    index('message_events_by_contact').on(t.contactKey, t.kind, t.at),
+    // The engagement KPI counts a period's openers across contacts (edge/insights/kpis.ts).
+    index('message_events_by_kind').on(t.kind, t.at),
+  ],
 )
 
 /** Subscription-group state per contact: `{ "subscribed": … }` rules read it. */
@@ -673,4 +677,21 @@ export const loggedEmails = sqliteTable(
     createdAt: text('created_at').notNull(),
   },
   (t) => [index('logged_emails_by_contact').on(t.contactKey)],
+)
+
+/**
+ * Marketing spend per attribution channel and UTC day, imported through `POST /api/spend`: one
+ * row per channel and day, so importing a day again replaces it. Holds no person.
+ */
+export const marketingSpend = sqliteTable(
+  'marketing_spend',
+  {
+    channel: text('channel').notNull(),
+    day: text('day').notNull(),
+    amount: real('amount').notNull(),
+    /** ISO 4217, or null when the import named none. */
+    currency: text('currency'),
+    importedAt: text('imported_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.day] }), index('marketing_spend_by_day').on(t.day)],
 )

@@ -29,6 +29,8 @@ export type Area =
   | 'templates'
   | 'predictions'
   | 'kpis'
+  | 'editKpis'
+  | 'importSpend'
 
 const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   overview: 'GET /api/insights/overview',
@@ -48,8 +50,9 @@ const AREAS: Record<Exclude<Area, 'settings'>, RouteKey> = {
   journeys: 'GET /api/journeys',
   templates: 'GET /api/templates',
   predictions: 'GET /api/predictions/at-risk',
-  // The KPIs route lands with the KPIs screen (issue 26); until then the overview's stands in.
-  kpis: 'GET /api/insights/overview',
+  kpis: 'GET /api/insights/kpis',
+  editKpis: 'PUT /api/insights/kpis/settings',
+  importSpend: 'POST /api/spend',
 }
 
 /** Settings gathers sources, keys and retention: open to whoever may see one of them. */

@@ -22,6 +22,8 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   query?: Query
   body?: unknown
+  /** A body sent as it is, such as CSV, instead of `body` as JSON. */
+  text?: { content: string; type: string }
 }
 
 export interface ApiList<T> {
@@ -62,6 +64,7 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
   const method = options.method ?? 'GET'
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (options.text !== undefined) headers['Content-Type'] = options.text.type
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken
   let response: Response
   try {
@@ -69,7 +72,9 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
       method,
       headers,
       credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.text?.content ??
+        (options.body === undefined ? undefined : JSON.stringify(options.body)),
     })
   } catch (error) {
     throw new ApiError(0, 'network', `The server could not be reached (${String(error)})`)
