@@ -97,6 +97,11 @@ beforeAll(async () => {
 
   // One candidate action for everyone, so next best action has something to choose.
   await created('/api/predictions/actions', [winBack], 'PUT')
+  // One success counted: the screen shows it and the rate it teaches.
+  await created('/api/predictions/actions/win-back/outcomes', {
+    contactId: buyers[0],
+    success: true,
+  })
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   page = await context.newPage()
@@ -146,6 +151,9 @@ describe('the Predictions screen', () => {
       'everyone',
       'Order Completed within 14 days',
       '20%',
+      '1 of 1',
+      // The 20% prior is Beta(3, 9); one success makes it Beta(4, 9): 4 / 13.
+      '30.8%',
     ])
     await screenshot(page, '61-predictions-model')
   })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { dailySeed, nextBestAction, outcomeKey, type CandidateAction } from './next-action'
+import {
+  dailySeed,
+  learnedRates,
+  nextBestAction,
+  outcomeKey,
+  type CandidateAction,
+} from './next-action'
 
 const action = (id: string, extra: Partial<CandidateAction> = {}): CandidateAction => ({
   id,
@@ -75,5 +81,24 @@ describe('nextBestAction', () => {
         nextBestAction(actions, c, new Map(), tomorrow),
     )
     expect(changed.length).toBeGreaterThan(50)
+  })
+})
+
+describe('learnedRates', () => {
+  it('is each action’s outcomes with the goal rate its prior and outcomes point to', () => {
+    const actions = [
+      action('fresh'),
+      action('hoped', { priorRate: 0.5 }),
+      action('tried', { segment: 'seg_vip' }),
+    ]
+    const outcomes = new Map([['seg_vip/tried', { successes: 8, failures: 0 }]])
+    expect(learnedRates(actions, outcomes)).toEqual([
+      // Nothing known: the uniform prior's 1/2.
+      { action: 'fresh', segment: 'all', successes: 0, failures: 0, rate: 0.5 },
+      // A rule's 50% is Beta(6, 6): still 1/2 with no outcomes.
+      { action: 'hoped', segment: 'all', successes: 0, failures: 0, rate: 0.5 },
+      // Eight successes of eight over the uniform prior: (1 + 8) / (2 + 8).
+      { action: 'tried', segment: 'seg_vip', successes: 8, failures: 0, rate: 0.9 },
+    ])
   })
 })

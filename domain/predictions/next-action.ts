@@ -6,7 +6,7 @@
  */
 
 import { seededRandom } from '../attribution/random'
-import { chooseAction, priorFromRule, type Arm } from './bandit'
+import { chooseAction, priorFromRule, UNIFORM_PRIOR, type Arm } from './bandit'
 
 export interface CandidateAction {
   /** A slug, unique among the actions. */
@@ -73,4 +73,29 @@ export function nextBestAction(
       ...(action.priorRate === undefined ? {} : { prior: priorFromRule(action.priorRate) }),
     }))
   return arms.length === 0 ? null : chooseAction(arms, seededRandom(dailySeed(contact.key, now)))
+}
+
+export interface LearnedRate extends ActionOutcomes {
+  action: string
+  segment: string
+  /** The posterior mean of the action's goal rate: its prior and outcomes together. */
+  rate: number
+}
+
+/** What the bandit has learned of each action: its outcomes and the goal rate they point to. */
+export function learnedRates(
+  actions: readonly CandidateAction[],
+  outcomes: ReadonlyMap<string, ActionOutcomes>,
+): LearnedRate[] {
+  return actions.map((action) => {
+    const counts = outcomes.get(outcomeKey(action)) ?? { successes: 0, failures: 0 }
+    const prior = action.priorRate === undefined ? UNIFORM_PRIOR : priorFromRule(action.priorRate)
+    const alpha = prior.alpha + counts.successes
+    return {
+      action: action.id,
+      segment: action.segment ?? ALL_CONTACTS,
+      ...counts,
+      rate: alpha / (alpha + prior.beta + counts.failures),
+    }
+  })
 }

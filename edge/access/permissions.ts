@@ -104,6 +104,7 @@ export const PERMISSIONS = {
   'GET /api/contacts/{id}/predictions': EVERYONE,
   'GET /api/contacts/{id}/predictions/explanation': EVERYONE,
   'GET /api/predictions/actions': ANALYTICS,
+  'GET /api/predictions/actions/outcomes': ANALYTICS,
   'PUT /api/predictions/actions': MARKETING,
   // What a journey (#24) will call when an action's window closes.
   'POST /api/predictions/actions/{id}/outcomes': MARKETING,
@@ -197,6 +198,7 @@ export const READS = {
   'GET /api/contacts/{id}/predictions': 'personal',
   'GET /api/contacts/{id}/predictions/explanation': 'personal',
   'GET /api/predictions/actions': 'none',
+  'GET /api/predictions/actions/outcomes': 'none',
   // The signing secret and the help desk's address: configuration, the credential never answered.
   'GET /api/journeys/webhook-secret': 'none',
   'GET /api/journeys/ticketing': 'none',

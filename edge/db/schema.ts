@@ -582,6 +582,18 @@ export const contactPredictions = sqliteTable(
  * Fits of the purchase models over D1's purchase summaries (edge/predictions/fit.ts); the newest
  * reaches every contact's object with the predictions configuration. Holds no person.
  */
+/**
+ * Next-best-action outcomes per arm (domain/predictions/next-action.ts outcomeKey: the action's
+ * segment or 'all', then its id): one row each, added to in one upsert so concurrent outcomes
+ * never lose a count.
+ */
+export const actionOutcomes = sqliteTable('action_outcomes', {
+  arm: text('arm').primaryKey(),
+  successes: integer('successes').notNull(),
+  failures: integer('failures').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
 export const predictionFits = sqliteTable('prediction_fits', {
   id: text('id').primaryKey(),
   fittedAt: text('fitted_at').notNull(),
@@ -659,6 +671,7 @@ export const messages = sqliteTable(
     index('messages_by_status').on(t.status, t.createdAt),
     index('messages_by_journey').on(t.journeyId, t.createdAt),
     index('messages_by_journey_node').on(t.journeyId, t.journeyVersion, t.journeyNode),
+    index('messages_by_template').on(t.templateId, t.createdAt),
   ],
 )
 

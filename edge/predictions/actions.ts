@@ -6,13 +6,11 @@ import {
 import { readSetting, writeSetting } from '../db/settings'
 
 /**
- * The candidate actions and their outcomes, in D1's settings: the actions as one value, each
- * arm's counts (domain/predictions/next-action.ts outcomeKey) as a value of its own, added to
- * in one upsert so concurrent outcomes never lose a count. A table of its own would serve
- * better once journeys (#24) record outcomes at volume.
+ * The candidate actions, one value in D1's settings, and each arm's outcomes
+ * (domain/predictions/next-action.ts outcomeKey) in `action_outcomes`, a row per arm added to in
+ * one upsert so concurrent outcomes never lose a count.
  */
 export const PREDICTION_ACTIONS_KEY = 'prediction_actions'
-const OUTCOMES_PREFIX = 'prediction_action_outcomes:'
 
 export async function readActions(db: D1Database): Promise<CandidateAction[]> {
   return (await readSetting<CandidateAction[]>(db, PREDICTION_ACTIONS_KEY)) ?? []
@@ -42,25 +40,20 @@ export async function recordOutcome(
   const [successes, failures] = success ? [1, 0] : [0, 1]
   const row = await db
     .prepare(
-      `INSERT INTO settings (key, value, updated_at)
-       VALUES (?1, json_object('successes', ?2, 'failures', ?3), ?4)
-       ON CONFLICT (key) DO UPDATE SET
-         value = json_object(
-           'successes', json_extract(value, '$.successes') + ?2,
-           'failures', json_extract(value, '$.failures') + ?3),
-         updated_at = ?4
-       RETURNING value`,
+      `INSERT INTO action_outcomes (arm, successes, failures, updated_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (arm) DO UPDATE SET
+         successes = successes + ?2, failures = failures + ?3, updated_at = ?4
+       RETURNING successes, failures`,
     )
-    .bind(OUTCOMES_PREFIX + outcomeKey(action), successes, failures, new Date().toISOString())
-    .first<{ value: string }>()
-  return JSON.parse(row!.value) as ActionOutcomes
+    .bind(outcomeKey(action), successes, failures, new Date().toISOString())
+    .first<ActionOutcomes>()
+  return { successes: row!.successes, failures: row!.failures }
 }
 
 /** Every arm's counts, by outcomeKey. */
 export async function readOutcomes(db: D1Database): Promise<Map<string, ActionOutcomes>> {
   const { results } = await db
-    .prepare(`SELECT substr(key, ?1) AS arm, value FROM settings WHERE key LIKE ?2`)
-    .bind(OUTCOMES_PREFIX.length + 1, `${OUTCOMES_PREFIX}%`)
-    .all<{ arm: string; value: string }>()
-  return new Map(results.map(({ arm, value }) => [arm, JSON.parse(value) as ActionOutcomes]))
+    .prepare('SELECT arm, successes, failures FROM action_outcomes')
+    .all<{ arm: string } & ActionOutcomes>()
+  return new Map(results.map(({ arm, successes, failures }) => [arm, { successes, failures }]))
 }

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api, createSource, errorOf, eventually, send, uid } from '../../test/support/api'
 
@@ -121,6 +122,49 @@ describe('candidate actions', () => {
       403,
       'forbidden',
     )
+  })
+})
+
+describe('what next-best-action learned', () => {
+  it('is each action’s outcomes and goal rate, for analysts', async () => {
+    const [user] = await contacts(1)
+    const set = [action('learned-yes'), action('learned-hoped', { priorRate: 0.5 })]
+    expect((await putActions(set)).status).toBe(200)
+    await outcomes('learned-yes', user!, true, 3)
+    await outcomes('learned-yes', user!, false, 1)
+    const read = await api('/api/predictions/actions/outcomes', { key: analyst })
+    expect(read.status).toBe(200)
+    expect(await read.json()).toEqual([
+      // Beta(1, 1) with 3 successes and 1 failure: 4 / 6.
+      { action: 'learned-yes', segment: 'all', successes: 3, failures: 1, rate: 4 / 6 },
+      { action: 'learned-hoped', segment: 'all', successes: 0, failures: 0, rate: 0.5 },
+    ])
+  })
+
+  it('keeps the outcomes counted before they had a table of their own (migration 0009)', async () => {
+    const arm = `all/${uid('before-0009')}`
+    await env.DB.prepare(
+      `INSERT INTO settings (key, value, updated_at) VALUES (?, json_object('successes', 4, 'failures', 7), ?)`,
+    )
+      .bind(`prediction_action_outcomes:${arm}`, new Date().toISOString())
+      .run()
+    // Its data statements, as D1 runs them (after drizzle's statement-breakpoint comment).
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0009_'))!
+    for (const query of migration.queries.filter((q) =>
+      /^(INSERT|DELETE)/.test(q.replace(/^--.*\n/, '').trim()),
+    )) {
+      await env.DB.prepare(query).run()
+    }
+    const moved = await env.DB.prepare(
+      'SELECT successes, failures FROM action_outcomes WHERE arm = ?',
+    )
+      .bind(arm)
+      .first()
+    expect(moved).toEqual({ successes: 4, failures: 7 })
+    const left = await env.DB.prepare(
+      `SELECT count(*) AS n FROM settings WHERE key LIKE 'prediction_action_outcomes:%'`,
+    ).first<{ n: number }>()
+    expect(left!.n).toBe(0)
   })
 })
 

@@ -7,7 +7,7 @@ import {
 } from '../../contracts/predictions'
 import { summaryProblem } from '../../domain/predictions/bgnbd'
 import { spendProblem } from '../../domain/predictions/gamma-gamma'
-import { ALL_CONTACTS, nextBestAction } from '../../domain/predictions/next-action'
+import { ALL_CONTACTS, learnedRates, nextBestAction } from '../../domain/predictions/next-action'
 import { existingContact } from '../contacts/existing-contact'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
@@ -113,6 +113,12 @@ const ArmSchema = z
     failures: z.number().int(),
   })
   .openapi('ActionArm')
+
+const LearnedRateSchema = ArmSchema.extend({
+  rate: z.number().openapi({
+    description: "The posterior mean of the action's goal rate: its prior with its outcomes",
+  }),
+}).openapi('ActionLearnedRate')
 
 const ExplanationSchema = z
   .object({
@@ -260,6 +266,23 @@ export function predictionRoutes() {
       responses: { 200: json(CandidateActionsSchema, 'The actions in force'), ...authErrors },
     }),
     async (c) => c.json(await readActions(c.env.DB), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/predictions/actions/outcomes',
+      tags: ['predictions'],
+      summary: "What next-best-action has learned: each action's outcomes and goal rate",
+      responses: {
+        200: json(z.array(LearnedRateSchema), 'One row per action in force'),
+        ...authErrors,
+      },
+    }),
+    async (c) => {
+      const [actions, outcomes] = await Promise.all([readActions(c.env.DB), readOutcomes(c.env.DB)])
+      return c.json(learnedRates(actions, outcomes), 200)
+    },
   )
 
   app.openapi(

@@ -187,13 +187,29 @@ export const PredictionSettingsModel = createModel(() => {
 
 export const predictionSettings = new PredictionSettingsModel()
 
-/** The candidate actions next-best-action chooses from. */
+/** What next-best-action learned of an action: its outcomes and the goal rate they point to. */
+export interface LearnedRate {
+  action: string
+  successes: number
+  failures: number
+  rate: number
+}
+
+export type ActionRow = CandidateAction & { learned: LearnedRate | undefined }
+
+/** The candidate actions next-best-action chooses from, each with what it has learned. */
 export const ActionsModel = createModel(() => {
-  const list = request<CandidateAction[]>('predictions.actions')
+  const list = request<ActionRow[]>('predictions.actions')
   return {
     list,
     load() {
-      return list.run(() => api<CandidateAction[]>('/predictions/actions'))
+      return list.run(async () => {
+        const [actions, learned] = await Promise.all([
+          api<CandidateAction[]>('/predictions/actions'),
+          api<LearnedRate[]>('/predictions/actions/outcomes'),
+        ])
+        return actions.map((a) => ({ ...a, learned: learned.find((l) => l.action === a.id) }))
+      })
     },
   }
 })

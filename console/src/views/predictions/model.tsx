@@ -243,6 +243,12 @@ function CandidateActions() {
                 <th scope="col" class="num">
                   Prior rate
                 </th>
+                <th scope="col" class="num">
+                  Outcomes
+                </th>
+                <th scope="col" class="num">
+                  Learned rate
+                </th>
               </>
             }
             row={(action) => (
@@ -265,13 +271,22 @@ function CandidateActions() {
                 <td class="num">
                   {action.priorRate === undefined ? 'none' : share(action.priorRate)}
                 </td>
+                <td class="num" data-outcomes>
+                  {action.learned
+                    ? `${count(action.learned.successes)} of ${count(action.learned.successes + action.learned.failures)}`
+                    : '—'}
+                </td>
+                <td class="num" data-learned-rate>
+                  {action.learned ? share(action.learned.rate) : '—'}
+                </td>
               </tr>
             )}
           />
         )}
       </Async>
       <p class="small muted">
-        The rates learned from counted outcomes are not shown: the API does not answer them yet.
+        Outcomes: successes of the outcomes counted. Learned rate: the prior and the outcomes
+        together, the rate the sampling leans on.
       </p>
     </section>
   )
