@@ -15,6 +15,7 @@ import { ingestRoutes } from './routes/ingest'
 import { insightRoutes } from './routes/insights'
 import { journeyIntegrationRoutes } from './routes/journey-integrations'
 import { journeyRoutes } from './routes/journeys'
+import { journeyLibraryRoutes } from './routes/journeys-library'
 import { metaRoutes } from './routes/meta'
 import { describeApi } from './routes/openapi'
 import { predictionRoutes } from './routes/predictions'
@@ -81,6 +82,7 @@ export function createApp() {
     listRoutes(),
     // Before journeyRoutes: /journeys/{id} would take /journeys/ticketing.
     journeyIntegrationRoutes(),
+    journeyLibraryRoutes(),
     journeyRoutes(),
     messagingProviderRoutes(),
     messageRoutes(),
