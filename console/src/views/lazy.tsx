@@ -16,14 +16,18 @@ export function lazyScreen<P extends object>(
   const fetchOnce = () => (pending ??= load().then((module) => (loaded = module.default)))
 
   return function LazyScreen(props: P) {
-    const [, setReady] = useState(loaded)
+    const [, setReady] = useState(loaded !== undefined)
     const [failure, setFailure] = useState<unknown>()
     useEffect(() => {
       if (loaded) return
-      fetchOnce().then(setReady, (error: unknown) => {
-        pending = undefined
-        setFailure(error)
-      })
+      // A component is a function, which setState would call as an updater: say only "ready".
+      fetchOnce().then(
+        () => setReady(true),
+        (error: unknown) => {
+          pending = undefined
+          setFailure(error)
+        },
+      )
     }, [])
     if (loaded) {
       const Screen = loaded
