@@ -1,5 +1,6 @@
 import type { JSX } from 'preact'
 import type { JourneyDefinition } from '../../../../domain/journeys/definition'
+import { lazyScreen } from '../lazy'
 
 export interface JourneyCanvasProps {
   definition: JourneyDefinition
@@ -19,24 +20,13 @@ export interface JourneyCanvasProps {
   }
 }
 
-/** The journey's nodes as a list, until the graph canvas lands (issue 26). */
+/**
+ * The graph library comes with the canvas, a chunk of its own: the journeys list and the
+ * other journey pages load without it.
+ */
+const Flow = lazyScreen<JourneyCanvasProps>('journey canvas', () => import('./canvas-flow'))
+
+/** The journey graph, to edit (`editable`, changes through `onChange`) or to look at. */
 export default function JourneyCanvas(props: JourneyCanvasProps): JSX.Element {
-  const { definition, problems = {}, overlay = {}, highlight = [] } = props
-  return (
-    <ul class="journey-canvas">
-      {Object.entries(definition.nodes).map(([id, node]) => (
-        <li key={id} data-node-id={id} class={highlight.includes(id) ? 'highlight' : undefined}>
-          {node.type} {id}
-          {id === definition.start ? ' (start)' : ''}
-          {overlay[id] ? ` · ${overlay[id]}` : ''}
-          {(problems[id] ?? []).map((problem) => (
-            <span key={problem} role="alert">
-              {' '}
-              {problem}
-            </span>
-          ))}
-        </li>
-      ))}
-    </ul>
-  )
+  return <Flow {...props} />
 }
