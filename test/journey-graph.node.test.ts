@@ -205,4 +205,19 @@ describe('journey graph', () => {
     expect(at.stray!.y).toBeGreaterThan(bottom)
     expect(Object.keys(layout({ entry: { api: true }, start: '', nodes: {} }))).toEqual([])
   })
+
+  it('puts a node after the furthest node that leads to it, loops back aside', () => {
+    const at = layout(cart)
+    expect([at.wait!.x, at.remind!.x, at.done!.x]).toEqual([0, 300, 600])
+    const loop: JourneyDefinition = {
+      entry: { api: true },
+      start: 'a',
+      nodes: {
+        a: { type: 'wait', for: { days: 1 }, next: 'b' },
+        b: { type: 'track', event: 'Tick', next: 'a' },
+      },
+    }
+    const looped = layout(loop)
+    expect([looped.a!.x, looped.b!.x]).toEqual([0, 300])
+  })
 })

@@ -3,12 +3,28 @@ import type { JourneyDefinition } from '../../../domain/journeys/definition'
 import { layout, NODE_WIDTH, type Point } from './journey-graph'
 
 /**
+ * Every node's position. Until a node is dragged (`kept` null) the layered layout places every
+ * node, so a journey built from the palette stays tidy as it grows; after that, where each was
+ * put or dragged, and the layout's place for a node that arrived without one (a definition
+ * replaced from outside). A plain function, so a view reading the signal itself re-renders when
+ * it changes (model methods run untracked).
+ */
+export function placed(
+  definition: JourneyDefinition,
+  kept: Record<string, Point> | null,
+): Record<string, Point> {
+  if (kept === null) return layout(definition)
+  const missing = Object.keys(definition.nodes).some((id) => !kept[id])
+  return missing ? { ...layout(definition), ...kept } : kept
+}
+
+/**
  * What the journey canvas remembers beside the definition: where each node sits (the grammar
- * has no positions, so a reload lays the graph out afresh), the node measured sizes the graph
- * library reports, and which node or link is selected. One per canvas.
+ * has no positions, so a reload lays the graph out afresh), the node sizes the graph library
+ * measured, and which node or link is selected. One per canvas.
  */
 export const JourneyEditorModel = createModel(() => {
-  const positions = signal<Record<string, Point>>({}, { name: 'journeyEditor.positions' })
+  const positions = signal<Record<string, Point> | null>(null, { name: 'journeyEditor.positions' })
   const sizes = signal<Record<string, { width: number; height: number }>>(
     {},
     { name: 'journeyEditor.sizes' },
@@ -16,48 +32,40 @@ export const JourneyEditorModel = createModel(() => {
   const selectedNode = signal<string | null>(null, { name: 'journeyEditor.selectedNode' })
   const selectedEdge = signal<string | null>(null, { name: 'journeyEditor.selectedEdge' })
 
-  /**
-   * Every node's position: where it was put or dragged, else the layered layout's (so a
-   * definition replaced from outside, another version, still draws).
-   */
-  function placed(definition: JourneyDefinition): Record<string, Point> {
-    const kept = positions.value
-    const missing = Object.keys(definition.nodes).some((id) => !kept[id])
-    return missing ? { ...layout(definition), ...kept } : kept
-  }
-
   return {
     positions,
     sizes,
     selectedNode,
     selectedEdge,
-    placed,
 
     /** Keeps the layout's place for nodes that arrived without one (run after a render). */
     fill(definition: JourneyDefinition) {
-      const all = placed(definition)
+      if (positions.value === null) return
+      const all = placed(definition, positions.value)
       if (all !== positions.value) positions.value = all
     },
 
-    move(id: string, to: Point) {
-      positions.value = { ...positions.value, [id]: to }
+    /** A node dragged: from now on every node keeps its place. */
+    move(definition: JourneyDefinition, id: string, to: Point) {
+      positions.value = { ...placed(definition, positions.value), [id]: to }
     },
 
     measure(id: string, size: { width: number; height: number }) {
       sizes.value = { ...sizes.value, [id]: size }
     },
 
-    /** Lays every node out afresh, forgetting where they were dragged. */
-    arrange(definition: JourneyDefinition) {
-      positions.value = layout(definition)
+    /** Back to the layered layout, forgetting where nodes were dragged. */
+    arrange() {
+      positions.value = null
     },
 
     /**
-     * Puts a new node right of the one it follows, else at `spot` (the middle of the view),
-     * moved down while it would cover another node's corner.
+     * Once nodes keep their places, puts a new node right of the one it follows, else at `spot`
+     * (the middle of the view), moved down while it would cover another node's corner.
      */
     placeNew(definition: JourneyDefinition, id: string, after: string | null, spot: Point) {
-      const at = placed(definition)
+      if (positions.value === null) return
+      const at = placed(definition, positions.value)
       const from = after ? at[after] : undefined
       const others = Object.entries(at)
         .filter(([other]) => other !== id)
@@ -70,8 +78,10 @@ export const JourneyEditorModel = createModel(() => {
     },
 
     rename(from: string, to: string) {
-      const { [from]: at, ...rest } = positions.value
-      if (at) positions.value = { ...rest, [to]: at }
+      if (positions.value) {
+        const { [from]: at, ...rest } = positions.value
+        if (at) positions.value = { ...rest, [to]: at }
+      }
       if (selectedNode.value === from) selectedNode.value = to
     },
 

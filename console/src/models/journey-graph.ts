@@ -345,30 +345,57 @@ export function nodeHeight(node: JourneyNode): number {
 }
 
 /**
- * Positions for every node, left to right in layers by distance from `start` (breadth first,
- * so a node's successors sit together in slot order); nodes no path reaches are laid out the
- * same way from each of them in id order, in layers of their own below. Each layer is centred
- * on the tallest.
+ * Positions for every node, left to right in layers: a node sits one layer after the furthest
+ * node that leads to it (the longest path from `start`, links that loop back aside), so a
+ * path reads left to right and an exit shared by many paths comes after all of them. Within a
+ * layer nodes follow a depth-first walk in slot order, keeping a branch's nodes together.
+ * Nodes no path reaches are laid out the same way from each of them in id order, in bands of
+ * their own below. Each layer is centred on the tallest.
  */
 export function layout(definition: JourneyDefinition): Record<string, Point> {
-  const depth = new Map<string, number>()
+  const { nodes } = definition
+  const targets = (id: string) =>
+    slots(nodes[id]!)
+      .map((slot) => slot.target)
+      .filter((target) => Object.hasOwn(nodes, target))
+  const placed = new Set<string>()
   const bands: string[][][] = []
-  const roots = [definition.start, ...Object.keys(definition.nodes).sort()]
-  for (const root of roots) {
-    if (!Object.hasOwn(definition.nodes, root) || depth.has(root)) continue
-    const layers: string[][] = []
-    depth.set(root, 0)
-    const queue = [root]
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      const d = depth.get(id)!
-      ;(layers[d] ??= []).push(id)
-      for (const { target } of slots(definition.nodes[id]!)) {
-        if (Object.hasOwn(definition.nodes, target) && !depth.has(target)) {
-          depth.set(target, d + 1)
-          queue.push(target)
-        }
+  for (const root of [definition.start, ...Object.keys(nodes).sort()]) {
+    if (!Object.hasOwn(nodes, root) || placed.has(root)) continue
+    // Depth first from the root: the visiting order, and which links loop back to a node on
+    // the way (those are left out of the layering, which then has no cycle).
+    const order: string[] = []
+    const onWay = new Set<string>()
+    const back = new Set<string>()
+    const visit = (id: string) => {
+      placed.add(id)
+      onWay.add(id)
+      order.push(id)
+      for (const target of targets(id)) {
+        if (onWay.has(target)) back.add(`${id}>${target}`)
+        else if (!placed.has(target)) visit(target)
+      }
+      onWay.delete(id)
+    }
+    visit(root)
+    // Longest path over the links that remain, in an order where every node comes after all
+    // that lead to it (Kahn).
+    const inBand = new Set(order)
+    const forward = (id: string) =>
+      targets(id).filter((t) => inBand.has(t) && !back.has(`${id}>${t}`))
+    const waiting = new Map(order.map((id) => [id, 0]))
+    for (const id of order) for (const t of forward(id)) waiting.set(t, waiting.get(t)! + 1)
+    const depth = new Map(order.map((id) => [id, 0]))
+    const ready = order.filter((id) => waiting.get(id) === 0)
+    for (let id = ready.shift(); id !== undefined; id = ready.shift()) {
+      for (const t of forward(id)) {
+        depth.set(t, Math.max(depth.get(t)!, depth.get(id)! + 1))
+        waiting.set(t, waiting.get(t)! - 1)
+        if (waiting.get(t) === 0) ready.push(t)
       }
     }
+    const layers: string[][] = []
+    for (const id of order) (layers[depth.get(id)!] ??= []).push(id)
     bands.push(layers)
   }
 

@@ -11,6 +11,7 @@ import {
   type Edge,
   type EdgeChange,
   type NodeChange,
+  type OnConnectEnd,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
 import { useEffect, useMemo, useRef } from 'preact/hooks'
@@ -19,7 +20,7 @@ import {
   type JourneyDefinition,
   type NodeType,
 } from '../../../../domain/journeys/definition'
-import { JourneyEditorModel } from '../../models/journey-editor'
+import { JourneyEditorModel, placed } from '../../models/journey-editor'
 import {
   addNode,
   connect,
@@ -53,11 +54,7 @@ export default function JourneyFlow(props: JourneyCanvasProps) {
 
 function Flow(props: JourneyCanvasProps) {
   const { definition, editable, problems, overlay, highlight, choices } = props
-  const editor = useModel(() => {
-    const model = new JourneyEditorModel()
-    model.arrange(definition)
-    return model
-  })
+  const editor = useModel(JourneyEditorModel)
   const flow = useReactFlow()
   const pane = useRef<HTMLDivElement>(null)
   /** A node just added, to bring into view once it has been measured. */
@@ -101,7 +98,8 @@ function Flow(props: JourneyCanvasProps) {
     return byId
   }, [definition, names, shown, given, overlay, highlight])
 
-  const positions = editor.placed(definition)
+  const kept = editor.positions.value
+  const positions = useMemo(() => placed(definition, kept), [definition, kept])
   const sizes = editor.sizes.value
   const selectedNode = editor.selectedNode.value
   const selectedEdge = editor.selectedEdge.value
@@ -132,7 +130,7 @@ function Flow(props: JourneyCanvasProps) {
   const onNodesChange = (changes: NodeChange<JourneyFlowNode>[]) =>
     batch(() => {
       for (const c of changes) {
-        if (c.type === 'position' && c.position) editor.move(c.id, c.position)
+        if (c.type === 'position' && c.position) editor.move(definition, c.id, c.position)
         else if (c.type === 'dimensions' && c.dimensions) editor.measure(c.id, c.dimensions)
         else if (c.type === 'select' && c.selected) editor.select(c.id)
         else if (c.type === 'select' && editor.selectedNode.value === c.id) editor.select(null)
@@ -147,6 +145,16 @@ function Flow(props: JourneyCanvasProps) {
     })
   const onConnect = (link: Connection) => {
     if (link.sourceHandle) change(connect(definition, link.source, link.sourceHandle, link.target))
+  }
+  /** Dropped on a node's body rather than its incoming handle: links to that node all the same. */
+  const onConnectEnd: OnConnectEnd = (event, state) => {
+    if (state.isValid || !state.fromNode || !state.fromHandle?.id) return
+    const point = 'changedTouches' in event ? event.changedTouches[0]! : event
+    const over = document.elementFromPoint(point.clientX, point.clientY)
+    const target = over?.closest<HTMLElement>('.react-flow__node')?.dataset.id
+    if (target && target !== state.fromNode.id) {
+      change(connect(definition, state.fromNode.id, state.fromHandle.id, target))
+    }
   }
   const onDelete = ({ nodes: gone, edges: cut }: { nodes: JourneyFlowNode[]; edges: Edge[] }) => {
     let next = gone.reduce((d, node) => removeNode(d, node.id), definition)
@@ -243,7 +251,7 @@ function Flow(props: JourneyCanvasProps) {
             type="button"
             class="small-button"
             onClick={() => {
-              editor.arrange(definition)
+              editor.arrange()
               void flow.fitView({ duration: 200, maxZoom: 1 })
             }}
           >
@@ -262,6 +270,7 @@ function Flow(props: JourneyCanvasProps) {
           onNodesChange={onNodesChange}
           onEdgesChange={onEdgesChange}
           onConnect={editable ? onConnect : undefined}
+          onConnectEnd={editable ? onConnectEnd : undefined}
           onDelete={editable ? onDelete : undefined}
           onPaneClick={() => editor.select(null)}
           nodesConnectable={editable}
