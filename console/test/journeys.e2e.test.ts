@@ -136,6 +136,13 @@ describe('the Journeys screens', () => {
     await page.waitForSelector('.react-flow__node[data-id="wait-for-order-again"] .lit')
     await page.click('button:text-is("Previous step")')
     await page.waitForSelector('.react-flow__node[data-id="reminder"] .lit')
+
+    // The script and the step are in the URL: a reload runs the same simulation again.
+    await page.reload()
+    await page.waitForSelector('.react-flow__node[data-id="reminder"] .lit')
+    expect(await page.textContent('.step-detail .email-subject')).toBe(
+      'You left Boots <b>x</b> in your cart',
+    )
   })
 
   it('publishes version 1, and the figures move as a real contact goes through it', async () => {

@@ -3,12 +3,13 @@ import { allowed } from '../../../edge/access/permissions'
 import type { Role } from '../../../edge/access/roles'
 import type { JourneyDefinition, NodeType } from '../../../domain/journeys/definition'
 import type { LiveSet, PublishAction } from '../../../domain/journeys/live-sets'
-import type { Duration } from '../../../domain/segments/rule'
 import { api, segment, type ApiError, type ApiList } from './api'
+import type { Simulation, SimulationInput } from './journey-script'
 import { request, type Request } from './request'
 
 export type { JourneyDefinition, LiveSet, PublishAction }
 export { liveLabel, publishedAt, rollbackTarget } from './journey-history'
+export type { Simulation, SimulationInput } from './journey-script'
 
 /**
  * Journeys as the console reads and changes them (`/api/journeys…`, ARCHITECTURE.md
@@ -87,41 +88,6 @@ export interface LibraryTemplate {
     emailTemplates: { id: string; name: string; subject: string; kind: string }[]
     segments: { id: string; name: string }[]
   }
-}
-
-export interface SimulationInput {
-  version?: number
-  contact: { traits: Record<string, unknown>; consent?: { marketing?: boolean } }
-  events: { event: string; properties?: Record<string, unknown>; after: Duration }[]
-  until: Duration
-}
-
-/** `POST /api/journeys/:id/simulate`. */
-export interface Simulation {
-  entered: boolean
-  reason?: string
-  trace: { at: string; node: string; type: string; outcome: string; next?: string }[]
-  effects: ({ kind: string; node: string; at: string } & Record<string, unknown>)[]
-  wouldSend: {
-    at: string
-    node: string
-    template: string
-    subscriptionGroup?: string
-    subject?: string
-    html?: string
-    text?: string
-    error?: string
-  }[]
-  run: {
-    state: 'active' | 'completed' | 'exited'
-    node: string
-    converted: boolean
-    reason: string | null
-    enteredAt: string
-    endedAt: string | null
-    wakeAt: string | null
-  } | null
-  contact: { traits: Record<string, unknown>; lists: string[] }
 }
 
 /** A validation problem the API named (`details.issues` of a 400). */

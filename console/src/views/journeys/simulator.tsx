@@ -2,10 +2,11 @@ import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
 import {
   offset,
+  parseScript,
   simulationSteps,
-  simulator,
   type SimulationStep,
-} from '../../models/journey-simulator'
+} from '../../models/journey-script'
+import { simulator } from '../../models/journey-simulator'
 import type { Journey, JourneyModel, Simulation } from '../../models/journeys'
 import { route, setQuery } from '../../models/router'
 import { Async, Badge, ErrorNotice, Loading } from '../common'
@@ -16,17 +17,35 @@ import { json } from './format'
 import { VersionSelect } from './versions'
 
 /**
- * `/journeys/:id/simulate[?version=N&step=K]`: a made-up contact and scripted events run
- * through a version on a simulated clock; the trace is listed step by step and the current
- * step's node is lit on the graph. Nothing is sent.
+ * `/journeys/:id/simulate[?version=N&script=…&step=K]`: a made-up contact and scripted events
+ * run through a version on a simulated clock; the trace is listed step by step and the current
+ * step's node is lit on the graph. Nothing is sent. The script is kept in the URL, so a reload
+ * or a shared link runs the same simulation.
  */
 export function JourneySimulator({ model, journey }: { model: JourneyModel; journey: Journey }) {
   const numbers = journey.versions.map((v) => v.version)
   const asked = Number(route.query.value.get('version'))
   const version = numbers.includes(asked) ? asked : numbers.at(-1)
+  const scripted = route.query.value.get('script')
   useEffect(() => {
     if (version !== undefined) model.loadVersion(version)
   }, [model, version])
+  useEffect(() => {
+    const script = scripted && parseScript(scripted)
+    if (!script || version === undefined || simulator.ran.peek() === `${version}:${scripted}`) {
+      return
+    }
+    simulator.load(script)
+    run(version, scripted)
+  }, [model, version, scripted])
+
+  function run(version: number, text: string) {
+    const input = simulator.input()
+    if (!input) return
+    simulator.ran.value = `${version}:${text}`
+    void model.simulate({ version, ...input })
+  }
+
   if (version === undefined) {
     return <p class="muted">Save a version first: the simulator runs a saved version.</p>
   }
@@ -57,10 +76,9 @@ export function JourneySimulator({ model, journey }: { model: JourneyModel; jour
             version={version}
             busy={simulation.loading.value}
             onRun={() => {
-              const input = simulator.input()
-              if (!input) return
-              setQuery({ version: String(version), step: '0' })
-              void model.simulate({ version, ...input })
+              const text = JSON.stringify(simulator.script.value)
+              run(version, text)
+              setQuery({ version: String(version), script: text, step: '0' })
             }}
           />
         </details>
