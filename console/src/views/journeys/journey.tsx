@@ -1,5 +1,11 @@
 import { useEffect } from 'preact/hooks'
-import { journeyModel, liveLabel, type JourneyStatus } from '../../models/journeys'
+import {
+  journeyModel,
+  liveLabel,
+  mayChangeJourneys,
+  type JourneyStatus,
+} from '../../models/journeys'
+import { session } from '../../models/session'
 import { Async, Badge, Link, PageHeader, Tabs } from '../common'
 import { JourneyDiffView } from './diff'
 import { JourneyEditor } from './editor'
@@ -28,7 +34,9 @@ export function JourneyFrame({ id, rest }: { id: string; rest: string[] }) {
   const tabs = [
     { href: journeyHref(id), label: 'Overview', active: tab === '' },
     { href: journeyHref(id, '/versions'), label: 'Versions', active: tab === 'versions' },
-    { href: journeyHref(id, '/edit'), label: 'Editor', active: tab === 'edit' },
+    ...(mayChangeJourneys(session.role.value)
+      ? [{ href: journeyHref(id, '/edit'), label: 'Editor', active: tab === 'edit' }]
+      : []),
     { href: journeyHref(id, '/simulate'), label: 'Simulator', active: tab === 'simulate' },
   ]
   return (
