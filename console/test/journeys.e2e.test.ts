@@ -195,7 +195,7 @@ describe('the Journeys screens', () => {
   it('saves a second version from the editor, naming the problems the API finds', async () => {
     await page.goto(journeyUrl('/edit'))
     const form = page.locator('form[aria-label="Journey settings"]')
-    const eventName = form.getByLabel('Event', { exact: true })
+    const eventName = form.getByRole('textbox', { name: 'Event', exact: true })
     await eventName.waitFor()
     expect(await eventName.inputValue()).toBe('Product Added')
 

@@ -164,11 +164,7 @@ function SettingsForm({
                   checked={kind === k}
                   onChange={() => draft.setEntryKind(k)}
                 />
-                {k === 'event'
-                  ? 'On an event'
-                  : k === 'segment'
-                    ? 'On a segment'
-                    : 'Through the API'}
+                {k === 'event' ? 'Event' : k === 'segment' ? 'Segment' : 'API call'}
               </label>
             ))}
           </div>
