@@ -4,6 +4,7 @@ import type { Role } from '../../../edge/access/roles'
 import type { JourneyDefinition, NodeType } from '../../../domain/journeys/definition'
 import type { LiveSet, PublishAction } from '../../../domain/journeys/live-sets'
 import { api, segment, type ApiError, type ApiList } from './api'
+import type { Issue } from './journey-graph'
 import type { Simulation, SimulationInput } from './journey-script'
 import { request, type Request } from './request'
 
@@ -90,18 +91,13 @@ export interface LibraryTemplate {
   }
 }
 
-/** A validation problem the API named (`details.issues` of a 400). */
-export interface Issue {
-  path: string
-  message: string
-}
-
+/** The problems a 400 named (`details.issues`), each with its path. */
 export function issuesOf(error: ApiError | undefined): Issue[] {
   const issues = (error?.details as { issues?: unknown } | undefined)?.issues
   return Array.isArray(issues) ? (issues as Issue[]) : []
 }
 
-/** A list row with its live version's figures, once its metrics have answered. */
+/** A list row with its versions' figures; null when its metrics did not answer. */
 export interface JourneyRow extends JourneySummary {
   metrics: VersionMetrics[] | null
 }
@@ -131,6 +127,7 @@ export const JourneyListModel = createModel(() => {
         const { items } = await api<ApiList<JourneySummary>>('/journeys')
         return Promise.all(
           items.map(async (journey) => {
+            // One journey's figures failing leaves its row, shown without figures (—).
             const metrics = await api<JourneyMetrics>(journeyPath(journey.id, '/metrics')).catch(
               () => null,
             )
