@@ -208,7 +208,7 @@ describe('journey graph', () => {
 
   it('puts a node after the furthest node that leads to it, loops back aside', () => {
     const at = layout(cart)
-    expect([at.wait!.x, at.remind!.x, at.done!.x]).toEqual([0, 300, 600])
+    expect([at.wait!.x, at.remind!.x, at.done!.x]).toEqual([0, 320, 640])
     const loop: JourneyDefinition = {
       entry: { api: true },
       start: 'a',
@@ -218,6 +218,6 @@ describe('journey graph', () => {
       },
     }
     const looped = layout(loop)
-    expect([looped.a!.x, looped.b!.x]).toEqual([0, 300])
+    expect([looped.a!.x, looped.b!.x]).toEqual([0, 320])
   })
 })

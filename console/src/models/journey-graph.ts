@@ -335,7 +335,7 @@ export function summary(node: JourneyNode, names: Record<string, string> = {}): 
   }
 }
 
-export const NODE_WIDTH = 220
+export const NODE_WIDTH = 240
 const LAYER_GAP = 80
 const ROW_GAP = 28
 

@@ -14,7 +14,7 @@ import {
   type OnConnectEnd,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
-import { useEffect, useMemo, useRef } from 'preact/hooks'
+import { useCallback, useEffect, useMemo, useRef } from 'preact/hooks'
 import {
   NODE_TYPES,
   type JourneyDefinition,
@@ -37,6 +37,7 @@ import { JourneyNode, type JourneyFlowNode, type JourneyNodeData } from './canva
 import { NodePanel } from './canvas-panel'
 
 const nodeTypes = { journey: JourneyNode }
+const ORIGIN = { x: 0, y: 0 }
 const DELETE_KEYS = ['Delete', 'Backspace']
 
 /**
@@ -60,7 +61,8 @@ function Flow(props: JourneyCanvasProps) {
   /** A node just added, to bring into view once it has been measured. */
   const arriving = useRef<string | null>(null)
   useEffect(() => editor.fill(definition), [definition])
-  const change = (next: JourneyDefinition) => props.onChange?.(next)
+  const { onChange } = props
+  const change = useCallback((next: JourneyDefinition) => onChange?.(next), [onChange])
 
   const names = useMemo(() => {
     const all = [
@@ -103,19 +105,38 @@ function Flow(props: JourneyCanvasProps) {
   const sizes = editor.sizes.value
   const selectedNode = editor.selectedNode.value
   const selectedEdge = editor.selectedEdge.value
-  const nodes = useMemo(
-    () =>
-      Object.keys(definition.nodes).map((id): JourneyFlowNode => ({
+  // A node whose position, data, size and selection did not change keeps its object, so the
+  // graph library re-measures and re-renders only the node being dragged.
+  const built = useRef(new Map<string, JourneyFlowNode>())
+  const nodes = useMemo(() => {
+    const next = new Map<string, JourneyFlowNode>()
+    for (const id of Object.keys(definition.nodes)) {
+      const position = positions[id] ?? ORIGIN
+      const selected = id === selectedNode
+      const old = built.current.get(id)
+      const same =
+        old?.position === position &&
+        old.data === data[id] &&
+        old.measured === sizes[id] &&
+        old.selected === selected
+      next.set(
         id,
-        type: 'journey',
-        position: positions[id] ?? { x: 0, y: 0 },
-        data: data[id]!,
-        selected: id === selectedNode,
-        measured: sizes[id],
-        ariaLabel: `${data[id]!.type} ${id}: ${data[id]!.summary}`,
-      })),
-    [definition, data, positions, sizes, selectedNode],
-  )
+        same
+          ? old
+          : {
+              id,
+              type: 'journey',
+              position,
+              data: data[id]!,
+              selected,
+              measured: sizes[id],
+              ariaLabel: `${data[id]!.type} ${id}: ${data[id]!.summary}`,
+            },
+      )
+    }
+    built.current = next
+    return [...next.values()]
+  }, [definition, data, positions, sizes, selectedNode])
   const edges = useMemo(
     () =>
       graphEdges(definition).map((edge): Edge => ({
@@ -201,10 +222,15 @@ function Flow(props: JourneyCanvasProps) {
       })
     }
   }, [sizes])
-  const focus = (id: string) => {
-    editor.select(id)
-    void flow.fitView({ nodes: [{ id }], duration: 200, maxZoom: 1 })
-  }
+  const focus = useCallback(
+    (id: string) => {
+      editor.select(id)
+      void flow.fitView({ nodes: [{ id }], duration: 200, maxZoom: 1 })
+    },
+    [editor, flow],
+  )
+  const renamed = useCallback((from: string, to: string) => editor.rename(from, to), [editor])
+  const deleted = useCallback(() => editor.select(null), [editor])
 
   const total = Object.keys(definition.nodes).length
   const troubled = Object.keys(shown).length
@@ -300,8 +326,8 @@ function Flow(props: JourneyCanvasProps) {
         choices={choices}
         onSelect={focus}
         onChange={change}
-        onRenamed={(from, to) => editor.rename(from, to)}
-        onDeleted={() => editor.select(null)}
+        onRenamed={renamed}
+        onDeleted={deleted}
       />
     </div>
   )

@@ -1,14 +1,16 @@
-import { useState } from 'preact/hooks'
+import { memo } from 'preact/compat'
+import { useId, useState } from 'preact/hooks'
 import type { JourneyDefinition, JourneyNode } from '../../../../domain/journeys/definition'
 import { idProblem, removeNode, renameNode, setStart, withNode } from '../../models/journey-graph'
 import type { JourneyCanvasProps } from './canvas'
 import { NodeFields } from './node-forms'
 
 /**
- * The side panel: pick a node (also from the keyboard), then every field of its type, its
+ * The side panel (re-rendered only when what it shows changes, not on every frame of a drag):
+ * pick a node (also from the keyboard), then every field of its type, its
  * problems, rename it, make it the start or delete it. Read-only shows the same, disabled.
  */
-export function NodePanel({
+export const NodePanel = memo(function NodePanel({
   definition,
   editable,
   selected,
@@ -31,11 +33,13 @@ export function NodePanel({
 }) {
   const ids = Object.keys(definition.nodes)
   const node = selected ? definition.nodes[selected] : undefined
+  const pick = useId()
   return (
     <aside class="journey-panel" aria-label="Node settings">
-      <label class="journey-panel-pick">
-        Node
+      <div class="journey-field">
+        <label for={pick}>Node</label>
         <select
+          id={pick}
           value={selected ?? ''}
           onChange={(event) => event.currentTarget.value && onSelect(event.currentTarget.value)}
         >
@@ -46,7 +50,7 @@ export function NodePanel({
             </option>
           ))}
         </select>
-      </label>
+      </div>
       {selected && node ? (
         <NodeSettings
           key={selected}
@@ -73,7 +77,7 @@ export function NodePanel({
       )}
     </aside>
   )
-}
+})
 
 function NodeSettings({
   id,

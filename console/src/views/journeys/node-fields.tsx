@@ -1,8 +1,28 @@
 import type { ComponentChildren } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useId, useRef, useState } from 'preact/hooks'
 import type { Duration } from '../../../../domain/segments/rule'
 
 /** The fields the node forms are made of: labelled native controls, usable from the keyboard. */
+
+/**
+ * A label and its control, tied by id rather than by nesting: the label's text stays the
+ * control's whole name (a wrapping label would add a select's options to it).
+ */
+function Field({
+  label,
+  children,
+}: {
+  label: string
+  children: (id: string) => ComponentChildren
+}) {
+  const id = useId()
+  return (
+    <div class="journey-field">
+      <label for={id}>{label}</label>
+      {children(id)}
+    </div>
+  )
+}
 
 export function TextField({
   label,
@@ -18,16 +38,18 @@ export function TextField({
   mono?: boolean
 }) {
   return (
-    <label>
-      {label}
-      <input
-        type="text"
-        class={mono ? 'mono' : undefined}
-        value={value}
-        placeholder={placeholder}
-        onInput={(event) => onValue(event.currentTarget.value)}
-      />
-    </label>
+    <Field label={label}>
+      {(id) => (
+        <input
+          id={id}
+          type="text"
+          class={mono ? 'mono' : undefined}
+          value={value}
+          placeholder={placeholder}
+          onInput={(event) => onValue(event.currentTarget.value)}
+        />
+      )}
+    </Field>
   )
 }
 
@@ -41,10 +63,16 @@ export function TextArea({
   onValue: (value: string) => void
 }) {
   return (
-    <label>
-      {label}
-      <textarea rows={4} value={value} onInput={(event) => onValue(event.currentTarget.value)} />
-    </label>
+    <Field label={label}>
+      {(id) => (
+        <textarea
+          id={id}
+          rows={4}
+          value={value}
+          onInput={(event) => onValue(event.currentTarget.value)}
+        />
+      )}
+    </Field>
   )
 }
 
@@ -61,18 +89,20 @@ export function NumberField({
   min?: number
 }) {
   return (
-    <label>
-      {label}
-      <input
-        type="number"
-        min={min}
-        value={value ?? ''}
-        onInput={(event) => {
-          const text = event.currentTarget.value
-          onValue(text === '' ? undefined : Number(text))
-        }}
-      />
-    </label>
+    <Field label={label}>
+      {(id) => (
+        <input
+          id={id}
+          type="number"
+          min={min}
+          value={value ?? ''}
+          onInput={(event) => {
+            const text = event.currentTarget.value
+            onValue(text === '' ? undefined : Number(text))
+          }}
+        />
+      )}
+    </Field>
   )
 }
 
@@ -118,18 +148,23 @@ export function SelectField<T extends string>({
 }) {
   const known = value === '' || options.some((option) => option.value === value)
   return (
-    <label>
-      {label}
-      <select value={value} onChange={(event) => onValue(event.currentTarget.value as T | '')}>
-        {(empty !== undefined || value === '') && <option value="">{empty ?? '—'}</option>}
-        {!known && <option value={value}>{value} (unknown)</option>}
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </label>
+    <Field label={label}>
+      {(id) => (
+        <select
+          id={id}
+          value={value}
+          onChange={(event) => onValue(event.currentTarget.value as T | '')}
+        >
+          {(empty !== undefined || value === '') && <option value="">{empty ?? '—'}</option>}
+          {!known && <option value={value}>{value} (unknown)</option>}
+          {options.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   )
 }
 
@@ -210,22 +245,26 @@ export function JsonField<T>({
     if (!problem) emit(parsed as T)
   }
   return (
-    <label>
-      {label}
-      <textarea
-        class="mono"
-        rows={Math.min(10, Math.max(3, text.split('\n').length))}
-        value={text}
-        placeholder={placeholder}
-        aria-invalid={error ? true : undefined}
-        onInput={(event) => read(event.currentTarget.value)}
-      />
-      {error && (
-        <span class="bad-text" role="alert">
-          {error}
-        </span>
+    <Field label={label}>
+      {(id) => (
+        <>
+          <textarea
+            id={id}
+            class="mono"
+            rows={Math.min(10, Math.max(3, text.split('\n').length))}
+            value={text}
+            placeholder={placeholder}
+            aria-invalid={error ? true : undefined}
+            onInput={(event) => read(event.currentTarget.value)}
+          />
+          {error && (
+            <span class="bad-text" role="alert">
+              {error}
+            </span>
+          )}
+        </>
       )}
-    </label>
+    </Field>
   )
 }
 
