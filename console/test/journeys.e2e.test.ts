@@ -280,4 +280,37 @@ describe('the Journeys screens', () => {
     const journey = await management<{ live: { version: number }[] }>(`/api/journeys/${id}`)
     expect(journey.body.live).toEqual([{ version: 1, weight: 1 }])
   })
+
+  it('pauses and resumes the journey from its overview', async () => {
+    await page.goto(journeyUrl())
+    await page.click('button:text-is("Pause journey")')
+    await page.waitForSelector('button:text-is("Resume journey")')
+    expect(await page.textContent('.journey-status')).toContain('paused')
+    await page.click('button:text-is("Resume journey")')
+    await page.waitForSelector('button:text-is("Pause journey")')
+    expect(await page.textContent('.journey-status')).toContain('live')
+  })
+
+  it('shows an analyst the journeys and their figures, without the means to change them', async () => {
+    const key = await management<{ key: string }>('/api/keys', {
+      method: 'POST',
+      body: { name: `Analyst ${run}`, role: 'analyst' },
+    })
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    try {
+      const analyst = await context.newPage()
+      await analyst.goto(`${stackUrl}/journeys/${id}/versions`)
+      await logIn(analyst, key.body.key)
+      await analyst.waitForSelector('table[data-versions] tr[data-version="2"]')
+      expect(await analyst.locator('table[data-versions] button').count()).toBe(0)
+      expect(await analyst.locator('#rollback-title, #split-title, #migrate-title').count()).toBe(0)
+      const tabs = await analyst.locator('nav[aria-label="Journey"] a').allTextContents()
+      expect(tabs).toEqual(['Overview', 'Versions', 'Simulator'])
+      await analyst.goto(`${stackUrl}/journeys`)
+      await analyst.waitForSelector(`tr[data-journey="${id}"]`)
+      expect(await analyst.locator('a:text-is("New journey")').count()).toBe(0)
+    } finally {
+      await context.close()
+    }
+  })
 })
