@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
 import {
   offset,
