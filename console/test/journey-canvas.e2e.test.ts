@@ -137,21 +137,42 @@ describe('journey canvas', () => {
     })
   })
 
-  it("shows the API's problems on the node they concern, and Delete removes it", async () => {
+  it("shows the API's problems on their node; Delete removes a node or a link", async () => {
     // Nothing selected: a track node on its own, no event, nowhere to go.
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } })
     await page.getByRole('button', { name: '+ track', exact: true }).click()
     await node('track1').waitFor()
-    await page.getByRole('button', { name: /save as new version/i }).click()
+    const save = page.getByRole('button', { name: /save as new version/i })
     const problems = node('track1').locator('.journey-node-problems')
-    await expect.poll(() => problems.textContent()).toMatch(/event/)
+    await save.click()
+    await expect.poll(() => problems.textContent()).toMatch(/^event: /)
     await expect
       .poll(() => settings().locator('.journey-settings-problems').textContent())
       .toMatch(/next: not connected/)
 
+    // Complete, but nothing leads to it: the graph check's problem lands on it.
+    await settings().getByLabel('event', { exact: true }).fill('Checked Out')
+    await settings().getByLabel('next', { exact: true }).selectOption('exit1')
+    await save.click()
+    await expect.poll(() => problems.textContent()).toMatch(/unreachable/)
+    await page.locator('.journey-canvas').evaluate((canvas) => canvas.scrollIntoView())
+    await screenshot(page, '43-journey-node-problems')
+
     await node('track1').locator('.journey-node-head').click()
     await page.keyboard.press('Delete')
     await expect.poll(() => node('track1').count()).toBe(0)
+    await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
+
+    // A link from the keyboard: focus it, select it, Delete; then the form links it again.
+    const emailLink = page.locator('.react-flow__edge[aria-label="email1 next to exit1"]')
+    await emailLink.focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(() => emailLink.getAttribute('class')).toContain('selected')
+    await page.keyboard.press('Delete')
+    await expect.poll(() => status().textContent()).toContain('3 nodes · 2 links')
+    expect(await node('email1').locator('.journey-node-slots li.open').textContent()).toBe('next')
+    await page.locator('.journey-panel').getByLabel('Node').selectOption('email1')
+    await settings().getByLabel('next', { exact: true }).selectOption('exit1')
     await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
   })
 

@@ -90,6 +90,12 @@ export const JourneyEditorModel = createModel(() => {
       selectedEdge.value = null
     },
 
+    /** The graph library unselects one node or link (another being selected, say). */
+    deselect(id: string) {
+      if (selectedNode.value === id) selectedNode.value = null
+      if (selectedEdge.value === id) selectedEdge.value = null
+    },
+
     selectEdge(id: string | null) {
       selectedEdge.value = id
       if (id) selectedNode.value = null

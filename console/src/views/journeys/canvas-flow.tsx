@@ -38,6 +38,12 @@ import { NodePanel } from './canvas-panel'
 
 const nodeTypes = { journey: JourneyNode }
 const ORIGIN = { x: 0, y: 0 }
+/**
+ * Links focusable from the keyboard (then Enter selects, Delete removes): xyflow sets
+ * `tabIndex` on the link's SVG group, which Preact writes as an attribute of that spelling, one
+ * SVG does not know; the lower-case attribute is the one that works.
+ */
+const FOCUSABLE_LINK = { tabindex: 0 } as Edge['domAttributes']
 const DELETE_KEYS = ['Delete', 'Backspace']
 
 /**
@@ -144,6 +150,7 @@ function Flow(props: JourneyCanvasProps) {
         selected: edge.id === selectedEdge,
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
         ariaLabel: `${edge.source} ${edge.sourceHandle} to ${edge.target}`,
+        domAttributes: FOCUSABLE_LINK,
       })),
     [definition, selectedEdge],
   )
@@ -154,14 +161,14 @@ function Flow(props: JourneyCanvasProps) {
         if (c.type === 'position' && c.position) editor.move(definition, c.id, c.position)
         else if (c.type === 'dimensions' && c.dimensions) editor.measure(c.id, c.dimensions)
         else if (c.type === 'select' && c.selected) editor.select(c.id)
-        else if (c.type === 'select' && editor.selectedNode.value === c.id) editor.select(null)
+        else if (c.type === 'select') editor.deselect(c.id)
       }
     })
   const onEdgesChange = (changes: EdgeChange[]) =>
     batch(() => {
       for (const c of changes) {
         if (c.type === 'select' && c.selected) editor.selectEdge(c.id)
-        else if (c.type === 'select' && editor.selectedEdge.value === c.id) editor.selectEdge(null)
+        else if (c.type === 'select') editor.deselect(c.id)
       }
     })
   const onConnect = (link: Connection) => {
