@@ -1,6 +1,10 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JourneyDefinition, JourneyNode } from '../../domain/journeys/definition.ts'
+import {
+  NODE_TYPES,
+  type JourneyDefinition,
+  type JourneyNode,
+} from '../../domain/journeys/definition.ts'
 import { launchChromium } from '../../test/support/browser.ts'
 import { adminKey, logIn, management, screenshot, stackUrl } from './support.ts'
 
@@ -173,6 +177,30 @@ describe('journey canvas', () => {
     expect(await node('email1').locator('.journey-node-slots li.open').textContent()).toBe('next')
     await page.locator('.journey-panel').getByLabel('Node').selectOption('email1')
     await settings().getByLabel('next', { exact: true }).selectOption('exit1')
+    await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
+  })
+
+  it('adds each of the 14 node types with its form; a bad JSON rule says why', async () => {
+    for (const type of NODE_TYPES) {
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } })
+      await page.getByRole('button', { name: `+ ${type}`, exact: true }).click()
+      const heading = settings().locator('h2')
+      await expect.poll(() => heading.textContent()).toMatch(new RegExp(`^${type} ${type}\\d`))
+      const id = (await heading.locator('.mono').textContent())!
+      await expect.poll(() => node(id).locator('.journey-node-type').textContent()).toBe(type)
+      expect(await node(id).locator('.journey-node-summary').textContent()).not.toBe('')
+      if (type === 'branch') {
+        const rule = settings().getByLabel(/^case 1 rule/)
+        await rule.fill('{"trait": "plan", ')
+        await expect.poll(() => settings().getByRole('alert').textContent()).toMatch(/^not JSON/)
+        await page.locator('.journey-canvas').evaluate((canvas) => canvas.scrollIntoView())
+        await screenshot(page, '44-journey-branch-form')
+        await rule.fill('{"trait": "plan", "op": "eq", "value": "pro"}')
+        await expect.poll(() => settings().getByRole('alert').count()).toBe(0)
+      }
+      await settings().getByRole('button', { name: 'Delete node' }).click()
+      await expect.poll(() => node(id).count()).toBe(0)
+    }
     await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
   })
 
