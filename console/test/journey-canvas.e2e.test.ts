@@ -28,7 +28,7 @@ async function created<T>(path: string, body: unknown): Promise<T> {
 }
 
 const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`)
-const status = () => page.locator('.journey-flow-status')
+const status = () => page.locator('.journey-flow-status [role="status"]')
 const settings = () => page.locator('.journey-settings')
 
 /** Drags a link from a node's labelled outgoing handle and drops it on another node's body. */
@@ -175,7 +175,7 @@ describe('journey canvas', () => {
     await page.keyboard.press('Delete')
     await expect.poll(() => status().textContent()).toContain('3 nodes · 2 links')
     expect(await node('email1').locator('.journey-node-slots li.open').textContent()).toBe('next')
-    await page.locator('.journey-panel').getByLabel('Node').selectOption('email1')
+    await page.locator('.journey-flow-status').getByLabel('Node').selectOption('email1')
     await settings().getByLabel('next', { exact: true }).selectOption('exit1')
     await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
   })

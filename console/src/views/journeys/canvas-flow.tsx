@@ -34,7 +34,7 @@ import {
 import type { JourneyCanvasProps } from './canvas'
 import './canvas.css'
 import { JourneyNode, type JourneyFlowNode, type JourneyNodeData } from './canvas-node'
-import { NodePanel } from './canvas-panel'
+import { NodePanel, NodePicker } from './canvas-panel'
 
 const nodeTypes = { journey: JourneyNode }
 const ORIGIN = { x: 0, y: 0 }
@@ -239,10 +239,11 @@ function Flow(props: JourneyCanvasProps) {
   const renamed = useCallback((from: string, to: string) => editor.rename(from, to), [editor])
   const deleted = useCallback(() => editor.select(null), [editor])
 
+  const panelNode = selectedNode && definition.nodes[selectedNode] ? selectedNode : null
   const total = Object.keys(definition.nodes).length
   const troubled = Object.keys(shown).length
   return (
-    <div class="journey-canvas">
+    <div class={`journey-canvas${editable || panelNode ? '' : ' no-panel'}`}>
       {editable && (
         <nav class="journey-palette" aria-label="Add a node">
           <h4>Add</h4>
@@ -265,21 +266,24 @@ function Flow(props: JourneyCanvasProps) {
         </nav>
       )}
       <div class="journey-flow" ref={pane}>
-        <div class="journey-flow-status small" role="status">
-          <span>
-            {total} node{total === 1 ? '' : 's'} · {edges.length} link
-            {edges.length === 1 ? '' : 's'}
-          </span>
-          <span>
-            start <span class="mono">{definition.start || '(none)'}</span>
-          </span>
-          {troubled > 0 ? (
-            <span class="bad-text">
-              {troubled} node{troubled === 1 ? '' : 's'} with problems
+        <div class="journey-flow-status small">
+          <span role="status">
+            <span>
+              {total} node{total === 1 ? '' : 's'} · {edges.length} link
+              {edges.length === 1 ? '' : 's'}
             </span>
-          ) : (
-            total > 0 && <span class="muted">no problems shown</span>
-          )}
+            <span>
+              start <span class="mono">{definition.start || '(none)'}</span>
+            </span>
+            {troubled > 0 ? (
+              <span class="bad-text">
+                {troubled} node{troubled === 1 ? '' : 's'} with problems
+              </span>
+            ) : (
+              total > 0 && <span class="muted">no problems shown</span>
+            )}
+          </span>
+          <NodePicker definition={definition} selected={panelNode} onSelect={focus} />
           <button
             type="button"
             class="small-button"
@@ -325,17 +329,19 @@ function Flow(props: JourneyCanvasProps) {
           />
         </ReactFlow>
       </div>
-      <NodePanel
-        definition={definition}
-        editable={editable}
-        selected={selectedNode && definition.nodes[selectedNode] ? selectedNode : null}
-        problems={shown}
-        choices={choices}
-        onSelect={focus}
-        onChange={change}
-        onRenamed={renamed}
-        onDeleted={deleted}
-      />
+      {(editable || panelNode) && (
+        <NodePanel
+          definition={definition}
+          editable={editable}
+          selected={panelNode}
+          problems={shown}
+          choices={choices}
+          onClose={deleted}
+          onChange={change}
+          onRenamed={renamed}
+          onDeleted={deleted}
+        />
+      )}
     </div>
   )
 }

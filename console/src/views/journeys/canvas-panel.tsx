@@ -7,8 +7,8 @@ import { NodeFields } from './node-forms'
 
 /**
  * The side panel (re-rendered only when what it shows changes, not on every frame of a drag):
- * pick a node (also from the keyboard), then every field of its type, its
- * problems, rename it, make it the start or delete it. Read-only shows the same, disabled.
+ * every field of the selected node's type, its problems; rename it, make it the start or delete
+ * it. Read-only shows the same, disabled, only while a node is selected.
  */
 export const NodePanel = memo(function NodePanel({
   definition,
@@ -16,7 +16,7 @@ export const NodePanel = memo(function NodePanel({
   selected,
   problems,
   choices,
-  onSelect,
+  onClose,
   onChange,
   onRenamed,
   onDeleted,
@@ -26,31 +26,19 @@ export const NodePanel = memo(function NodePanel({
   selected: string | null
   problems: Record<string, string[]>
   choices: JourneyCanvasProps['choices']
-  onSelect: (id: string) => void
+  onClose: () => void
   onChange: (next: JourneyDefinition) => void
   onRenamed: (from: string, to: string) => void
   onDeleted: () => void
 }) {
-  const ids = Object.keys(definition.nodes)
   const node = selected ? definition.nodes[selected] : undefined
-  const pick = useId()
   return (
     <aside class="journey-panel" aria-label="Node settings">
-      <div class="journey-field">
-        <label for={pick}>Node</label>
-        <select
-          id={pick}
-          value={selected ?? ''}
-          onChange={(event) => event.currentTarget.value && onSelect(event.currentTarget.value)}
-        >
-          <option value="">— choose a node —</option>
-          {ids.map((id) => (
-            <option key={id} value={id}>
-              {id} ({definition.nodes[id]!.type})
-            </option>
-          ))}
-        </select>
-      </div>
+      {!editable && (
+        <button type="button" class="small-button journey-panel-close" onClick={onClose}>
+          Close
+        </button>
+      )}
       {selected && node ? (
         <NodeSettings
           key={selected}
@@ -66,7 +54,7 @@ export const NodePanel = memo(function NodePanel({
         />
       ) : (
         <div class="muted small journey-panel-help">
-          <p>Select a node on the canvas or above to see {editable ? 'and change ' : ''}it.</p>
+          <p>Select a node on the canvas or in the Node list above it to change it.</p>
           {editable && (
             <p>
               Drag from a node's labelled handle (next, onTimeout, case 1 …) to another node to link
@@ -76,6 +64,36 @@ export const NodePanel = memo(function NodePanel({
         </div>
       )}
     </aside>
+  )
+})
+
+/** Any node by id, from the keyboard: selects it and brings it into view. */
+export const NodePicker = memo(function NodePicker({
+  definition,
+  selected,
+  onSelect,
+}: {
+  definition: JourneyDefinition
+  selected: string | null
+  onSelect: (id: string) => void
+}) {
+  const pick = useId()
+  return (
+    <span class="journey-picker">
+      <label for={pick}>Node</label>
+      <select
+        id={pick}
+        value={selected ?? ''}
+        onChange={(event) => event.currentTarget.value && onSelect(event.currentTarget.value)}
+      >
+        <option value="">— choose —</option>
+        {Object.entries(definition.nodes).map(([id, node]) => (
+          <option key={id} value={id}>
+            {id} ({node.type})
+          </option>
+        ))}
+      </select>
+    </span>
   )
 })
 
