@@ -211,13 +211,12 @@ function Flow(props: JourneyCanvasProps) {
     })
     return { x: middle.x - NODE_WIDTH / 2, y: middle.y - 40 }
   }
-  useEffect(() => {
-    const id = arriving.current
-    const size = id ? sizes[id] : undefined
-    const at = id ? positions[id] : undefined
+  /** Pans (keeping the zoom) until a measured node is wholly in view; false if not measured. */
+  const bringIntoView = (id: string) => {
+    const size = sizes[id]
+    const at = positions[id]
     const box = pane.current?.getBoundingClientRect()
-    if (!id || !size || !at || !box) return
-    arriving.current = null
+    if (!size || !at || !box) return false
     const corner = flow.flowToScreenPosition(at)
     const far = flow.flowToScreenPosition({ x: at.x + size.width, y: at.y + size.height })
     const inView =
@@ -228,7 +227,16 @@ function Flow(props: JourneyCanvasProps) {
         duration: 200,
       })
     }
+    return true
+  }
+  useEffect(() => {
+    if (arriving.current && bringIntoView(arriving.current)) arriving.current = null
   }, [sizes])
+  // The simulator's current step stays in sight as it moves along the graph.
+  const lit = highlight?.[0]
+  useEffect(() => {
+    if (lit) bringIntoView(lit)
+  }, [lit])
   const focus = useCallback(
     (id: string) => {
       editor.select(id)
