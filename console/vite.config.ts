@@ -26,6 +26,15 @@ function sizeBudget(): Plugin {
 export default defineConfig({
   root: 'console',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  resolve: {
+    // The journey canvas's graph library (@xyflow/react) is written for React: preact/compat
+    // stands in (console/tsconfig.json maps the types the same way).
+    alias: [
+      { find: /^react$/, replacement: 'preact/compat' },
+      { find: /^react-dom$/, replacement: 'preact/compat' },
+      { find: /^react\/jsx-runtime$/, replacement: 'preact/jsx-runtime' },
+    ],
+  },
   build: {
     outDir: '../dist/site',
     emptyOutDir: true,

@@ -17,6 +17,7 @@ import { insightRoutes } from './routes/insights'
 import { kpiRoutes } from './routes/kpis'
 import { journeyIntegrationRoutes } from './routes/journey-integrations'
 import { journeyRoutes } from './routes/journeys'
+import { journeyLibraryRoutes } from './routes/journeys-library'
 import { metaRoutes } from './routes/meta'
 import { describeApi } from './routes/openapi'
 import { predictionRoutes } from './routes/predictions'
@@ -91,6 +92,7 @@ export function createApp() {
     listRoutes(),
     // Before journeyRoutes: /journeys/{id} would take /journeys/ticketing.
     journeyIntegrationRoutes(),
+    journeyLibraryRoutes(),
     journeyRoutes(),
     messagingProviderRoutes(),
     messageRoutes(),

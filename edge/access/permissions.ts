@@ -114,6 +114,7 @@ export const PERMISSIONS = {
   'POST /api/journeys/webhook-secret/rotate': ADMIN,
   'GET /api/journeys/ticketing': MARKETING,
   'PUT /api/journeys/ticketing': ADMIN,
+  'GET /api/journey-library': ANALYTICS,
   'GET /api/journeys': ANALYTICS,
   'POST /api/journeys': MARKETING,
   'GET /api/journeys/{id}': ANALYTICS,
@@ -202,6 +203,7 @@ export const READS = {
   // The signing secret and the help desk's address: configuration, the credential never answered.
   'GET /api/journeys/webhook-secret': 'none',
   'GET /api/journeys/ticketing': 'none',
+  'GET /api/journey-library': 'none',
   'GET /api/journeys': 'none',
   'GET /api/journeys/{id}': 'none',
   'GET /api/journeys/{id}/versions/{version}': 'none',

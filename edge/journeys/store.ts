@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1'
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import type { JourneyDefinition } from '../../domain/journeys/definition'
+import { liveSets, type LiveSet, type PublishAction } from '../../domain/journeys/live-sets'
 import { randomToken } from '../access/secrets'
 import { journeyPublishes, journeys, journeyVersions } from '../db/schema'
 import { ApiError } from '../errors'
@@ -14,8 +15,7 @@ import { forgetJourneyConfig, journeysChanged } from './config'
  */
 
 export type JourneyStatus = 'draft' | 'live' | 'paused'
-export type LiveSet = { version: number; weight: number }[]
-export type PublishAction = 'publish' | 'rollback' | 'promote' | 'pause' | 'resume'
+export type { LiveSet, PublishAction }
 
 export interface JourneyRow {
   id: string
@@ -213,19 +213,6 @@ export async function rollback(db: D1Database, id: string): Promise<JourneyRow> 
     throw new ApiError(409, 'no_previous_version', `${id} has no earlier live version to return to`)
   }
   return record(db, journey, previous, 'rollback', journey.history.at(-1)?.seq ?? 0)
-}
-
-/**
- * The live sets a rollback may return to, the current one last: each publish or promote adds
- * one, each rollback takes the last off; pause and resume change none.
- */
-export function liveSets(history: JourneyDetail['history']): LiveSet[] {
-  const sets: LiveSet[] = []
-  for (const entry of history) {
-    if (entry.action === 'publish' || entry.action === 'promote') sets.push(entry.live)
-    else if (entry.action === 'rollback') sets.pop()
-  }
-  return sets
 }
 
 /**

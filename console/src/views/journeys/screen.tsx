@@ -1,6 +1,13 @@
-import { PageHeader } from '../common'
+import { JourneyFrame } from './journey'
+import { JourneyList } from './list'
+import './journeys.css'
 
-/** Placeholder until the Journeys screen lands (issue 26). */
+/**
+ * The Journeys screen's URLs: `/journeys` (the list, `?new=<template>` opens the "New journey"
+ * form) and `/journeys/:id[/versions[/:a/diff/:b]|/edit?from=|/simulate?version=]`.
+ */
 export default function Screen({ path }: { path: string[] }) {
-  return <PageHeader title="Journeys">{path.join('/')}</PageHeader>
+  const [id, ...rest] = path
+  if (id === undefined) return <JourneyList />
+  return <JourneyFrame key={id} id={id} rest={rest} />
 }
