@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { describeCounts, refitAttribution, seedDemo } from './seed.ts'
+import { describeCounts, seedDemo, type SeedResult } from './seed.ts'
 import { generateKey, startLocalStack } from './local-stack.ts'
 
 /**
@@ -33,9 +33,7 @@ process.on('SIGTERM', () => void stack.stop().then(() => process.exit(0)))
 
 step('Seeding demo data through the public API')
 const seeded = await seedDemo({ url: stack.url, adminKey, log: (line) => console.log(line) })
-// The queue delivers at once; a moment lets the last conversions reach D1 before the fit.
-await new Promise((resolve) => setTimeout(resolve, 1_500))
-await refitAttribution(stack.url, adminKey)
+const { predictions } = seeded
 
 console.log(`
 Cairn is running.
@@ -46,15 +44,37 @@ Cairn is running.
   Admin key    ${adminKey}${generated ? '   (generated; set CAIRN_ADMIN_KEY to choose one)' : ''}
   Write key    ${seeded.source.writeKey}   (source "${seeded.source.name}")
 
-  Seeded ${seeded.visitors} visitors, ${seeded.events} events, ${seeded.signups} sign-ups, ${seeded.orders} orders, ${seeded.segments} segments.
-  Journey      ${stack.url}/api/journeys/${seeded.journey}/metrics   (live: every sign-up enters it)
-  Messages through the log provider: ${describeCounts(seeded.messages)}.
+  Seeded       ${seeded.visitors} visitors (${seeded.averageVisits.toFixed(1)} visits each on average), ${seeded.signups} sign-ups, ${seeded.orders} orders;
+               ${seeded.customers} customers with ${seeded.purchases} purchases over six months (${seeded.lapsed} lapsed); ${seeded.events} events, ${seeded.segments} segments.
+  Predictions  fitted on ${predictions.customers} customers; ${predictions.atRisk} at risk (churn risk ≥ ${predictions.atRiskThreshold})   ${stack.url}/predictions
+  Journeys     live, through the log provider:
+${seeded.journeys.map(describeJourney).join('\n')}
+  Messages     a welcome and a newsletter per sign-up: ${describeCounts(seeded.messages)}.
+
+  Attribution  conversions per channel over the last 30 days, by model:
+${attributionTable(seeded.attribution)}
 
   Try:  curl -u ${seeded.source.writeKey}: ${stack.url}/v1/track -H 'Content-Type: application/json' \\
           -d '{"userId":"ada","event":"Tried Cairn"}'
         curl -H 'Authorization: Bearer ${adminKey}' ${stack.url}/api/contacts/ada
 
 Press Ctrl-C to stop.`)
+
+function describeJourney(j: SeedResult['journeys'][number]) {
+  return `    ${j.name.padEnd(16)} ${j.entered} entered, ${j.active} active, ${j.converted} converted; emails: ${describeCounts(j.messages)}`
+}
+
+/** Channels down, models across: where the models disagree is what the demo shows. */
+function attributionTable(models: SeedResult['attribution']) {
+  const names = Object.keys(models)
+  const channels = [...new Set(names.flatMap((m) => Object.keys(models[m]!)))].sort()
+  const width = Math.max(...names.map((m) => m.length)) + 2
+  const cell = (text: string) => text.padStart(width)
+  const rows = channels.map(
+    (c) => `    ${c.padEnd(16)}${names.map((m) => cell((models[m]![c] ?? 0).toFixed(1))).join('')}`,
+  )
+  return [`    ${''.padEnd(16)}${names.map(cell).join('')}`, ...rows].join('\n')
+}
 
 function step(text: string) {
   console.log(`\n▸ ${text}`)
