@@ -29,13 +29,14 @@ const DEMO_TEMPLATES = [
 ]
 
 /**
- * Templates, a subscription group and a welcome and a newsletter per sign-up, through the `log`
- * provider (the local default): the console's messages show what was sent and why the rest was
- * not (no marketing consent). Idempotency keys make a second `npm start` send nothing new.
+ * Templates, a subscription group and messages through the `log` provider (the local default):
+ * the newsletter to every sign-up, and the transactional welcome to those who did not agree to
+ * marketing (the others get the welcome series' email), so the console's messages show what
+ * was sent and why the rest was not. Idempotency keys make a second `npm start` send nothing new.
  */
 export async function demoMessages(
   api: DemoApi,
-  users: readonly string[],
+  users: readonly { userId: string; consent: boolean }[],
 ): Promise<Record<string, number>> {
   const allow = [409]
   await api.manage('creating a subscription group', '/api/subscription-groups', {
@@ -58,14 +59,17 @@ export async function demoMessages(
     })
   }
   const statuses: Record<string, number> = {}
-  const sends = users.flatMap((user) =>
-    ['welcome', 'autumn-sale'].map((template) => ({ user, template })),
+  const sends = users.flatMap(({ userId, consent }) =>
+    (consent ? ['autumn-sale'] : ['welcome', 'autumn-sale']).map((template) => ({
+      userId,
+      template,
+    })),
   )
-  await inPool(sends, 4, async ({ user, template }) => {
+  await inPool(sends, 4, async ({ userId, template }) => {
     const message = await api.post<{ status: string }>(
-      `sending ${template} to ${user}`,
+      `sending ${template} to ${userId}`,
       '/api/messages/send',
-      { contactId: user, template, idempotencyKey: `demo-${template}-${user}` },
+      { contactId: userId, template, idempotencyKey: `demo-${template}-${userId}` },
     )
     statuses[message.status] = (statuses[message.status] ?? 0) + 1
   })

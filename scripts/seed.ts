@@ -31,7 +31,7 @@ export interface SeedOptions {
   visitors?: number
   /** Days over which visitors first arrive (returns follow over the next days). */
   days?: number
-  /** Customers with a purchase history (default: four fifths of the visitors). */
+  /** Customers with a purchase history (default: two thirds of the visitors). */
   customers?: number
   log?: (line: string) => void
 }
@@ -57,7 +57,7 @@ export interface SeedResult {
   /** Sign-ups who activated now (the welcome series' goal), carts filled and ordered. */
   activated: number
   carts: { filled: number; ordered: number }
-  /** Messages asked for (a welcome and a newsletter per sign-up), by the status each got. */
+  /** Messages sent to the sign-ups (see demoMessages), by the status each got. */
   messages: Record<string, number>
   predictions: PredictionsSummary
   /** Conversions per model and channel over the last 30 days (`GET /api/attribution/compare`). */
@@ -74,7 +74,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const log = options.log ?? (() => {})
   const visitors = options.visitors ?? 300
   const days = options.days ?? 21
-  const customerCount = options.customers ?? Math.round((visitors * 4) / 5)
+  const customerCount = options.customers ?? Math.round((visitors * 2) / 3)
   const api = new DemoApi(options.url, options.adminKey)
   const started = Date.now()
   const phase = (text: string) =>
@@ -91,29 +91,9 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const origin = options.url
   const visitorPlans = planVisitors({ count: visitors, days, now, origin, random })
   const customerPlans = planCustomers({ count: customerCount, now, origin, random })
-  const send = (batches: Message[][]) =>
-    inPool(batches, IN_FLIGHT, (batch) => api.batch(source.writeKey, batch))
-  const consent = (users: string[]) =>
-    inPool(users, IN_FLIGHT, (user) => api.consent(source.writeKey, user))
+  const ingest = ingestion(api, source.writeKey)
 
-  // In two halves with a fit between: the second half's conversions are credited under Markov
-  // with fitted removal effects (before any fit, Markov splits like Shapley).
-  const halves = [visitorPlans.slice(0, visitors / 2), visitorPlans.slice(visitors / 2)]
-  for (const [i, half] of halves.entries()) {
-    await send(chunks(half, CONTACTS_PER_BATCH).map((group) => group.flatMap((p) => p.browsing)))
-    // Consent at the sign-up form, so the welcome series' first email may go.
-    await consent(half.flatMap((p) => (p.user?.consent ? [p.user.userId] : [])))
-    await send(
-      chunks(
-        half.filter((p) => p.user),
-        CONTACTS_PER_BATCH,
-      ).map(accountBatch),
-    )
-    if (i === 0) {
-      await settle()
-      await refitAttribution(api)
-    }
-  }
+  await seedVisitors(api, ingest, visitorPlans)
   const users = visitorPlans.flatMap((p) => (p.user ? [p.user.userId] : []))
   const visitorOrders = visitorPlans.reduce((n, p) => n + p.orders, 0)
   phase(
@@ -121,22 +101,29 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       `${users.length} signed up, ${visitorOrders} bought`,
   )
 
-  await consent(customerPlans.flatMap((c) => (c.consent ? [c.userId] : [])))
-  await send(chunks(customerPlans, CONTACTS_PER_BATCH).map((g) => g.flatMap((c) => c.messages)))
+  // The customers are other contacts than the sign-ups the messages go to: both at once.
   const purchases = customerPlans.reduce((n, c) => n + c.purchases, 0)
   const lapsed = customerPlans.filter((c) => c.lapsed).length
-  phase(`${customerCount} customers, ${purchases} purchases over six months, ${lapsed} lapsed`)
+  const [messages] = await Promise.all([
+    demoMessages(
+      api,
+      visitorPlans.flatMap((p) => (p.user ? [p.user] : [])),
+    ).then((statuses) => {
+      phase(`messages to the sign-ups: ${describeCounts(statuses)}`)
+      return statuses
+    }),
+    seedCustomers(ingest, customerPlans).then(() =>
+      phase(`${customerCount} customers, ${purchases} purchases over six months, ${lapsed} lapsed`),
+    ),
+  ])
 
   const live = activityNow(users, random)
-  await send(chunks(live.first, 50))
-  await send(chunks(live.then, 50))
+  await ingest.batches(chunks(live.first, 50))
+  await ingest.batches(chunks(live.then, 50))
   phase(
     `now: ${live.activated} sign-ups activated, ${live.carts.filled} carts filled, ` +
       `${live.carts.ordered} of them ordered`,
   )
-
-  const messages = await demoMessages(api, users)
-  phase(`a welcome and a newsletter per sign-up: ${describeCounts(messages)}`)
 
   await settle()
   await refitAttribution(api)
@@ -170,9 +157,45 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   }
 }
 
-/** A group of sign-ups' messages from the sign-up on (their browsing is stored already). */
-function accountBatch(group: VisitorPlan[]): Message[] {
-  return group.flatMap((p) => p.account)
+interface Ingestion {
+  batches(batches: readonly Message[][]): Promise<void>
+  consent(userIds: readonly string[]): Promise<void>
+}
+
+function ingestion(api: DemoApi, writeKey: string): Ingestion {
+  return {
+    batches: (batches) => inPool(batches, IN_FLIGHT, (batch) => api.batch(writeKey, batch)),
+    consent: (userIds) => inPool(userIds, IN_FLIGHT, (userId) => api.consent(writeKey, userId)),
+  }
+}
+
+/**
+ * Each visitor's anonymous visits first, then, once they are stored, the sign-ups' messages:
+ * the identify merges the visits (and their touches) into the account before its order is
+ * credited. In two halves with a fit between: the second half's orders are credited under
+ * Markov with fitted removal effects (before any fit, Markov splits like Shapley).
+ */
+async function seedVisitors(api: DemoApi, ingest: Ingestion, plans: readonly VisitorPlan[]) {
+  const middle = Math.ceil(plans.length / 2)
+  for (const [i, half] of [plans.slice(0, middle), plans.slice(middle)].entries()) {
+    await ingest.batches(chunks(half, CONTACTS_PER_BATCH).map((g) => g.flatMap((p) => p.browsing)))
+    // Consent at the sign-up form, so the welcome series' first email may go.
+    await ingest.consent(half.flatMap((p) => (p.user?.consent ? [p.user.userId] : [])))
+    const signUps = half.filter((p) => p.user)
+    await ingest.batches(
+      chunks(signUps, CONTACTS_PER_BATCH).map((g) => g.flatMap((p) => p.account)),
+    )
+    if (i === 0) {
+      await settle()
+      await refitAttribution(api)
+    }
+  }
+}
+
+/** Consent first, so the win-back may write to the lapsed as their history arrives. */
+async function seedCustomers(ingest: Ingestion, plans: readonly CustomerPlan[]) {
+  await ingest.consent(plans.flatMap((c) => (c.consent ? [c.userId] : [])))
+  await ingest.batches(chunks(plans, CONTACTS_PER_BATCH).map((g) => g.flatMap((c) => c.messages)))
 }
 
 function averageVisits(plans: readonly VisitorPlan[]): number {

@@ -49,7 +49,7 @@ Cairn is running.
   Predictions  fitted on ${predictions.customers} customers; ${predictions.atRisk} at risk (churn risk ≥ ${predictions.atRiskThreshold})   ${stack.url}/predictions
   Journeys     live, through the log provider:
 ${seeded.journeys.map(describeJourney).join('\n')}
-  Messages     a welcome and a newsletter per sign-up: ${describeCounts(seeded.messages)}.
+  Messages     a newsletter to every sign-up, a transactional welcome to those without marketing consent: ${describeCounts(seeded.messages)}.
 
   Attribution  conversions per channel over the last 30 days, by model:
 ${attributionTable(seeded.attribution)}
