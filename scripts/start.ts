@@ -6,6 +6,9 @@ import { generateKey, startLocalStack } from './local-stack.ts'
  * `npm start`: builds the console and tracker, starts the whole stack locally with persistent
  * state in .wrangler/state, seeds demo data through the public API, and prints where to go.
  */
+/** Short column heads for the attribution table (defined before the top-level awaits use it). */
+const MODEL_LABELS: Record<string, string> = { last_non_direct: 'last n-d', time_decay: 'decay' }
+
 const port = Number(process.env.PORT ?? 8787)
 const generated = !process.env.CAIRN_ADMIN_KEY
 const adminKey = process.env.CAIRN_ADMIN_KEY ?? generateKey('sk_admin')
@@ -49,7 +52,8 @@ Cairn is running.
   Predictions  fitted on ${predictions.customers} customers; ${predictions.atRisk} at risk (churn risk ≥ ${predictions.atRiskThreshold})   ${stack.url}/predictions
   Journeys     live, through the log provider:
 ${seeded.journeys.map(describeJourney).join('\n')}
-  Messages     a newsletter to every sign-up, a transactional welcome to those without marketing consent: ${describeCounts(seeded.messages)}.
+  Messages     a newsletter to every sign-up, a welcome to those without marketing consent:
+               ${describeCounts(seeded.messages)}.
 
   Attribution  conversions per channel over the last 30 days, by model:
 ${attributionTable(seeded.attribution)}
@@ -68,12 +72,12 @@ function describeJourney(j: SeedResult['journeys'][number]) {
 function attributionTable(models: SeedResult['attribution']) {
   const names = Object.keys(models)
   const channels = [...new Set(names.flatMap((m) => Object.keys(models[m]!)))].sort()
-  const width = Math.max(...names.map((m) => m.length)) + 2
-  const cell = (text: string) => text.padStart(width)
+  const cell = (text: string) => text.padStart(10)
   const rows = channels.map(
     (c) => `    ${c.padEnd(16)}${names.map((m) => cell((models[m]![c] ?? 0).toFixed(1))).join('')}`,
   )
-  return [`    ${''.padEnd(16)}${names.map(cell).join('')}`, ...rows].join('\n')
+  const header = names.map((m) => cell(MODEL_LABELS[m] ?? m)).join('')
+  return [`    ${''.padEnd(16)}${header}`, ...rows].join('\n')
 }
 
 function step(text: string) {
