@@ -1,419 +1,315 @@
+import { seededRandom } from '../domain/attribution/random.ts'
 import { DEMO_SOURCE_NAME } from '../edge/routes/demo.ts'
+import { DemoApi, chunks, inPool } from './seed-api.ts'
+import {
+  demoJourneys,
+  demoSegments,
+  journeyMetrics,
+  type DemoJourney,
+  type JourneyMetrics,
+} from './seed-automation.ts'
+import { planCustomers, type CustomerPlan } from './seed-customers.ts'
+import { demoMessages, describeCounts } from './seed-messages.ts'
+import { fitPredictions, type PredictionsSummary } from './seed-predictions.ts'
+import { PRODUCTS, orderProperties, pick, type Message } from './seed-shop.ts'
+import { planVisitors, type VisitorPlan } from './seed-visitors.ts'
+
+export { describeCounts } from './seed-messages.ts'
 
 /**
  * Demo data for a local stack, sent through the public API exactly as real clients would: a
- * source is created (or reused) over the management API, then visitors browse a small shop
- * through /v1/batch over the last two weeks, arriving from search, ads, email and social,
- * some signing up and buying.
+ * source is created (or reused) over the management API, segments and journeys are defined,
+ * then through /v1/batch visitors browse a small shop over the last three weeks, returning
+ * through other channels before some sign up and buy, and customers buy again and again over
+ * six months, some lapsing. Then what happens now: sign-ups activate, carts are filled and some
+ * ordered. Last, the attribution and purchase models are fitted, so every screen has numbers.
  */
 
 export interface SeedOptions {
   url: string
   adminKey: string
   visitors?: number
+  /** Days over which visitors first arrive (returns follow over the next days). */
   days?: number
+  /** Customers with a purchase history (default: two thirds of the visitors). */
+  customers?: number
   log?: (line: string) => void
 }
 
 export interface SeedResult {
   source: { id: string; name: string; writeKey: string }
   visitors: number
+  /** Visits per visitor on average (each a touch for attribution). */
+  averageVisits: number
   events: number
   signups: number
+  /** Orders of the visitors and of the carts completed now. */
   orders: number
+  customers: number
+  /** The customers' purchases over six months. */
+  purchases: number
+  /** Customers with no purchase in the last 60 days. */
+  lapsed: number
   /** Demo segments defined (see DEMO_SEGMENTS). */
   segments: number
-  /** The live demo journey (the library's welcome series), which every sign-up enters. */
-  journey: string
-  /** Messages asked for (a welcome and a newsletter per sign-up), by the status each got. */
+  /** The live demo journeys with their metrics once seeded. */
+  journeys: (DemoJourney & JourneyMetrics)[]
+  /** Sign-ups who activated now (the welcome series' goal), carts filled and ordered. */
+  activated: number
+  carts: { filled: number; ordered: number }
+  /** Messages sent to the sign-ups (see demoMessages), by the status each got. */
   messages: Record<string, number>
+  predictions: PredictionsSummary
+  /** Conversions per model and channel over the last 30 days (`GET /api/attribution/compare`). */
+  attribution: Record<string, Record<string, number>>
 }
 
-const SOURCE_NAME = DEMO_SOURCE_NAME
-const PRODUCTS = ['boots', 'jacket']
-const ARRIVALS = [
-  { weight: 30, referrer: 'https://www.google.com/', query: '' },
-  {
-    weight: 15,
-    referrer: 'https://www.google.com/',
-    query: '?utm_source=google&utm_medium=cpc&utm_campaign=autumn-sale&gclid=demo',
-  },
-  {
-    weight: 15,
-    referrer: '',
-    query: '?utm_source=newsletter&utm_medium=email&utm_campaign=weekly',
-  },
-  { weight: 12, referrer: 'https://www.facebook.com/', query: '' },
-  { weight: 8, referrer: 'https://news.ycombinator.com/', query: '' },
-  { weight: 20, referrer: '', query: '' },
-]
-const AGENTS = [
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0',
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
-]
-const FIRST_NAMES = [
-  'Ada',
-  'Grace',
-  'Alan',
-  'Edsger',
-  'Barbara',
-  'Donald',
-  'Frances',
-  'Ken',
-  'Radia',
-  'Tim',
-]
+/** Contacts per ingestion batch, and requests in flight. */
+const CONTACTS_PER_BATCH = 10
+const IN_FLIGHT = 6
+/** Lets the queue carry the last events to D1 before a fit reads them there. */
+const QUEUE_SETTLE_MS = 1_500
 
 export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const log = options.log ?? (() => {})
   const visitors = options.visitors ?? 300
-  const days = options.days ?? 14
-  const source = await demoSource(options.url, options.adminKey)
-  await purchaseConversion(options.url, options.adminKey)
-  const segments = await demoSegments(options.url, options.adminKey)
-  const journey = await demoJourney(options.url, options.adminKey)
-  const random = mulberry32(42)
-  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!
+  const days = options.days ?? 21
+  const customerCount = options.customers ?? Math.round((visitors * 2) / 3)
+  const api = new DemoApi(options.url, options.adminKey)
+  const started = Date.now()
+  const phase = (text: string) =>
+    log(`  ${text}  (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+
+  const source = await demoSource(api)
+  await purchaseConversion(api)
+  const segments = await demoSegments(api)
+  const journeys = await demoJourneys(api)
+  phase(`defined ${segments} segments and ${journeys.length} live journeys`)
+
+  const random = seededRandom(42)
   const now = Date.now()
   const origin = options.url
-  let events = 0
-  let signups = 0
-  let orders = 0
-  const users: string[] = []
-  const consenting: string[] = []
-  const started = Date.now()
+  const visitorPlans = planVisitors({ count: visitors, days, now, origin, random })
+  const customerPlans = planCustomers({ count: customerCount, now, origin, random })
+  const ingest = ingestion(api, source.writeKey)
 
-  for (let v = 0; v < visitors; v++) {
-    const anonymousId = `demo-anon-${v}`
-    const userAgent = pick(AGENTS)
-    const arrival = weighted(ARRIVALS, random)
-    let at = now - random() * days * 86_400_000
-    const messages: Record<string, unknown>[] = []
-    const context = (path: string, referrer: string) => ({
-      userAgent,
-      page: { url: `${origin}${path}`, path: path.split('?')[0], referrer },
-      locale: 'en-GB',
-    })
-    const page = (path: string, referrer: string, name: string) => {
-      messages.push({
-        type: 'page',
-        anonymousId,
-        name,
-        timestamp: new Date(at).toISOString(),
-        context: context(path, referrer),
-        messageId: `demo-${v}-${messages.length}`,
-      })
-      at += 15_000 + random() * 90_000
-    }
-    page(`/demo/${arrival.query}`, arrival.referrer, 'Home')
-    const product = pick(PRODUCTS)
-    if (random() < 0.7) page(`/demo/product-${product}.html`, `${origin}/demo/`, 'Product')
-    if (random() < 0.35) {
-      const userId = `demo-user-${v}`
-      const name = pick(FIRST_NAMES)
-      page('/demo/signup.html', `${origin}/demo/`, 'Sign up')
-      messages.push({
-        type: 'identify',
-        userId,
-        anonymousId,
-        traits: {
-          email: `${name.toLowerCase()}.${v}@example.com`,
-          name,
-          plan: random() < 0.3 ? 'pro' : 'free',
-        },
-        timestamp: new Date(at).toISOString(),
-        context: context('/demo/signup.html', ''),
-        messageId: `demo-${v}-${messages.length}`,
-      })
-      messages.push({
-        type: 'track',
-        userId,
-        anonymousId,
-        event: 'Signed Up',
-        timestamp: new Date(at).toISOString(),
-        context: context('/demo/signup.html', ''),
-        messageId: `demo-${v}-${messages.length}`,
-      })
-      signups++
-      users.push(userId)
-      // Most agree to marketing at sign-up; the rest's newsletters are recorded as no_consent.
-      if (random() < 0.6) consenting.push(userId)
-      if (random() < 0.5) {
-        at += 60_000
-        const revenue = Math.round(20 + random() * 180)
-        messages.push({
-          type: 'track',
-          userId,
-          anonymousId,
-          event: 'Order Completed',
-          properties: { revenue, currency: 'EUR', products: [{ id: product, price: revenue }] },
-          timestamp: new Date(at).toISOString(),
-          context: context('/demo/checkout.html', ''),
-          messageId: `demo-${v}-${messages.length}`,
-        })
-        orders++
-      }
-    }
-    await sendBatch(options.url, source.writeKey, messages)
-    for (const userId of consenting.splice(0)) {
-      await recordConsent(options.url, source.writeKey, userId)
-    }
-    events += messages.length
-    if ((v + 1) % 50 === 0 || v + 1 === visitors) {
-      log(
-        `  seeded ${v + 1}/${visitors} visitors, ${events} events (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      )
-    }
-  }
-  const sent = await demoMessages(options.url, options.adminKey, users)
-  log(`  messages: ${describeCounts(sent)}`)
-  return { source, visitors, events, signups, orders, segments, journey, messages: sent }
-}
+  await seedVisitors(api, ingest, visitorPlans)
+  const users = visitorPlans.flatMap((p) => (p.user ? [p.user.userId] : []))
+  const visitorOrders = visitorPlans.reduce((n, p) => n + p.orders, 0)
+  phase(
+    `${visitors} visitors, ${averageVisits(visitorPlans).toFixed(1)} visits each on average: ` +
+      `${users.length} signed up, ${visitorOrders} bought`,
+  )
 
-export function describeCounts(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .map(([status, n]) => `${n} ${status}`)
-    .join(', ')
-}
-
-async function recordConsent(url: string, writeKey: string, userId: string) {
-  const response = await fetch(`${url}/v1/consent`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${btoa(`${writeKey}:`)}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      userId,
-      purposes: { analytics: true, marketing: true, personalization: true, advertising: false },
-      policyVersion: 'demo-1',
-      source: 'signup form',
+  // The customers are other contacts than the sign-ups the messages go to: both at once.
+  const purchases = customerPlans.reduce((n, c) => n + c.purchases, 0)
+  const lapsed = customerPlans.filter((c) => c.lapsed).length
+  const [messages] = await Promise.all([
+    demoMessages(
+      api,
+      visitorPlans.flatMap((p) => (p.user ? [p.user] : [])),
+    ).then((statuses) => {
+      phase(`messages to the sign-ups: ${describeCounts(statuses)}`)
+      return statuses
     }),
-  })
-  if (!response.ok) throw new Error(`recording consent failed: ${response.status}`)
+    seedCustomers(ingest, customerPlans).then(() =>
+      phase(`${customerCount} customers, ${purchases} purchases over six months, ${lapsed} lapsed`),
+    ),
+  ])
+
+  const live = activityNow(users, random)
+  await ingest.batches(chunks(live.first, 50))
+  await ingest.batches(chunks(live.then, 50))
+  phase(
+    `now: ${live.activated} sign-ups activated, ${live.carts.filled} carts filled, ` +
+      `${live.carts.ordered} of them ordered`,
+  )
+
+  await settle()
+  await refitAttribution(api)
+  const purchasers = new Set([
+    ...customerPlans.map((c) => c.userId),
+    ...visitorPlans.flatMap((p) => (p.orders > 0 && p.user ? [p.user.userId] : [])),
+    ...live.orderedBy,
+  ])
+  const predictions = await fitPredictions(api, purchasers.size)
+  phase(`fitted attribution and predictions (${predictions.customers} customers)`)
+
+  return {
+    source,
+    visitors,
+    averageVisits: averageVisits(visitorPlans),
+    events: countEvents(visitorPlans, customerPlans) + live.first.length + live.then.length,
+    signups: users.length,
+    orders: visitorOrders + live.carts.ordered,
+    customers: customerCount,
+    purchases,
+    lapsed,
+    segments,
+    journeys: await Promise.all(
+      journeys.map(async (j) => ({ ...j, ...(await journeyMetrics(api, j.id)) })),
+    ),
+    activated: live.activated,
+    carts: live.carts,
+    messages,
+    predictions,
+    attribution: await compareModels(api),
+  }
 }
 
-/** In the order they are saved: a snippet may render only snippets that exist. */
-const DEMO_SNIPPETS = {
-  footer: `<p style="color:#777;font-size:12px">Demo shop · 1 Example Street · you get this because you signed up</p>`,
-  base: `<html><body style="font-family:sans-serif">{% block content %}{% endblock %}
-{% render 'footer' %}</body></html>`,
+interface Ingestion {
+  batches(batches: readonly Message[][]): Promise<void>
+  consent(userIds: readonly string[]): Promise<void>
 }
 
-const DEMO_TEMPLATES = [
-  {
-    name: 'welcome',
-    kind: 'transactional',
-    subject: 'Welcome to the demo shop, {{ contact.traits.name }}',
-    html: `{% block content %}<h1>Welcome, {{ contact.traits.name }}!</h1>
-<p>Your account is ready. Boots and jackets await.</p>{% endblock %}`,
-    layout: 'base',
-  },
-  {
-    name: 'autumn-sale',
-    kind: 'marketing',
-    group: 'product-news',
-    subject: '{{ contact.traits.name }}, 20% off boots this week',
-    html: `{% block content %}<h1>Autumn sale</h1>
-<p>Hi {{ contact.traits.name }}, everything in the shop is 20% off until Sunday.</p>
-<p><a href="https://example.com/demo/">Shop now</a></p>{% endblock %}`,
-    layout: 'base',
-  },
-]
+function ingestion(api: DemoApi, writeKey: string): Ingestion {
+  return {
+    batches: (batches) => inPool(batches, IN_FLIGHT, (batch) => api.batch(writeKey, batch)),
+    consent: (userIds) => inPool(userIds, IN_FLIGHT, (userId) => api.consent(writeKey, userId)),
+  }
+}
 
 /**
- * Templates, a subscription group and a welcome and a newsletter per sign-up, through the `log`
- * provider (the local default): the console's messages show what was sent and why the rest was
- * not (no marketing consent). Idempotency keys make a second `npm start` send nothing new.
+ * Each visitor's anonymous visits first, then, once they are stored, the sign-ups' messages:
+ * the identify merges the visits (and their touches) into the account before its order is
+ * credited. In two halves with a fit between: the second half's orders are credited under
+ * Markov with fitted removal effects (before any fit, Markov splits like Shapley).
  */
-async function demoMessages(url: string, adminKey: string, users: string[]) {
-  const tolerate409 = async (what: string, path: string, body: unknown, method = 'POST') => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    if (!response.ok && response.status !== 409) {
-      throw new Error(`${what} failed: ${response.status} ${await response.text()}`)
+async function seedVisitors(api: DemoApi, ingest: Ingestion, plans: readonly VisitorPlan[]) {
+  const middle = Math.ceil(plans.length / 2)
+  for (const [i, half] of [plans.slice(0, middle), plans.slice(middle)].entries()) {
+    await ingest.batches(chunks(half, CONTACTS_PER_BATCH).map((g) => g.flatMap((p) => p.browsing)))
+    // Consent at the sign-up form, so the welcome series' first email may go.
+    await ingest.consent(half.flatMap((p) => (p.user?.consent ? [p.user.userId] : [])))
+    const signUps = half.filter((p) => p.user)
+    await ingest.batches(
+      chunks(signUps, CONTACTS_PER_BATCH).map((g) => g.flatMap((p) => p.account)),
+    )
+    if (i === 0) {
+      await settle()
+      await refitAttribution(api)
     }
   }
-  await tolerate409('creating a subscription group', '/api/subscription-groups', {
-    id: 'product-news',
-    name: 'Product news',
-    defaultSubscribed: true,
-  })
-  for (const [name, body] of Object.entries(DEMO_SNIPPETS)) {
-    await tolerate409(`saving the snippet ${name}`, `/api/snippets/${name}`, { body }, 'PUT')
-  }
-  for (const template of DEMO_TEMPLATES) {
-    await tolerate409(`creating the template ${template.name}`, '/api/templates', template)
-  }
-  const statuses: Record<string, number> = {}
-  for (const user of users) {
-    for (const template of ['welcome', 'autumn-sale']) {
-      const message = await callApi<{ status: string }>(
-        `sending ${template} to ${user}`,
-        url,
-        adminKey,
-        '/api/messages/send',
-        { contactId: user, template, idempotencyKey: `demo-${template}-${user}` },
-      )
-      statuses[message.status] = (statuses[message.status] ?? 0) + 1
-    }
-  }
-  return statuses
 }
 
-async function demoSource(url: string, adminKey: string) {
-  const { items } = await callApi<{ items: SeedResult['source'][] }>(
+/** Consent first, so the win-back may write to the lapsed as their history arrives. */
+async function seedCustomers(ingest: Ingestion, plans: readonly CustomerPlan[]) {
+  await ingest.consent(plans.flatMap((c) => (c.consent ? [c.userId] : [])))
+  await ingest.batches(chunks(plans, CONTACTS_PER_BATCH).map((g) => g.flatMap((c) => c.messages)))
+}
+
+function averageVisits(plans: readonly VisitorPlan[]): number {
+  return plans.reduce((n, p) => n + p.visits, 0) / Math.max(1, plans.length)
+}
+
+function countEvents(visitors: readonly VisitorPlan[], customers: readonly CustomerPlan[]) {
+  return (
+    visitors.reduce((n, p) => n + p.browsing.length + p.account.length, 0) +
+    customers.reduce((n, c) => n + c.messages.length, 0)
+  )
+}
+
+/** Share of sign-ups who activate now, and who fill a cart now. */
+const ACTIVATES = 0.4
+const FILLS_CART = 0.35
+const ORDERS_CART = 0.5
+
+/**
+ * What happens as the seed runs, unstamped so it is dated now: journeys count only what
+ * happens after a contact entered (the runs began when the sign-ups arrived, just now). Some
+ * sign-ups activate (the welcome series' goal); some fill a cart (entering the abandoned-cart
+ * journey) and half of those order in a second request, after the cart's run began, so the
+ * journey converts them while the others wait for their reminder.
+ */
+function activityNow(users: readonly string[], random: () => number) {
+  const first: Message[] = []
+  const then: Message[] = []
+  const orderedBy: string[] = []
+  let activated = 0
+  for (const userId of users) {
+    if (random() < ACTIVATES) {
+      first.push({
+        type: 'track',
+        userId,
+        event: 'Activated',
+        messageId: `demo-activated-${userId}`,
+      })
+      activated++
+    }
+    if (random() >= FILLS_CART) continue
+    const product = pick(PRODUCTS, random)
+    first.push({
+      type: 'track',
+      userId,
+      event: 'Product Added',
+      properties: {
+        product_id: product.id,
+        name: product.name,
+        price: product.price,
+        url: `/demo/product-${product.id}.html`,
+      },
+      messageId: `demo-cart-${userId}`,
+    })
+    if (random() < ORDERS_CART) {
+      then.push({
+        type: 'track',
+        userId,
+        event: 'Order Completed',
+        properties: orderProperties(product, product.price),
+        messageId: `demo-cart-order-${userId}`,
+      })
+      orderedBy.push(userId)
+    }
+  }
+  const filled = first.filter((m) => m.event === 'Product Added').length
+  return { first, then, orderedBy, activated, carts: { filled, ordered: orderedBy.length } }
+}
+
+async function demoSource(api: DemoApi) {
+  const { items } = await api.get<{ items: SeedResult['source'][] }>(
     'listing sources',
-    url,
-    adminKey,
     '/api/sources',
   )
-  const existing = items.find((s) => s.name === SOURCE_NAME)
+  const existing = items.find((s) => s.name === DEMO_SOURCE_NAME)
   if (existing) return existing
-  return callApi<SeedResult['source']>('creating the demo source', url, adminKey, '/api/sources', {
-    name: SOURCE_NAME,
+  return api.post<SeedResult['source']>('creating the demo source', '/api/sources', {
+    name: DEMO_SOURCE_NAME,
     consentMode: 'opt-out',
   })
 }
 
 /** Orders are the demo's conversion, defined before any event so each is credited live. */
-async function purchaseConversion(url: string, adminKey: string) {
+async function purchaseConversion(api: DemoApi) {
   const path = '/api/attribution/conversions'
-  const what = 'listing conversion definitions'
-  const { items } = await callApi<{ items: { eventName: string }[] }>(what, url, adminKey, path)
-  if (items.some((d) => d.eventName === 'Order Completed')) return
-  await callApi('defining the purchase conversion', url, adminKey, path, {
-    name: 'Purchase',
-    eventName: 'Order Completed',
-  })
-}
-
-/**
- * Segments defined before any event, like the conversion, so each visitor enters them as its
- * events arrive; existing ones (by name) are kept.
- */
-const DEMO_SEGMENTS = [
-  {
-    name: 'Bought in the last 30 days',
-    rule: { performed: 'Order Completed', within: { days: 30 } },
-  },
-  {
-    name: 'Signed up, never bought',
-    rule: { all: [{ performed: 'Signed Up' }, { not: { performed: 'Order Completed' } }] },
-  },
-  {
-    name: 'Big spenders',
-    rule: {
-      performed: 'Order Completed',
-      where: [{ property: 'revenue', op: 'gte', value: 150 }],
-    },
-  },
-  {
-    name: 'Browsed 3+ pages this week',
-    rule: { performed: '$page', count: { op: 'gte', value: 3 }, within: { days: 7 } },
-  },
-]
-
-async function demoSegments(url: string, adminKey: string): Promise<number> {
-  const path = '/api/segments'
-  const { items } = await callApi<{ items: { name: string }[] }>(
-    'listing segments',
-    url,
-    adminKey,
+  const { items } = await api.get<{ items: { eventName: string }[] }>(
+    'listing conversion definitions',
     path,
   )
-  for (const segment of DEMO_SEGMENTS) {
-    if (items.some((s) => s.name === segment.name)) continue
-    await callApi(`creating the segment "${segment.name}"`, url, adminKey, path, segment)
-  }
-  return DEMO_SEGMENTS.length
-}
-
-/**
- * The template library's welcome series, published before any event like the segments, so each
- * sign-up enters it as it arrives: the console shows a running journey with its emails, waiting
- * runs and metrics. Kept as it is when it exists.
- */
-async function demoJourney(url: string, adminKey: string): Promise<string> {
-  const { items } = await callApi<{ items: { id: string; name: string; status: string }[] }>(
-    'listing journeys',
-    url,
-    adminKey,
-    '/api/journeys',
-  )
-  const existing = items.find((j) => j.name === 'Welcome series')
-  if (existing) return existing.id
-  const { id } = await callApi<{ id: string }>(
-    'creating the demo journey',
-    url,
-    adminKey,
-    '/api/journeys',
-    {
-      name: 'Welcome series',
-      template: 'welcome-series',
-    },
-  )
-  await callApi('publishing the demo journey', url, adminKey, `/api/journeys/${id}/publish`, {
-    version: 1,
+  if (items.some((d) => d.eventName === 'Order Completed')) return
+  await api.post('defining the purchase conversion', path, {
+    name: 'Purchase',
+    eventName: 'Order Completed',
+    valueProperty: 'revenue',
   })
-  return id
 }
 
 /** Fits the data-driven models on the seeded journeys, so every attribution view has numbers. */
-export async function refitAttribution(url: string, adminKey: string) {
-  await callApi('refitting attribution', url, adminKey, '/api/attribution/refit', {})
+async function refitAttribution(api: DemoApi) {
+  await api.post('refitting attribution', '/api/attribution/refit', {})
 }
 
-/** A management API call (POST when there is a body); a failure names the step and the answer. */
-async function callApi<T>(
-  what: string,
-  url: string,
-  adminKey: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!response.ok) {
-    throw new Error(`${what} failed: ${response.status} ${await response.text()}`)
-  }
-  return (await response.json()) as T
+async function compareModels(api: DemoApi): Promise<SeedResult['attribution']> {
+  const { models } = await api.get<{
+    models: Record<string, Record<string, { conversions: number }>>
+  }>('comparing the attribution models', '/api/attribution/compare')
+  return Object.fromEntries(
+    Object.entries(models).map(([model, channels]) => [
+      model,
+      Object.fromEntries(Object.entries(channels).map(([c, credit]) => [c, credit.conversions])),
+    ]),
+  )
 }
 
-async function sendBatch(url: string, writeKey: string, batch: Record<string, unknown>[]) {
-  const response = await fetch(`${url}/v1/batch`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${btoa(`${writeKey}:`)}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ batch }),
-  })
-  const body = (await response.json()) as { accepted?: number; rejected?: unknown[] }
-  if (!response.ok || body.rejected?.length) {
-    throw new Error(`seeding batch failed: ${response.status} ${JSON.stringify(body)}`)
-  }
-}
-
-function weighted<T extends { weight: number }>(items: T[], random: () => number): T {
-  const total = items.reduce((n, i) => n + i.weight, 0)
-  let roll = random() * total
-  for (const item of items) {
-    roll -= item.weight
-    if (roll <= 0) return item
-  }
-  return items[items.length - 1]!
-}
-
-/** A small seeded PRNG, so every fresh stack gets the same demo data. */
-function mulberry32(seed: number) {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+function settle() {
+  return new Promise((resolve) => setTimeout(resolve, QUEUE_SETTLE_MS))
 }
