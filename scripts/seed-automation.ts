@@ -57,29 +57,17 @@ export interface DemoJourney {
 /**
  * The library's journeys the demo runs: every sign-up enters the welcome series, every cart the
  * abandoned-cart reminders, every customer the churn model marks at risk the win-back.
- *
- * The library's win-back segment asks for churn risk and consent only, and a contact who never
- * bought has engagement alone for churn risk, so a fresh sign-up counts as at risk: the demo's
- * copy asks for a purchase too, so win-back writes to lapsed customers, not to new sign-ups.
  */
 const DEMO_JOURNEYS = [
-  { name: 'Welcome series', template: 'welcome-series', segments: {} },
-  { name: 'Abandoned cart', template: 'abandoned-cart', segments: {} },
-  {
-    name: 'Win-back',
-    template: 'win-back',
-    segments: {
-      'win-back-at-risk': {
-        all: [CHURN_RISK_HIGH, { consent: 'marketing', granted: true }, BOUGHT],
-      },
-    },
-  },
+  { name: 'Welcome series', template: 'welcome-series' },
+  { name: 'Abandoned cart', template: 'abandoned-cart' },
+  { name: 'Win-back', template: 'win-back' },
 ]
 
 export async function demoJourneys(api: DemoApi): Promise<DemoJourney[]> {
   const { items } = await api.get<{ items: DemoJourney[] }>('listing journeys', '/api/journeys')
   const journeys: DemoJourney[] = []
-  for (const { name, template, segments } of DEMO_JOURNEYS) {
+  for (const { name, template } of DEMO_JOURNEYS) {
     const existing = items.find((j) => j.name === name)
     if (existing) {
       journeys.push(existing)
@@ -89,9 +77,6 @@ export async function demoJourneys(api: DemoApi): Promise<DemoJourney[]> {
       name,
       template,
     })
-    for (const [segment, rule] of Object.entries(segments)) {
-      await api.put(`adapting the segment ${segment}`, `/api/segments/${segment}`, { rule })
-    }
     await api.post(`publishing the journey ${name}`, `/api/journeys/${id}/publish`, {
       version: 1,
     })

@@ -291,12 +291,18 @@ describe('post-purchase, run by hand', () => {
 describe('win-back, run by hand', () => {
   const definition = definitionOf('win-back')
   const segment = JOURNEY_TEMPLATES['win-back'].segments[0]!
+  const customerAtRisk: Contact = {
+    predictions: { churnRisk: 0.7 },
+    events: { 'Order Completed': [T0 - 120 * DAY] },
+  }
 
   it('enters customers at risk with marketing consent only', () => {
     const at = (contact: Contact) => context(T0, contact).matches(segment.rule)
-    expect(at({ predictions: { churnRisk: 0.7 } })).toBe(true)
-    expect(at({ predictions: { churnRisk: 0.3 } })).toBe(false)
-    expect(at({ predictions: { churnRisk: 0.7 }, marketing: false })).toBe(false)
+    expect(at(customerAtRisk)).toBe(true)
+    expect(at({ ...customerAtRisk, predictions: { churnRisk: 0.3 } })).toBe(false)
+    expect(at({ ...customerAtRisk, marketing: false })).toBe(false)
+    // A fresh sign-up's risk is engagement alone: high, but win-back is for lapsed customers.
+    expect(at({ predictions: { churnRisk: 0.9 } })).toBe(false)
   })
 
   it('sends the incentive a week later to a contact still at risk and converts on an order', () => {

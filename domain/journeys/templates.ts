@@ -234,7 +234,7 @@ const winBack: JourneyTemplate = {
   id: 'win-back',
   name: 'Win-back',
   description:
-    'Reaches customers the churn model marks at risk (churn risk 0.5 or more, with marketing consent), and a week later sends an incentive to those still at risk. Converts on Order Completed within 30 days; a contact may enter again after 90 days.',
+    'Reaches customers (a purchase at least) the churn model marks at risk (churn risk 0.5 or more, with marketing consent), and a week later sends an incentive to those still at risk. Converts on Order Completed within 30 days; a contact may enter again after 90 days.',
   definition: {
     entry: { segment: 'win-back-at-risk', on: 'enter' },
     reentry: { after: { days: 90 } },
@@ -281,7 +281,15 @@ const winBack: JourneyTemplate = {
     {
       id: 'win-back-at-risk',
       name: 'Win-back: at risk',
-      rule: { all: [CHURN_RISK_HIGH, { consent: 'marketing', granted: true }] },
+      // A contact who never bought has engagement alone for churn risk, so without the purchase a
+      // fresh sign-up would count as at risk: win-back is for lapsed customers.
+      rule: {
+        all: [
+          CHURN_RISK_HIGH,
+          { consent: 'marketing', granted: true },
+          { performed: 'Order Completed' },
+        ],
+      },
     },
   ],
 }
