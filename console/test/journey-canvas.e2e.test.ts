@@ -6,20 +6,41 @@ import {
   type JourneyNode,
 } from '../../domain/journeys/definition.ts'
 import { launchChromium } from '../../test/support/browser.ts'
-import { adminKey, logIn, management, screenshot, stackUrl } from './support.ts'
+import {
+  adminKey,
+  consentingContact,
+  enterJourney,
+  eventually,
+  ingest,
+  logIn,
+  management,
+  nodeFigure,
+  numberIn,
+  screenshot,
+  stackUrl,
+} from './support.ts'
 
 /**
- * The journey canvas in Chromium against the local stack, inside the journey editor
- * (`/journeys/:id/edit`): an abandoned-cart journey built from nothing with the palette, a
- * dragged link and the node form, saved and read back through the API; problems on their
- * nodes; and a 50-node journey dragged for a second, its frame rate printed (a reported
- * figure, not asserted). One logged-in admin page for the file (logging in is rate limited).
+ * The journey canvas in Chromium against the local stack. First the abandoned cart from
+ * nothing, all through the console but the contact's events: built on a blank journey's canvas
+ * with the palette, a dragged link and the node forms, its entry and goal set in the editor,
+ * saved as version 1 and read back through the API; simulated, with the reminder email in the
+ * trace and its node lit; published; entered by a real contact through the ingest API, with
+ * the figures moving as the contact waits and then orders; a second version saved and
+ * published, and version 1 rolled back to. Then the editor on its own: problems on their nodes,
+ * every node type's form, and a 50-node journey dragged for a second, its frame rate printed (a
+ * reported figure, not asserted). One logged-in admin page, tests in order (logging in is rate
+ * limited).
  */
 const run = Date.now().toString(36)
+const shopper = `cart-shopper-${run}`
 
 let browser: Browser
 let page: Page
 let template: { id: string; name: string }
+let writeKey: string
+/** The abandoned cart built from nothing. */
+let cart: string
 
 async function created<T>(path: string, body: unknown): Promise<T> {
   const answer = await management<T>(path, { method: 'POST', body })
@@ -30,6 +51,10 @@ async function created<T>(path: string, body: unknown): Promise<T> {
 const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`)
 const status = () => page.locator('.journey-flow-status [role="status"]')
 const settings = () => page.locator('.journey-settings')
+const journeySettings = () => page.locator('form[aria-label="Journey settings"]')
+const versionRow = (version: number) =>
+  page.locator(`table[data-versions] tr[data-version="${version}"]`)
+const tab = (label: string) => page.click(`nav[aria-label="Journey"] a:text-is("${label}")`)
 
 /** Drags a link from a node's labelled outgoing handle and drops it on another node's body. */
 async function link(from: string, handle: string, to: string) {
@@ -44,29 +69,52 @@ async function link(from: string, handle: string, to: string) {
   await page.mouse.up()
 }
 
+/** What the canvas builds: the order awaited an hour, else the reminder, then the exit. */
+function abandonedCart(templateId: string): JourneyDefinition {
+  return {
+    entry: { event: 'Product Added' },
+    goal: { performed: 'Order Completed', within: { days: 1 } },
+    reentry: 'never',
+    start: 'waitFor1',
+    nodes: {
+      exit1: { type: 'exit' },
+      waitFor1: {
+        type: 'waitFor',
+        performed: 'Order Completed',
+        timeout: { hours: 1 },
+        next: 'exit1',
+        onTimeout: 'email1',
+      },
+      email1: { type: 'email', template: templateId, next: 'exit1' },
+    },
+  }
+}
+
 beforeAll(async () => {
   browser = await launchChromium()
+  // The library makes its own reminder for its journeys; this journey starts from nothing.
   template = await created('/api/templates', {
     name: `Cart reminder ${run}`,
     kind: 'marketing',
-    subject: 'You left something in your cart',
-    html: '<p>Your cart is waiting.</p>',
+    subject: "You left {{ event.properties.name | default: 'something' }} in your cart",
+    html: "<p>{{ event.properties.name | default: 'Your item' }} is still in your cart.</p>",
   })
+  writeKey = (await consentingContact(run, shopper)).writeKey
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   page.on('pageerror', (error) => console.log('page error:', error.stack))
   await page.goto(`${stackUrl}/login`)
   await logIn(page, adminKey)
   await page.waitForURL((url) => !url.pathname.startsWith('/login'))
-})
+}, 180_000)
 
 afterAll(async () => {
   await browser?.close()
 })
 
-describe('journey canvas', () => {
-  it('builds the abandoned cart from nothing and saves exactly that graph', async () => {
-    const journey = await created<{ id: string }>('/api/journeys', { name: `Cart ${run}` })
-    await page.goto(`${stackUrl}/journeys/${journey.id}/edit`)
+describe('the abandoned cart from nothing: built, simulated, published, live, rolled back', () => {
+  it('builds the abandoned cart on the canvas, sets its entry and goal, saves version 1', async () => {
+    cart = (await created<{ id: string }>('/api/journeys', { name: `Cart ${run}` })).id
+    await page.goto(`${stackUrl}/journeys/${cart}/edit`)
     await node('exit1').waitFor()
     await expect.poll(() => status().textContent()).toContain('1 node · 0 links')
 
@@ -99,7 +147,7 @@ describe('journey canvas', () => {
     await settings().getByLabel('next', { exact: true }).selectOption('exit1')
     await expect.poll(() => status().textContent()).toContain('3 nodes · 3 links')
     await expect.poll(() => status().textContent()).toContain('no problems shown')
-    expect(await page.locator('.react-flow__edge').count()).toBe(3)
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3)
     for (const edge of [
       'waitFor1 next to exit1',
       'waitFor1 onTimeout to email1',
@@ -113,6 +161,13 @@ describe('journey canvas', () => {
       .poll(() => node('email1').locator('.journey-node-summary').textContent())
       .toBe(`email ${template.name}`)
 
+    // Entered by adding to a cart; converted by an order within a day.
+    const form = journeySettings()
+    await form.getByRole('radio', { name: 'Event', exact: true }).check()
+    await form.getByRole('textbox', { name: 'Event', exact: true }).fill('Product Added')
+    await form.getByLabel('Converts on the event').fill('Order Completed')
+    await form.getByLabel('Within (from entry; 0 for any time): days').fill('1')
+
     await page.locator('.journey-canvas').evaluate((canvas) => canvas.scrollIntoView())
     await page.getByRole('button', { name: 'Arrange' }).click()
     await node('waitFor1').locator('.journey-node-head').click()
@@ -124,21 +179,137 @@ describe('journey canvas', () => {
     await page.getByRole('button', { name: /save as new version/i }).click()
     await page.getByText(/saved version 1/i).waitFor()
     const saved = await management<{ definition: JourneyDefinition }>(
-      `/api/journeys/${journey.id}/versions/1`,
+      `/api/journeys/${cart}/versions/1`,
     )
     expect(saved.status).toBe(200)
-    expect(saved.body.definition.start).toBe('waitFor1')
-    expect(saved.body.definition.nodes).toEqual({
-      exit1: { type: 'exit' },
-      waitFor1: {
-        type: 'waitFor',
-        performed: 'Order Completed',
-        timeout: { hours: 1 },
-        next: 'exit1',
-        onTimeout: 'email1',
-      },
-      email1: { type: 'email', template: template.id, next: 'exit1' },
+    expect(saved.body.definition).toEqual(abandonedCart(template.id))
+  })
+
+  it('simulates a cart with no order: the reminder in the trace, its node lit', async () => {
+    await tab('Simulator')
+    await page.click('button:text-is("Add event")')
+    const event = page.locator('li[data-event="0"]')
+    await event.getByLabel('Event', { exact: true }).fill('Product Added')
+    await event.getByLabel('Properties (JSON)').fill('{"name": "Boots"}')
+    await page.getByLabel('Watch until: days').fill('0')
+    await page.getByLabel('Watch until: hours').fill('2')
+    await page.click('button:text-is("Run simulation")')
+    const reminder = page.locator(`[data-would-send="${template.id}"]`)
+    await reminder.waitFor()
+    expect(await reminder.locator('.email-subject').textContent()).toBe(
+      'You left Boots in your cart',
+    )
+    const steps = await page
+      .locator('ol[data-trace] li')
+      .evaluateAll((items) => items.map((li) => li.getAttribute('data-node')))
+    expect(steps).toContain('waitFor1')
+    expect(steps).toContain('email1')
+    expect(steps.at(-1)).toBe('exit1')
+
+    // Stepped through to the reminder: its node lit on the graph, its email shown whole.
+    const at = steps.indexOf('email1')
+    for (let i = 0; i < at; i++) await page.click('button:text-is("Next step")')
+    await page.waitForURL((url) => url.searchParams.get('step') === String(at))
+    await node('email1').locator('.lit').waitFor()
+    expect(await page.locator('.react-flow__node .lit').count()).toBe(1)
+    expect(await page.locator('.step-detail iframe.email-html').getAttribute('srcdoc')).toContain(
+      'Boots is still in your cart.',
+    )
+  })
+
+  it('publishes version 1; the figures move as a real contact adds to a cart, then orders', async () => {
+    await tab('Versions')
+    await page.click('button:text-is("Publish v1")')
+    await versionRow(1).and(page.locator('[data-live="true"]')).waitFor()
+    expect(await page.textContent('.journey-status')).toContain('live')
+
+    await tab('Overview')
+    await page.waitForSelector(nodeFigure('waitFor1', 'waiting'))
+    expect(await numberIn(page, nodeFigure('waitFor1', 'entered'))).toBe(0)
+    expect(await numberIn(page, '.journey-summary [data-figure="entered"]')).toBe(0)
+
+    // Re-entry is never, so the repeated cart starts only one run.
+    await enterJourney(writeKey, cart, 'waitFor1', {
+      userId: shopper,
+      event: 'Product Added',
+      properties: { name: 'Boots', price: 80 },
     })
+    await eventually(async () => {
+      await page.reload()
+      await page.waitForSelector(nodeFigure('waitFor1', 'waiting'))
+      return (await numberIn(page, nodeFigure('waitFor1', 'waiting'))) === 1
+    }, 30_000)
+    expect(await numberIn(page, nodeFigure('waitFor1', 'entered'))).toBe(1)
+    expect(await numberIn(page, '.journey-summary [data-figure="entered"]')).toBe(1)
+    expect(await numberIn(page, '.journey-summary [data-figure="converted"]')).toBe(0)
+    expect(await node('waitFor1').locator('.journey-node-overlay').textContent()).toContain(
+      '1 wait',
+    )
+
+    await ingest(writeKey, '/v1/track', {
+      userId: shopper,
+      event: 'Order Completed',
+      properties: { total: 80 },
+    })
+    await eventually(async () => {
+      await page.reload()
+      await page.waitForSelector(nodeFigure('waitFor1', 'waiting'))
+      return (await numberIn(page, '.journey-summary [data-figure="converted"]')) === 1
+    }, 30_000)
+    // The order ends the run where it waited: converted there, the reminder never sent.
+    expect(await numberIn(page, nodeFigure('waitFor1', 'waiting'))).toBe(0)
+    expect(await numberIn(page, nodeFigure('waitFor1', 'converted'))).toBe(1)
+    expect(await numberIn(page, nodeFigure('email1', 'entered'))).toBe(0)
+    expect(await page.textContent('.journey-summary [data-figure="completion"]')).toMatch(/%/)
+    await page.locator('.journey-canvas').evaluate((canvas) => canvas.scrollIntoView())
+    await screenshot(page, '39-journey-canvas-live')
+  })
+
+  it('saves a second version from the editor, publishes it and rolls back to version 1', async () => {
+    await page.click('a:text-is("Edit from this version")')
+    await node('waitFor1').waitFor()
+    // The order is awaited two hours instead of one.
+    await node('waitFor1').locator('.journey-node-head').click()
+    await settings().getByLabel('hours', { exact: true }).fill('2')
+    await expect
+      .poll(() => node('waitFor1').locator('.journey-node-summary').textContent())
+      .toBe('wait for Order Completed · 2 hours')
+    await page.getByRole('button', { name: /save as new version/i }).click()
+    await page.getByText(/saved version 2/i).waitFor()
+
+    await page.click('a:text-is("Publish it")')
+    await page.click('button:text-is("Publish v2")')
+    await versionRow(2).and(page.locator('[data-live="true"]')).waitFor()
+    expect(await versionRow(1).getAttribute('data-live')).toBe('false')
+
+    await page.click('button:text-is("Roll back to v1")')
+    const dialog = page.locator('dialog[open]')
+    expect(await dialog.locator('h2').textContent()).toBe('Roll back to v1?')
+    await dialog.locator('button:text-is("Make v1 live")').click()
+    await versionRow(1).and(page.locator('[data-live="true"]')).waitFor()
+    expect(await versionRow(2).getAttribute('data-live')).toBe('false')
+    expect(await page.textContent('table[data-history] tbody tr:first-child')).toContain('rollback')
+
+    // The overview shows version 1 live again, with the contact's figures.
+    await tab('Overview')
+    await page.waitForSelector('#graph-title:text("Version 1")')
+    expect(await page.textContent('#graph-title')).toContain('live')
+    await page.waitForSelector(nodeFigure('waitFor1', 'entered'))
+    expect(await numberIn(page, nodeFigure('waitFor1', 'entered'))).toBe(1)
+    const journey = await management<{ live: { version: number }[] }>(`/api/journeys/${cart}`)
+    expect(journey.body.live).toEqual([{ version: 1, weight: 1 }])
+  })
+})
+
+describe('the journey editor', () => {
+  beforeAll(async () => {
+    // The same abandoned cart, saved through the API: the editor's own checks start from it.
+    const journey = await created<{ id: string }>('/api/journeys', { name: `Cart copy ${run}` })
+    await created(`/api/journeys/${journey.id}/versions`, {
+      definition: abandonedCart(template.id),
+    })
+    await page.goto(`${stackUrl}/journeys/${journey.id}/edit`)
+    await status().filter({ hasText: '3 nodes · 3 links' }).waitFor()
   })
 
   it("shows the API's problems on their node; Delete removes a node or a link", async () => {

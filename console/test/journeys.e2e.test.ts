@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../test/support/browser.ts'
 import {
   adminKey,
+  consentingContact,
+  enterJourney,
   eventually,
   ingest,
   logIn,
   management,
+  nodeFigure,
   numberIn,
   screenshot,
   stackUrl,
@@ -19,7 +22,7 @@ import {
  */
 const run = Date.now().toString(36)
 const name = `Abandoned cart ${run}`
-const shopper = { userId: `shopper-${run}`, email: `shopper.${run}@example.com` }
+const shopper = { userId: `shopper-${run}` }
 
 let browser: Browser
 let page: Page
@@ -29,28 +32,7 @@ let id: string
 
 beforeAll(async () => {
   browser = await launchChromium()
-  const source = await management<{ writeKey: string }>('/api/sources', {
-    method: 'POST',
-    body: { name: `Journeys e2e ${run}` },
-  })
-  expect(source.status).toBe(201)
-  writeKey = source.body.writeKey
-  await ingest(writeKey, '/v1/identify', {
-    userId: shopper.userId,
-    traits: { email: shopper.email, firstName: 'Ada' },
-  })
-  await ingest(writeKey, '/v1/consent', {
-    userId: shopper.userId,
-    purposes: { analytics: true, marketing: true, personalization: false, advertising: false },
-    policyVersion: `policy-${run}`,
-    source: 'banner',
-  })
-  await eventually(async () => {
-    const found = await management<{ consent?: { marketing: boolean | null } }>(
-      `/api/contacts/${shopper.userId}`,
-    )
-    return found.status === 200 && found.body.consent?.marketing === true
-  })
+  writeKey = (await consentingContact(run, shopper.userId)).writeKey
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   page = await context.newPage()
   page.on('pageerror', (error) => console.error('page error:', error.message))
@@ -63,8 +45,6 @@ afterAll(async () => {
 const journeyUrl = (rest = '') => `${stackUrl}/journeys/${id}${rest}`
 const versionRow = (version: number) =>
   page.locator(`table[data-versions] tr[data-version="${version}"]`)
-const nodeFigure = (node: string, figure: string) =>
-  `table[data-node-metrics] tr[data-node="${node}"] td[data-figure="${figure}"]`
 
 async function tab(label: string) {
   await page.click(`nav[aria-label="Journey"] a:text-is("${label}")`)
@@ -155,19 +135,12 @@ describe('the Journeys screens', () => {
     await page.waitForSelector(nodeFigure('wait-for-order', 'waiting'))
     expect(await numberIn(page, nodeFigure('wait-for-order', 'entered'))).toBe(0)
 
-    // The contact objects read journeys through a few-second cache: the cart is sent again
-    // until the run starts (re-entry waits 7 days, so there is only ever one run).
-    await eventually(async () => {
-      await ingest(writeKey, '/v1/track', {
-        userId: shopper.userId,
-        event: 'Product Added',
-        properties: { name: 'Boots', price: 80 },
-      })
-      const metrics = await management<{
-        versions: { nodes: Record<string, { waiting: number }> }[]
-      }>(`/api/journeys/${id}/metrics`)
-      return metrics.body.versions[0]?.nodes['wait-for-order']?.waiting === 1
-    }, 45_000)
+    // Re-entry waits 7 days, so the repeated cart starts only one run.
+    await enterJourney(writeKey, id, 'wait-for-order', {
+      userId: shopper.userId,
+      event: 'Product Added',
+      properties: { name: 'Boots', price: 80 },
+    })
     await page.reload()
     await page.waitForSelector(nodeFigure('wait-for-order', 'waiting'))
     expect(await numberIn(page, nodeFigure('wait-for-order', 'waiting'))).toBe(1)

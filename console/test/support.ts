@@ -84,3 +84,57 @@ export async function logIn(page: Page, key: string) {
   await page.fill('#login-key', key)
   await page.click('form[aria-labelledby="login-title"] button[type="submit"]')
 }
+
+/**
+ * A new source's write key and a contact who agreed to marketing (a journey's marketing email
+ * goes to no one else), with an email address, once the contact shows the consent.
+ */
+export async function consentingContact(run: string, userId: string) {
+  const source = await management<{ writeKey: string }>('/api/sources', {
+    method: 'POST',
+    body: { name: `Consenting ${userId}` },
+  })
+  if (source.status !== 201) throw new Error(`POST /api/sources: ${JSON.stringify(source.body)}`)
+  const { writeKey } = source.body
+  await ingest(writeKey, '/v1/identify', {
+    userId,
+    traits: { email: `${userId}@example.com`, firstName: 'Ada' },
+  })
+  await ingest(writeKey, '/v1/consent', {
+    userId,
+    purposes: { analytics: true, marketing: true, personalization: false, advertising: false },
+    policyVersion: `policy-${run}`,
+    source: 'banner',
+  })
+  await eventually(async () => {
+    const found = await management<{ consent?: { marketing: boolean | null } }>(
+      `/api/contacts/${userId}`,
+    )
+    return found.status === 200 && found.body.consent?.marketing === true
+  })
+  return { writeKey, userId }
+}
+
+/**
+ * Sends the event that enters a live journey until the contact waits at `node`: the contact
+ * objects read journeys through a few-second cache, so the first sends may find none live.
+ * The journey's re-entry must not let the repeats start a second run.
+ */
+export async function enterJourney(
+  writeKey: string,
+  journey: string,
+  node: string,
+  message: { userId: string; event: string; properties?: Record<string, unknown> },
+) {
+  await eventually(async () => {
+    await ingest(writeKey, '/v1/track', message)
+    const metrics = await management<{
+      versions: { nodes: Record<string, { waiting: number }> }[]
+    }>(`/api/journeys/${journey}/metrics`)
+    return metrics.body.versions[0]?.nodes[node]?.waiting === 1
+  }, 45_000)
+}
+
+/** A node's figure in the table under a journey's graph (`/journeys/:id`). */
+export const nodeFigure = (node: string, figure: string) =>
+  `table[data-node-metrics] tr[data-node="${node}"] td[data-figure="${figure}"]`
