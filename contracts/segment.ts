@@ -9,6 +9,7 @@ import {
   type ValueOp,
   type Rule,
 } from '../domain/segments/rule'
+import { RULE_KINDS } from '../domain/segments/rule'
 
 /**
  * The segment rule grammar as zod: it validates every rule the API takes and feeds the OpenAPI
@@ -92,23 +93,7 @@ const EventName = Text.refine((name) => !OWN_EVENTS.includes(name), {
 })
 
 /** The key that says which kind a rule is, in the order the union tries them. */
-export const RULE_KINDS = [
-  'all',
-  'any',
-  'not',
-  'trait',
-  'performed',
-  'lastPerformed',
-  'consent',
-  'message',
-  'subscribed',
-  'list',
-  'bucket',
-  'inSegment',
-  'journey',
-  'account',
-  'prediction',
-] as const
+export { RULE_KINDS }
 
 export const RuleSchema: z.ZodType<Rule> = z
   .lazy(() =>

@@ -83,6 +83,32 @@ export interface LastPerformedRule {
   has: PropertyCondition[]
 }
 
+/** The rule kinds, groups first, leaves in the order the console's builder offers them. */
+export const RULE_KINDS = [
+  'all',
+  'any',
+  'not',
+  'trait',
+  'performed',
+  'lastPerformed',
+  'consent',
+  'message',
+  'subscribed',
+  'list',
+  'bucket',
+  'inSegment',
+  'journey',
+  'account',
+  'prediction',
+] as const
+
+export type LeafKind = Exclude<(typeof RULE_KINDS)[number], 'all' | 'any' | 'not'>
+
+/** The kinds a rule without children may have. */
+export const LEAF_KINDS = RULE_KINDS.filter(
+  (kind): kind is LeafKind => kind !== 'all' && kind !== 'any' && kind !== 'not',
+)
+
 export type Rule =
   | { all: Rule[] }
   | { any: Rule[] }

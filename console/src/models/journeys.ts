@@ -50,34 +50,14 @@ export interface JourneyVersion {
   createdAt: string
 }
 
-export interface NodeMetrics {
-  type: NodeType
-  entered: number
-  waiting: number
-  progressed: number
-  exited: number
-  converted: number
-  messages?: Record<string, number>
-}
-
-export interface VersionMetrics {
-  version: number
-  live: boolean
-  weight: number
-  entered: number
-  active: number
-  completed: number
-  exited: number
-  converted: number
-  completionRate: number | null
-  conversionRate: number | null
-  nodes: Record<string, NodeMetrics>
-}
-
 /** `GET /api/journeys/:id/metrics` (experiments are left to the experiment screens). */
-export interface JourneyMetrics {
-  versions: VersionMetrics[]
-}
+import type { JourneyMetrics, VersionMetrics } from '../../../contracts/journey-metrics'
+
+export type {
+  JourneyMetrics,
+  NodeMetrics,
+  VersionMetrics,
+} from '../../../contracts/journey-metrics'
 
 /** A template of `GET /api/journey-library`. */
 export interface LibraryTemplate {

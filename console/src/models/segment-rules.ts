@@ -1,11 +1,13 @@
 import { PURPOSES, type Purpose } from '../../../domain/consent'
 import {
   JOURNEY_STATES,
+  LEAF_KINDS,
   MESSAGE_EVENTS,
   PREDICTIONS,
   VALUE_OPS,
   type CountCondition,
   type Duration,
+  type LeafKind,
   type PropertyCondition,
   type Rule,
   type Scalar,
@@ -13,7 +15,8 @@ import {
   type ValueOp,
 } from '../../../domain/segments/rule'
 
-export { JOURNEY_STATES, MESSAGE_EVENTS, PREDICTIONS, PURPOSES, VALUE_OPS }
+export { JOURNEY_STATES, LEAF_KINDS, MESSAGE_EVENTS, PREDICTIONS, PURPOSES, VALUE_OPS }
+export type { LeafKind }
 export type { CountCondition, Duration, PropertyCondition, Purpose, Rule, Scalar, ValueOp }
 
 /**
@@ -31,22 +34,6 @@ export type Node =
   | { id: string; kind: 'not'; child: Node }
   | { id: string; kind: 'leaf'; rule: Rule }
 
-/** The rule kinds, in the order the builder offers them (contracts/segment.ts RULE_KINDS). */
-export const LEAF_KINDS = [
-  'trait',
-  'performed',
-  'lastPerformed',
-  'consent',
-  'message',
-  'subscribed',
-  'list',
-  'bucket',
-  'inSegment',
-  'journey',
-  'account',
-  'prediction',
-] as const
-export type LeafKind = (typeof LEAF_KINDS)[number]
 export type Kind = GroupKind | 'not' | LeafKind
 
 export const KIND_LABELS: Record<Kind, string> = {
