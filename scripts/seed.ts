@@ -33,6 +33,11 @@ export interface SeedOptions {
   days?: number
   /** Customers with a purchase history (default: two thirds of the visitors). */
   customers?: number
+  /**
+   * Fit the purchase models (default true). Tests sharing a stack with the predictions' own
+   * browser test pass false, with no customers, so no fit of theirs lands in its midst.
+   */
+  predictions?: boolean
   log?: (line: string) => void
 }
 
@@ -59,7 +64,8 @@ export interface SeedResult {
   carts: { filled: number; ordered: number }
   /** Messages sent to the sign-ups (see demoMessages), by the status each got. */
   messages: Record<string, number>
-  predictions: PredictionsSummary
+  /** Null when `predictions: false` asked for none. */
+  predictions: PredictionsSummary | null
   /** Conversions per model and channel over the last 30 days (`GET /api/attribution/compare`). */
   attribution: Record<string, Record<string, number>>
 }
@@ -74,7 +80,8 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const log = options.log ?? (() => {})
   const visitors = options.visitors ?? 300
   const days = options.days ?? 21
-  const customerCount = options.customers ?? Math.round((visitors * 2) / 3)
+  const withPredictions = options.predictions ?? true
+  const customerCount = withPredictions ? (options.customers ?? Math.round((visitors * 2) / 3)) : 0
   const api = new DemoApi(options.url, options.adminKey)
   const started = Date.now()
   const phase = (text: string) =>
@@ -132,8 +139,12 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     ...visitorPlans.flatMap((p) => (p.orders > 0 && p.user ? [p.user.userId] : [])),
     ...live.orderedBy,
   ])
-  const predictions = await fitPredictions(api, purchasers.size)
-  phase(`fitted attribution and predictions (${predictions.customers} customers)`)
+  const predictions = withPredictions ? await fitPredictions(api, purchasers.size) : null
+  phase(
+    predictions
+      ? `fitted attribution and predictions (${predictions.customers} customers)`
+      : 'fitted attribution',
+  )
 
   return {
     source,

@@ -42,7 +42,7 @@ beforeAll(async () => {
     method: 'POST',
     body: { name: `Order (${run})`, eventName: 'Order Completed', valueProperty: 'revenue' },
   })
-  await seedDemo({ url: stackUrl, adminKey, visitors: 60, days: 14 })
+  await seedDemo({ url: stackUrl, adminKey, visitors: 60, days: 14, predictions: false })
   const source = await management<{ writeKey: string }>('/api/sources', {
     method: 'POST',
     body: { name: `Console e2e ${run}` },

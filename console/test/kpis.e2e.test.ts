@@ -33,7 +33,7 @@ beforeAll(async () => {
     body: { name: `Order (${run})`, eventName: 'Order Completed', valueProperty: 'revenue' },
   })
   expect(defined.status).toBe(201)
-  await seedDemo({ url: stackUrl, adminKey, visitors: 40, days: 14 })
+  await seedDemo({ url: stackUrl, adminKey, visitors: 40, days: 14, predictions: false })
   const source = await management<{ writeKey: string }>('/api/sources', {
     method: 'POST',
     body: { name: `KPIs e2e ${run}` },

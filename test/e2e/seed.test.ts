@@ -95,7 +95,7 @@ describe('the demo seed', () => {
     )
     // Each customer's object projects its own predictions a minute after its last purchase, so
     // the list may have moved since the seed counted it; it is never empty.
-    expect(seeded.predictions.atRisk).toBeGreaterThan(0)
+    expect(seeded.predictions!.atRisk).toBeGreaterThan(0)
     expect(items.length).toBeGreaterThan(0)
     expect(items.every((c) => c.churnRisk >= 0.5)).toBe(true)
     expect(items.some((c) => c.contactId.startsWith('demo-customer-'))).toBe(true)
