@@ -2,7 +2,7 @@ import type { JourneyDefinition } from '../../domain/journeys/definition'
 import { JOURNEY_TEMPLATES } from '../../domain/journeys/templates'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { createTemplate, findTemplate } from '../messaging/templates'
+import { createTemplate } from '../messaging/templates'
 import { createSegment } from '../segments/save'
 import { segmentExists } from '../segments/store'
 
@@ -34,8 +34,14 @@ export async function installTemplate(
   id: string,
 ): Promise<JourneyDefinition> {
   const template = journeyTemplate(id)
+  // Installed once, read on every later install: one read says which parts exist already.
+  const existing = await existingParts(
+    env.DB,
+    template.emailTemplates.map((email) => email.id),
+    template.segments.map((segment) => segment.id),
+  )
   for (const email of template.emailTemplates) {
-    if (await findTemplate(env.DB, email.id)) continue
+    if (existing.templates.has(email.id)) continue
     const made = await createTemplate(env.DB, {
       name: email.name,
       subject: email.subject,
@@ -55,7 +61,7 @@ export async function installTemplate(
     }
   }
   for (const segment of template.segments) {
-    if (await segmentExists(env.DB, segment.id)) continue
+    if (existing.segments.has(segment.id)) continue
     try {
       await createSegment(env, segment)
     } catch (error) {
@@ -63,4 +69,18 @@ export async function installTemplate(
     }
   }
   return template.definition
+}
+
+/** Which of the email templates and segments named exist, in one round trip. */
+async function existingParts(db: D1Database, templateIds: string[], segmentIds: string[]) {
+  const { results } = await db
+    .prepare(
+      `SELECT 'template' AS kind, id FROM templates WHERE id IN (SELECT value FROM json_each(?1))
+       UNION ALL
+       SELECT 'segment', id FROM segments WHERE id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(JSON.stringify(templateIds), JSON.stringify(segmentIds))
+    .all<{ kind: 'template' | 'segment'; id: string }>()
+  const of = (kind: string) => new Set(results.filter((r) => r.kind === kind).map((r) => r.id))
+  return { templates: of('template'), segments: of('segment') }
 }
