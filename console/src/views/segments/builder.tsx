@@ -23,6 +23,7 @@ import {
   ConditionList,
   CountEditor,
   DurationEditor,
+  ChoiceSelect,
   OpSelect,
   ReferenceSelect,
   SuggestInput,
@@ -452,17 +453,12 @@ function LeafFields({
   if ('consent' in rule) {
     return (
       <span class="rule-fields">
-        <select
-          aria-label="Purpose"
+        <ChoiceSelect
+          label="Purpose"
           value={rule.consent}
-          onChange={(e) => set({ ...rule, consent: e.currentTarget.value as typeof rule.consent })}
-        >
-          {PURPOSES.map((p) => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
+          choices={PURPOSES}
+          onChange={(consent) => set({ ...rule, consent })}
+        />
         <BooleanSelect
           label="Consent state"
           value={rule.granted}
@@ -476,17 +472,12 @@ function LeafFields({
   if ('message' in rule) {
     return (
       <span class="rule-fields">
-        <select
-          aria-label="Message event"
+        <ChoiceSelect
+          label="Message event"
           value={rule.message}
-          onChange={(e) => set({ ...rule, message: e.currentTarget.value as typeof rule.message })}
-        >
-          {MESSAGE_EVENTS.map((m) => (
-            <option key={m} value={m}>
-              {m}
-            </option>
-          ))}
-        </select>
+          choices={MESSAGE_EVENTS}
+          onChange={(message) => set({ ...rule, message })}
+        />
         <ReferenceSelect
           value={rule.template ?? ''}
           label="Template"
@@ -606,17 +597,12 @@ function LeafFields({
           invalid={invalid('journey')}
           onChange={(journey) => set({ ...rule, journey })}
         />
-        <select
-          aria-label="Journey state"
+        <ChoiceSelect
+          label="Journey state"
           value={rule.state}
-          onChange={(e) => set({ ...rule, state: e.currentTarget.value as typeof rule.state })}
-        >
-          {JOURNEY_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+          choices={JOURNEY_STATES}
+          onChange={(state) => set({ ...rule, state })}
+        />
       </span>
     )
   }
@@ -652,19 +638,13 @@ function LeafFields({
   if (!('prediction' in rule)) return null
   return (
     <span class="rule-fields">
-      <select
-        aria-label="Prediction"
+      <ChoiceSelect
+        label="Prediction"
         value={rule.prediction}
-        onChange={(e) =>
-          set({ ...rule, prediction: e.currentTarget.value as typeof rule.prediction })
-        }
-      >
-        {PREDICTIONS.map((p) => (
-          <option key={p} value={p}>
-            {PREDICTION_LABELS[p]}
-          </option>
-        ))}
-      </select>
+        choices={PREDICTIONS}
+        labels={PREDICTION_LABELS}
+        onChange={(prediction) => set({ ...rule, prediction })}
+      />
       <OpSelect
         value={rule.op}
         ops={VALUE_OPS}

@@ -45,6 +45,31 @@ const TYPE_LABELS: Record<ValueType, string> = {
   boolean: 'yes/no',
 }
 
+/** A select over a fixed list of choices, each shown by its label when it has one. */
+export function ChoiceSelect<T extends string>({
+  value,
+  choices,
+  label,
+  labels,
+  onChange,
+}: {
+  value: T
+  choices: readonly T[]
+  label: string
+  labels?: Partial<Record<T, string>>
+  onChange: (choice: T) => void
+}) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
+      {choices.map((choice) => (
+        <option key={choice} value={choice}>
+          {labels?.[choice] ?? choice}
+        </option>
+      ))}
+    </select>
+  )
+}
+
 export function OpSelect<T extends string>({
   value,
   ops,
@@ -57,13 +82,13 @@ export function OpSelect<T extends string>({
   onChange: (op: T) => void
 }) {
   return (
-    <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
-      {ops.map((op) => (
-        <option key={op} value={op}>
-          {OP_LABELS[op] ?? op}
-        </option>
-      ))}
-    </select>
+    <ChoiceSelect
+      value={value}
+      choices={ops}
+      label={label}
+      labels={OP_LABELS as Partial<Record<T, string>>}
+      onChange={onChange}
+    />
   )
 }
 
