@@ -21,6 +21,11 @@ export function ms(n: number): string {
   return n < 10 ? n.toFixed(1) : n.toFixed(0)
 }
 
+/** A duration of whole minutes and seconds, as sections report their own length. */
+export function minutes(seconds: number): string {
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+}
+
 export function pct(ratio: number): string {
   return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)}%` : '-'
 }

@@ -231,6 +231,44 @@ export function cpuPerEvent(run: RunResult): number | null {
   return (used * 1000) / run.eventsPerSec
 }
 
+/** Requests not answered 2xx, or not answered. */
+export function failures(run: RunResult): number {
+  return run.non2xx + run.errors
+}
+
+/** The columns every CPU pair table opens with (the segments and journeys sections). */
+export function pairHead(variantColumn: string): string[] {
+  return [
+    'pair',
+    variantColumn,
+    'first visit req/s',
+    'ms/event',
+    'returning req/s',
+    'ms/event',
+    'non-2xx',
+    'other',
+  ]
+}
+
+/** A pair run's cells under pairHead, its variant's label after the pair number. */
+export function pairCells(
+  run: { pair: number; firstVisit: RunResult; returning: RunResult },
+  label: string,
+): string[] {
+  const cpu = (r: RunResult) => cpuPerEvent(r)?.toFixed(2) ?? '-'
+  const other = (r: RunResult) => r.cpu?.other?.toFixed(2) ?? '-'
+  return [
+    `${run.pair}`,
+    label,
+    int(run.firstVisit.requestsPerSec),
+    cpu(run.firstVisit),
+    int(run.returning.requestsPerSec),
+    cpu(run.returning),
+    `${failures(run.firstVisit)} / ${failures(run.returning)}`,
+    `${other(run.firstVisit)} / ${other(run.returning)}`,
+  ]
+}
+
 /**
  * Waits until D1 holds the accepted events, so a run does not inherit the last one's queue.
  * The harness's drain counts every event row, and Segment Entered / Exited rows would be taken

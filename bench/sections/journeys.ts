@@ -26,10 +26,17 @@ import {
 import type { LatencySummary } from '../load/latency.ts'
 import type { RunResult } from '../load/run-result.ts'
 import { progress } from '../progress.ts'
-import { int, table } from '../report.ts'
+import { int, minutes, table } from '../report.ts'
 import { cores, quietBefore } from '../api.ts'
 import { withCairn, type CairnTarget } from '../runtime.ts'
-import { CONNECTIONS, cpuPerEvent, MAX_CONTACTS } from '../segments-live.ts'
+import {
+  CONNECTIONS,
+  cpuPerEvent,
+  failures,
+  MAX_CONTACTS,
+  pairCells,
+  pairHead,
+} from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
 import type { Check, Section } from './section.ts'
 
@@ -191,28 +198,9 @@ function summarise(
       `metrics, and their messages in D1 by status (most contacts have no address yet: the workload ` +
       `identifies a contact in one single event in ten).`,
     ...table(
-      [
-        'pair',
-        'journeys',
-        'first visit req/s',
-        'ms/event',
-        'returning req/s',
-        'ms/event',
-        'non-2xx',
-        'other',
-        'runs: entered / active',
-        'journey messages',
-        'workerd lines',
-      ],
+      [...pairHead('journeys'), 'runs: entered / active', 'journey messages', 'workerd lines'],
       cpu.map((run) => [
-        `${run.pair}`,
-        CPU_VARIANT_LABELS[run.variant],
-        int(run.firstVisit.requestsPerSec),
-        cpuText(cpuPerEvent(run.firstVisit)),
-        int(run.returning.requestsPerSec),
-        cpuText(cpuPerEvent(run.returning)),
-        `${failures(run.firstVisit)} / ${failures(run.returning)}`,
-        `${otherCores(run.firstVisit)} / ${otherCores(run.returning)}`,
+        ...pairCells(run, CPU_VARIANT_LABELS[run.variant]),
         run.variant === 'live' ? `${int(run.runs.entered)} / ${int(run.runs.active)}` : '-',
         statusText(run.messages),
         int(run.workerdLines),
@@ -361,20 +349,4 @@ function verdictLine(v: JourneyVerdict): string {
 /** A figure, or '-' when nothing was measured. */
 function fixed(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-'
-}
-
-function cpuText(n: number | null): string {
-  return n === null ? '-' : n.toFixed(2)
-}
-
-function failures(run: RunResult): number {
-  return run.non2xx + run.errors
-}
-
-function otherCores(run: RunResult): string {
-  return run.cpu?.other?.toFixed(2) ?? '-'
-}
-
-function minutes(seconds: number): string {
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
 }

@@ -2,12 +2,15 @@ import type { BenchConfig } from '../config.ts'
 import type { RunResult } from '../load/run-result.ts'
 import { verdictText } from '../ingest-targets.ts'
 import { progress } from '../progress.ts'
-import { int, ms, table } from '../report.ts'
+import { int, minutes, ms, table } from '../report.ts'
 import {
   CONNECTIONS,
   cpuPerEvent,
+  failures,
   MAX_CONTACTS,
   measureLiveSegments,
+  pairCells,
+  pairHead,
   VARIANT_LABELS,
   type LiveRun,
   type Variant,
@@ -104,28 +107,9 @@ function summarise(
       `all/any/not); ms/event is workerd's CPU per accepted event, as in the ingest section. ` +
       `non-2xx and "other" (cores used by other processes; > 0.1: a noisy run) for first visits / returning.`,
     ...table(
-      [
-        'pair',
-        'segments',
-        'first visit req/s',
-        'ms/event',
-        'returning req/s',
-        'ms/event',
-        'non-2xx',
-        'other',
-        'members',
-        'entered/exited events',
-        'workerd lines',
-      ],
+      [...pairHead('segments'), 'members', 'entered/exited events', 'workerd lines'],
       live.map((run) => [
-        `${run.pair}`,
-        VARIANT_LABELS[run.variant],
-        int(run.firstVisit.requestsPerSec),
-        cpuText(cpuPerEvent(run.firstVisit)),
-        int(run.returning.requestsPerSec),
-        cpuText(cpuPerEvent(run.returning)),
-        `${failures(run.firstVisit)} / ${failures(run.returning)}`,
-        `${otherCores(run.firstVisit)} / ${otherCores(run.returning)}`,
+        ...pairCells(run, VARIANT_LABELS[run.variant]),
         int(run.members),
         int(run.membershipEvents),
         int(run.workerdLines),
@@ -230,21 +214,4 @@ function spreads(live: LiveRun[]): string[] {
 
 function verdictLine(v: SegmentVerdict): string {
   return verdictText(v.met) + (v.note ? ` (${v.note})` : '')
-}
-
-function cpuText(n: number | null): string {
-  return n === null ? '-' : n.toFixed(2)
-}
-
-/** Requests not answered 2xx, or not answered. */
-function failures(run: RunResult): number {
-  return run.non2xx + run.errors
-}
-
-function otherCores(run: RunResult): string {
-  return run.cpu?.other?.toFixed(2) ?? '-'
-}
-
-function minutes(seconds: number): string {
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
 }
