@@ -169,27 +169,9 @@ function SplitForm({ model, journey }: { model: JourneyModel; journey: Journey }
       <h2 id="split-title">Split between versions</h2>
       <div class="split-grid">
         <VersionSelect label="Version" numbers={numbers} value={a} onChange={setA} />
-        <label>
-          Weight
-          <input
-            type="number"
-            min={1}
-            max={1000000}
-            value={weightA}
-            onInput={(e) => setWeightA(Number(e.currentTarget.value))}
-          />
-        </label>
+        <WeightInput value={weightA} onChange={setWeightA} />
         <VersionSelect label="Against version" numbers={numbers} value={b} onChange={setB} />
-        <label>
-          Weight
-          <input
-            type="number"
-            min={1}
-            max={1000000}
-            value={weightB}
-            onInput={(e) => setWeightB(Number(e.currentTarget.value))}
-          />
-        </label>
+        <WeightInput value={weightB} onChange={setWeightB} />
       </div>
       <p class="muted small">
         {valid
@@ -362,5 +344,21 @@ function History({ journey }: { journey: Journey }) {
         )}
       />
     </section>
+  )
+}
+
+/** A path's weight in a split (the API takes 1 to 1,000,000). */
+function WeightInput({ value, onChange }: { value: number; onChange: (weight: number) => void }) {
+  return (
+    <label>
+      Weight
+      <input
+        type="number"
+        min={1}
+        max={1000000}
+        value={value}
+        onInput={(e) => onChange(Number(e.currentTarget.value))}
+      />
+    </label>
   )
 }

@@ -28,6 +28,7 @@ function SettingsForm({ current, editable }: { current: PredictionSettings; edit
   useEffect(() => setDraft(draftOf(current)), [current])
   const set = (key: keyof Draft) => (event: { currentTarget: { value: string } }) =>
     setDraft({ ...draft, [key]: event.currentTarget.value })
+  const field = { draft, editable, set }
   const changed = JSON.stringify(draftOf(current)) !== JSON.stringify(draft)
   const saving = predictionSettings.saving.value
   return (
@@ -69,62 +70,22 @@ function SettingsForm({ current, editable }: { current: PredictionSettings; edit
         <span class="small">The purchase's property holding its value, such as revenue.</span>
       </label>
       <div class="settings-row">
-        <label>
-          CLV horizon (months)
-          <input
-            name="months"
-            type="number"
-            min={1}
-            step={1}
-            required
-            readOnly={!editable}
-            value={draft.months}
-            onInput={set('months')}
-          />
-        </label>
-        <label>
-          Discount rate (% a month)
-          <input
-            name="discountPercent"
-            type="number"
-            min={0}
-            max={100}
-            step="any"
-            required
-            readOnly={!editable}
-            value={draft.discountPercent}
-            onInput={set('discountPercent')}
-          />
-        </label>
+        <NumberField label="CLV horizon (months)" name="months" min={1} step={1} {...field} />
+        <NumberField
+          label="Discount rate (% a month)"
+          name="discountPercent"
+          max={100}
+          {...field}
+        />
       </div>
       <div class="settings-row">
-        <label>
-          Engagement half-life (days)
-          <input
-            name="halfLifeDays"
-            type="number"
-            min={0}
-            step="any"
-            required
-            readOnly={!editable}
-            value={draft.halfLifeDays}
-            onInput={set('halfLifeDays')}
-          />
-        </label>
-        <label>
-          At-risk threshold (% churn risk)
-          <input
-            name="thresholdPercent"
-            type="number"
-            min={0}
-            max={100}
-            step="any"
-            required
-            readOnly={!editable}
-            value={draft.thresholdPercent}
-            onInput={set('thresholdPercent')}
-          />
-        </label>
+        <NumberField label="Engagement half-life (days)" name="halfLifeDays" {...field} />
+        <NumberField
+          label="At-risk threshold (% churn risk)"
+          name="thresholdPercent"
+          max={100}
+          {...field}
+        />
       </div>
       {editable ? (
         <div class="toolbar">
@@ -145,5 +106,45 @@ function SettingsForm({ current, editable }: { current: PredictionSettings; edit
         <ErrorNotice error={predictionSettings.saveError.value} title="Not saved" />
       )}
     </form>
+  )
+}
+
+type NumberKey = 'months' | 'discountPercent' | 'halfLifeDays' | 'thresholdPercent'
+
+/** One of the form's numbers, kept as typed in the draft (settingsOf converts them). */
+function NumberField({
+  label,
+  name,
+  min = 0,
+  max,
+  step = 'any',
+  draft,
+  editable,
+  set,
+}: {
+  label: string
+  name: NumberKey
+  min?: number
+  max?: number
+  step?: number | 'any'
+  draft: Draft
+  editable: boolean
+  set: (key: keyof Draft) => (event: { currentTarget: { value: string } }) => void
+}) {
+  return (
+    <label>
+      {label}
+      <input
+        name={name}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        required
+        readOnly={!editable}
+        value={draft[name]}
+        onInput={set(name)}
+      />
+    </label>
   )
 }
