@@ -78,27 +78,43 @@ function hasNextBestAction(definitions: Iterable<JourneyDefinition>): boolean {
 
 const definitionKey = (journeyId: string, version: number) => `${journeyId}:${version}`
 
-/** The plan of the newest configuration for a contact with these active runs. */
-export async function loadJourneyPlan(
-  env: Pick<Env, 'DB'>,
-  active: readonly Run[],
-): Promise<JourneyPlan> {
-  const config = await journeyConfig(env)
-  const wanted = new Map<string, [string, number]>()
-  for (const journey of config.journeys) {
-    for (const { version } of journey.live) {
-      wanted.set(definitionKey(journey.id, version), [journey.id, version])
-    }
+/** What the live journeys of one configuration read give every plan: their definitions and indexes. */
+interface LiveIndex {
+  byId: ReadonlyMap<string, LiveJourney>
+  definitions: ReadonlyMap<string, JourneyDefinition>
+  byEvent: ReadonlyMap<string, readonly string[]>
+  bySegment: ReadonlyMap<string, readonly string[]>
+  /** Whether a live definition has a nextBestAction node. */
+  nextBestAction: boolean
+}
+
+/**
+ * Built once per configuration read (journeyConfig answers the same object for a few seconds),
+ * not on every ingest: only the definitions of active runs on versions no longer live are looked
+ * up per plan.
+ */
+const liveIndexes = new WeakMap<JourneyConfig, Promise<LiveIndex>>()
+
+function liveIndex(env: Pick<Env, 'DB'>, config: JourneyConfig): Promise<LiveIndex> {
+  let index = liveIndexes.get(config)
+  if (!index) {
+    index = buildLiveIndex(env, config)
+    liveIndexes.set(config, index)
+    index.catch(() => liveIndexes.delete(config))
   }
-  for (const run of active)
-    wanted.set(definitionKey(run.journeyId, run.version), [run.journeyId, run.version])
-  const loaded = await Promise.all(
-    [...wanted].map(
-      async ([k, [id, version]]) => [k, await journeyDefinition(env, id, version)] as const,
+  return index
+}
+
+async function buildLiveIndex(env: Pick<Env, 'DB'>, config: JourneyConfig): Promise<LiveIndex> {
+  const definitions = new Map<string, JourneyDefinition>()
+  await Promise.all(
+    config.journeys.flatMap((journey) =>
+      journey.live.map(async ({ version }) => {
+        const definition = await journeyDefinition(env, journey.id, version)
+        if (definition) definitions.set(definitionKey(journey.id, version), definition)
+      }),
     ),
   )
-  const definitions = new Map<string, JourneyDefinition>()
-  for (const [k, definition] of loaded) if (definition) definitions.set(k, definition)
   const byEvent = new Map<string, string[]>()
   const bySegment = new Map<string, string[]>()
   const add = (index: Map<string, string[]>, k: string, id: string) => {
@@ -114,15 +130,44 @@ export async function loadJourneyPlan(
       if ('segment' in entry) add(bySegment, entry.segment, journey.id)
     }
   }
-  const chooser = hasNextBestAction(definitions.values())
-    ? await nextBestActionCandidates(env)
-    : null
   return {
-    config,
     byId: new Map(config.journeys.map((journey) => [journey.id, journey])),
     definitions,
     byEvent,
     bySegment,
+    nextBestAction: hasNextBestAction(definitions.values()),
+  }
+}
+
+/** The plan of the newest configuration for a contact with these active runs. */
+export async function loadJourneyPlan(
+  env: Pick<Env, 'DB'>,
+  active: readonly Run[],
+): Promise<JourneyPlan> {
+  const config = await journeyConfig(env)
+  const live = await liveIndex(env, config)
+  const pinned = active.filter(
+    (run) => !live.definitions.has(definitionKey(run.journeyId, run.version)),
+  )
+  let definitions = live.definitions
+  let withChooser = live.nextBestAction
+  if (pinned.length > 0) {
+    const all = new Map(live.definitions)
+    for (const run of pinned) {
+      const definition = await journeyDefinition(env, run.journeyId, run.version)
+      if (!definition) continue
+      all.set(definitionKey(run.journeyId, run.version), definition)
+      withChooser ||= hasNextBestAction([definition])
+    }
+    definitions = all
+  }
+  const chooser = withChooser ? await nextBestActionCandidates(env) : null
+  return {
+    config,
+    byId: live.byId,
+    definitions,
+    byEvent: live.byEvent,
+    bySegment: live.bySegment,
     nextBestAction: (key, segments, now) =>
       chooser && chooser.actions.length > 0
         ? nextBestAction(chooser.actions, { key, segments }, chooser.outcomes, new Date(now))
