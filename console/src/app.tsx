@@ -10,7 +10,7 @@ import { ComplianceScreen } from './views/compliance'
 import { CONTACT_TABS, ContactScreen, type ContactTab } from './views/contact'
 import { ContactsScreen } from './views/contacts'
 import { LoginScreen } from './views/login'
-import { MessageScreen, MessagesScreen } from './views/messages'
+import { MessageScreen, MessagesScreen, MessagingSettingsPage } from './views/messages'
 import { OverviewScreen } from './views/overview'
 import { SettingsScreen, settingsSections } from './views/settings'
 
@@ -106,7 +106,13 @@ function Screen() {
     }
     case 'messages':
       return guard('messages', () =>
-        second ? <MessageScreen key={second} id={second} /> : <MessagesScreen />,
+        second === 'settings' ? (
+          <MessagingSettingsPage />
+        ) : second ? (
+          <MessageScreen key={second} id={second} />
+        ) : (
+          <MessagesScreen />
+        ),
       )
     case 'attribution':
       return guard('attribution', () => <AttributionScreen />)

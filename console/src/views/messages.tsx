@@ -288,32 +288,27 @@ function ProvidersStrip() {
   )
 }
 
-/**
- * `/messages/settings`, or one message; mounted with `key={id}` so each message gets its own
- * model. Message ids are generated and never `settings`.
- */
-export function MessageScreen({ id }: { id: string }) {
-  if (id === 'settings') {
-    return (
-      <>
-        <PageHeader title="Messaging settings" />
-        <MessagesTabs active="settings" />
-        {may(session.role.value, 'providers') ? (
-          <MessagingSettingsScreen />
-        ) : (
-          <Empty>
-            <p data-forbidden="providers">
-              The <strong>{session.role.value}</strong> role cannot change how messages are sent.
-            </p>
-          </Empty>
-        )}
-      </>
-    )
-  }
-  return <OneMessage id={id} />
+/** `/messages/settings`: providers, sender, caps and quiet hours, for the roles that may change them. */
+export function MessagingSettingsPage() {
+  return (
+    <>
+      <PageHeader title="Messaging settings" />
+      <MessagesTabs active="settings" />
+      {may(session.role.value, 'providers') ? (
+        <MessagingSettingsScreen />
+      ) : (
+        <Empty>
+          <p data-forbidden="providers">
+            The <strong>{session.role.value}</strong> role cannot change how messages are sent.
+          </p>
+        </Empty>
+      )}
+    </>
+  )
 }
 
-function OneMessage({ id }: { id: string }) {
+/** One message; mounted with `key={id}` so each message gets its own model. */
+export function MessageScreen({ id }: { id: string }) {
   const model = useModel(() => new MessageModel(id))
   useEffect(() => {
     void model.load()
