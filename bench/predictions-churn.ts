@@ -1,5 +1,5 @@
 import type { BgnbdParams } from '../domain/predictions/bgnbd.ts'
-import type { ArmOutcome, WinBackResult } from '../domain/predictions/simulate.ts'
+import type { ArmOutcome, TargetingScore, WinBackResult } from '../domain/predictions/simulate.ts'
 import type { PredictionsDomain } from './predictions-domain.ts'
 import { progress } from './progress.ts'
 import { int, pct } from './report.ts'
@@ -32,6 +32,11 @@ export const CHURN_SCENARIO = {
    */
   thresholds: [0, 0.5, 0.7, 0.9],
   responseRates: [0.1, 0.2, 0.3],
+  /**
+   * Lapse risk (the chance of dropping out within the horizon) as the score instead, at the quoted
+   * response rate: a 2% chance is about the median customer's here, 5% and 10% narrow it.
+   */
+  lapseThresholds: [0.02, 0.05, 0.1],
   /** The row the README quotes: the default threshold at the middle response rate. */
   quoted: { threshold: 0.5, responseRate: 0.2 },
   /** The requirements' promise: churn down by this share. */
@@ -44,6 +49,7 @@ export interface ChurnPlan {
 }
 
 export interface ChurnRow {
+  score: TargetingScore
   threshold: number
   responseRate: number
   quoted: boolean
@@ -81,6 +87,10 @@ export interface ChurnOutcome {
   /** The BG/NBD fitted to the observed summaries, which the targeting scores with. */
   scoring: BgnbdParams
   rows: ChurnRow[]
+  /** Targeting on lapse risk at the quoted response rate, per lapseThresholds. */
+  lapseRows: ChurnRow[]
+  /** Lapse risk's top customers, as many as the quoted row messages: the two scores at one volume. */
+  lapseAtQuotedVolume: ChurnRow
   breakEven: BreakEven[]
   /** simulateWinBack's assumptions for the quoted row, in words. */
   assumptions: string[]
@@ -112,12 +122,15 @@ export function measureChurn(domain: PredictionsDomain, plan: ChurnPlan): ChurnO
     responseRate: s.quoted.responseRate,
     horizon: s.horizonDays,
   })
-  const run = (threshold: number, responseRate: number) =>
-    threshold === s.quoted.threshold && responseRate === s.quoted.responseRate
+  const run = (threshold: number, responseRate: number, score: TargetingScore = 'churnRisk') =>
+    score === 'churnRisk' &&
+    threshold === s.quoted.threshold &&
+    responseRate === s.quoted.responseRate
       ? quoted
       : domain.simulateWinBack(population, {
           threshold,
           responseRate,
+          score,
           horizon: s.horizonDays,
           scoring: quoted.scoring,
         })
@@ -146,6 +159,29 @@ export function measureChurn(domain: PredictionsDomain, plan: ChurnPlan): ChurnO
     )
     return found
   })
+  const lapseRow = (threshold: number) => {
+    const row = churnRow(
+      run(threshold, s.quoted.responseRate, 'lapseRisk'),
+      threshold,
+      s.quoted.responseRate,
+      'lapseRisk',
+    )
+    progress(
+      PHASE,
+      `  lapse risk ≥ ${threshold.toFixed(4)}, response ${s.quoted.responseRate}: messaged ${pct(row.messaged / customers.length)}, ` +
+        `churn ${pct4(row.control.churnRate)} → ${pct4(row.treatment.churnRate)} (${pct1(row.relativeReduction)} less)`,
+    )
+    return row
+  }
+  const lapseRows = s.lapseThresholds.map(lapseRow)
+  const lapseScores = domain
+    .targetingScores(population, {
+      scoring: quoted.scoring,
+      horizon: s.horizonDays,
+      score: 'lapseRisk',
+    })
+    .sort((a, b) => b - a)
+  const lapseAtQuotedVolume = lapseRow(lapseScores[Math.max(0, quoted.messaged - 1)]!)
   const repeat = customers.reduce((sum, c) => sum + c.x, 0)
   return {
     plan,
@@ -158,21 +194,32 @@ export function measureChurn(domain: PredictionsDomain, plan: ChurnPlan): ChurnO
     },
     scoring: quoted.scoring,
     rows,
+    lapseRows,
+    lapseAtQuotedVolume,
     breakEven,
     assumptions: quoted.assumptions,
     seconds: (performance.now() - started) / 1000,
   }
 }
 
-export function churnRow(result: WinBackResult, threshold: number, responseRate: number): ChurnRow {
+export function churnRow(
+  result: WinBackResult,
+  threshold: number,
+  responseRate: number,
+  score: TargetingScore = 'churnRisk',
+): ChurnRow {
   const { quoted } = CHURN_SCENARIO
   const churnersReached =
     result.control.churned > 0 ? result.wouldHaveChurned / result.control.churned : NaN
   const messagedShare = result.messaged / result.customers
   return {
+    score,
     threshold,
     responseRate,
-    quoted: threshold === quoted.threshold && responseRate === quoted.responseRate,
+    quoted:
+      score === 'churnRisk' &&
+      threshold === quoted.threshold &&
+      responseRate === quoted.responseRate,
     messaged: result.messaged,
     reachable: result.reachable,
     responded: result.responded,

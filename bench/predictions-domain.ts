@@ -9,7 +9,7 @@ import { loadDomainBundle } from './domain.ts'
  */
 export type PredictionsDomain = Pick<
   typeof import('../domain/predictions/simulate.ts'),
-  'simulatePopulation' | 'simulateWinBack'
+  'simulatePopulation' | 'simulateWinBack' | 'targetingScores'
 > &
   Pick<typeof import('../domain/predictions/forecast.ts'), 'DEFAULT_PREDICTION_SETTINGS'> &
   Pick<typeof import('../edge/predictions/fit.ts'), 'fitPurchaseModels'> &
@@ -19,7 +19,7 @@ export function loadPredictionsDomain(): Promise<PredictionsDomain> {
   return loadDomainBundle<PredictionsDomain>('predictions', {
     stdin: {
       contents: [
-        "export { simulatePopulation, simulateWinBack } from './domain/predictions/simulate.ts'",
+        "export { simulatePopulation, simulateWinBack, targetingScores } from './domain/predictions/simulate.ts'",
         "export { DEFAULT_PREDICTION_SETTINGS } from './domain/predictions/forecast.ts'",
         "export { fitPurchaseModels } from './edge/predictions/fit.ts'",
         "export { readPurchaseSummaries } from './edge/predictions/summaries.ts'",

@@ -102,5 +102,7 @@ describe('churnRow', () => {
   it('marks the quoted row', () => {
     const { threshold, responseRate } = CHURN_SCENARIO.quoted
     expect(churnRow(result, threshold, responseRate).quoted).toBe(true)
+    // The same numbers on the other score are another campaign.
+    expect(churnRow(result, threshold, responseRate, 'lapseRisk').quoted).toBe(false)
   })
 })

@@ -49,6 +49,10 @@ export const ContactPredictionsSchema: z.ZodType<ContactPredictions> = z
     expectedValue: Nullable.openapi({ description: 'Of one purchase (Gamma-Gamma)' }),
     clv: Nullable.openapi({ description: 'Discounted value of future purchases over the horizon' }),
     churnRisk: z.number().openapi({ description: '0–1' }),
+    lapseRisk: Nullable.openapi({
+      description:
+        'Chance of dropping out within the next 90 days (BG/NBD); null before a fit or a purchase',
+    }),
     nextBestAction: z.string().nullable(),
     fittedAt: z.string().nullable().openapi({ description: 'Of the fit the numbers come from' }),
   })

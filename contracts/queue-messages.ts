@@ -162,6 +162,7 @@ export interface PredictionMessage {
   contactKey: string
   engagement: number
   churnRisk: number
+  lapseRisk: number | null
   pAlive: number | null
   clv: number | null
   at: string

@@ -692,9 +692,10 @@ export class ContactDO extends DurableObject<Env> {
       if (this.meta('erased_at') || this.meta('merged_into')) return false
       const predictions = this.facets.predictions
       predictions.decay(now)
-      const { engagement, churnRisk, pAlive, clv } = predictions.predict(now)
+      const { engagement, churnRisk, lapseRisk, pAlive, clv } = predictions.predict(now)
       const at = iso(now)
-      this.enqueue({ kind: 'prediction', contactKey: key, engagement, churnRisk, pAlive, clv, at })
+      const message = { engagement, churnRisk, lapseRisk, pAlive, clv, at }
+      this.enqueue({ kind: 'prediction', contactKey: key, ...message })
       this.updateSegmentsWithSnapshot(key, segments, { predictions: true })
       return predictions.active(now)
     })

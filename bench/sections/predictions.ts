@@ -104,6 +104,25 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
             `(${pct1(b.atFullResponse)} if all respond)`,
         )
         .join('; '),
+    `  Targeting on lapse risk instead (the chance of dropping out within ${s.horizonDays} days, the prediction ` +
+      `\`lapseRisk\`), response ${s.quoted.responseRate}; the last row messages as many customers as the quoted row:`,
+    ...table(
+      [
+        'lapse risk ≥',
+        'messaged',
+        'churners reached',
+        'lift',
+        'response rate',
+        'churn without',
+        'churn with',
+        'reduction',
+        `≥ ${pct(s.promisedReduction)}`,
+        '',
+      ],
+      [...churn.lapseRows, churn.lapseAtQuotedVolume].map((row) =>
+        gridRow(row, population.customers),
+      ),
+    ).map((line) => `  ${line}`),
     ...whyLines(churn, quoted),
     '  What it shows: how much of the churn the targeting reaches, and what reduction follows if customers behave as ' +
       'the BG/NBD says and respond at the stated rate. What it does not show: that real customers respond at that ' +
@@ -126,6 +145,16 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
         `${pct1(quoted.relativeReduction)} (churn ${pct4(quoted.control.churnRate)} → ${pct4(quoted.treatment.churnRate)}); ` +
         `${verdictText(quoted.relativeReduction >= s.promisedReduction)}; needs an assumed response of ` +
         `${quotedBreakEven.responseRate?.toFixed(3) ?? 'more than 1'} at this threshold`,
+    },
+    {
+      name:
+        `churn reduction targeting on lapse risk, messaging as many as the quoted row (assumed response ` +
+        `${s.quoted.responseRate}) ≥ ${pct(s.promisedReduction)} (a model's figure)`,
+      ok: churn.lapseAtQuotedVolume.relativeReduction >= s.promisedReduction,
+      detail:
+        `${pct1(churn.lapseAtQuotedVolume.relativeReduction)} messaging ${int(churn.lapseAtQuotedVolume.messaged)} ` +
+        `(lapse risk ≥ ${churn.lapseAtQuotedVolume.threshold.toFixed(4)}), against ${pct1(quoted.relativeReduction)} ` +
+        `messaging ${int(quoted.messaged)} on churn risk`,
     },
     ...fits.timings.map((t) => ({
       name: `summaries statement at ${int(t.customers)} customers answers every seeded purchaser once`,
@@ -176,7 +205,9 @@ function fitState(fit: { converged: boolean; penalizer: number }): string {
 }
 
 function thresholdLabel(threshold: number): string {
-  return threshold === 0 ? 'everyone (0)' : String(threshold)
+  if (threshold === 0) return 'everyone (0)'
+  // An equal-volume threshold is some score's value, not a round number.
+  return Number(threshold.toFixed(4)) === threshold ? String(threshold) : threshold.toFixed(4)
 }
 
 /**

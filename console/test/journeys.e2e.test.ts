@@ -60,7 +60,7 @@ describe('the Journeys screens', () => {
     await cart.waitFor()
     expect(await cart.textContent()).toContain('Converts on Order Completed within 3 days')
     expect(await cart.textContent()).toContain('email template abandoned-cart-reminder')
-    expect(await page.locator('label[data-template]').count()).toBe(6)
+    expect(await page.locator('label[data-template]').count()).toBe(7)
     await cart.locator('input').check()
     await page.waitForURL((url) => url.searchParams.get('new') === 'abandoned-cart')
     await page.getByLabel('Name', { exact: true }).fill(name)

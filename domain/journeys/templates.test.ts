@@ -88,12 +88,13 @@ function start(
 }
 
 describe('the journey template library', () => {
-  it('holds the five journeys, each under its id', () => {
+  it('holds the six journeys, each under its id', () => {
     expect(Object.keys(JOURNEY_TEMPLATES)).toEqual([
       'welcome-series',
       'abandoned-cart',
       'post-purchase',
       'win-back',
+      'before-lapse',
       're-engagement',
     ])
     for (const [id, template] of Object.entries(JOURNEY_TEMPLATES)) expect(template.id).toBe(id)
@@ -338,6 +339,33 @@ describe('win-back, run by hand', () => {
     expect(week.run).toMatchObject({ node: 'goal-window', wakeAt: T0 + 30 * DAY })
     const closed = wake(definition, week.run, context(T0 + 30 * DAY))
     expect(closed.run).toMatchObject({ state: 'completed', converted: false })
+  })
+})
+
+describe('before they lapse, run by hand', () => {
+  const segment = JOURNEY_TEMPLATES['before-lapse'].segments[0]!
+  const likely: Contact = { predictions: { lapseRisk: 0.08 } }
+
+  it('enters customers likely to lapse with marketing consent only', () => {
+    const at = (contact: Contact) => context(T0, contact).matches(segment.rule)
+    expect(at(likely)).toBe(true)
+    expect(at({ predictions: { lapseRisk: 0.01 } })).toBe(false)
+    expect(at({ ...likely, marketing: false })).toBe(false)
+    // Never bought: no lapse risk at all, however high the churn risk from engagement.
+    expect(at({ predictions: { churnRisk: 0.95 } })).toBe(false)
+  })
+
+  it('thanks them once and converts on an order within 30 days', () => {
+    const definition = definitionOf('before-lapse')
+    const entered = start('before-lapse', context(T0, likely))
+    expect(emails(entered)).toEqual(['before-lapse-thank-you'])
+    const order = observe(
+      definition,
+      entered.run,
+      event('Order Completed', T0 + 12 * DAY),
+      context(T0 + 12 * DAY),
+    )
+    expect(order.run).toMatchObject({ state: 'completed', converted: true })
   })
 })
 

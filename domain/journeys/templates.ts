@@ -294,6 +294,56 @@ const winBack: JourneyTemplate = {
   ],
 }
 
+const LIKELY_TO_LAPSE: Rule = { prediction: 'lapseRisk', op: 'gte', value: 0.05 }
+
+/**
+ * Win-back reaches customers who have probably gone; this one reaches those still buying whom the
+ * purchase model expects to stop soon. Under the BG/NBD a customer stops only right after a
+ * purchase, so the customers about to lapse are active ones, whom churn risk (1 − P(alive))
+ * ranks low (docs/design/predictions.md, "Lapse risk").
+ */
+const beforeLapse: JourneyTemplate = {
+  id: 'before-lapse',
+  name: 'Before they lapse',
+  description:
+    'Reaches customers still buying whom the purchase model gives a 5% chance or more of stopping for good within 90 days (lapse risk 0.05, with marketing consent), with a thank-you and a perk. Converts on Order Completed within 30 days; a contact may enter again after 90 days.',
+  definition: {
+    entry: { segment: 'before-lapse-likely', on: 'enter' },
+    reentry: { after: { days: 90 } },
+    goal: { performed: 'Order Completed', within: { days: 30 } },
+    start: 'thank-you',
+    nodes: {
+      'thank-you': { type: 'email', template: 'before-lapse-thank-you', next: 'goal-window' },
+      'goal-window': {
+        type: 'waitFor',
+        performed: 'Order Completed',
+        timeout: { days: 30 },
+        next: 'done',
+        onTimeout: 'done',
+      },
+      done: { type: 'exit' },
+    },
+  },
+  emailTemplates: [
+    {
+      id: 'before-lapse-thank-you',
+      name: 'Before they lapse: thank you',
+      subject: `A thank-you for you, ${FIRST_NAME}`,
+      html: `<p>Hi ${FIRST_NAME},</p>
+<p>Thank you for shopping with us. Free express delivery is on us for your next order, this month.</p>`,
+      kind: 'marketing',
+    },
+  ],
+  segments: [
+    {
+      id: 'before-lapse-likely',
+      name: 'Before they lapse: likely to lapse',
+      // Lapse risk is null for a contact who never bought, so the rule holds for customers only.
+      rule: { all: [LIKELY_TO_LAPSE, { consent: 'marketing', granted: true }] },
+    },
+  ],
+}
+
 /**
  * Page views reach journeys as events named `$page` (the contact object names them so, as
  * segment rules do), so the waitFor nodes and the goal wait for a visit itself, with no track
@@ -382,5 +432,6 @@ export const JOURNEY_TEMPLATES = {
   'abandoned-cart': abandonedCart,
   'post-purchase': postPurchase,
   'win-back': winBack,
+  'before-lapse': beforeLapse,
   're-engagement': reEngagement,
 } as const satisfies Record<string, JourneyTemplate>

@@ -5,11 +5,13 @@ import {
   expectedPurchasesNew,
   fitBgnbd,
   groupSummaries,
+  lapseProbability,
   logLikelihood,
   pAlive,
   summaryProblem,
 } from './bgnbd'
 import { cdnowCustomers } from './cdnow-fixture'
+import { logGamma } from './special'
 
 /** Whole-number parameters, so every Γ and B below is a factorial. */
 const SIMPLE: BgnbdParams = { r: 2, alpha: 1, a: 1, b: 2 }
@@ -180,6 +182,72 @@ describe('expectedPurchases', () => {
     for (const [customer, value] of top) {
       expect(expectedPurchases(params, customer, 1)).toBeCloseTo(value, 5)
     }
+  })
+})
+
+describe('lapseProbability', () => {
+  /**
+   * P(alive) · (1 − E_p[(1 + p·h/(α+T))^−(r+x)]) with the expectation over Beta(a, b+x) done by
+   * brute force: p = u^(1/a) takes p^(a−1) dp to du/a (no singularity at 0 for a < 1), then a
+   * 200,000-point midpoint rule; the series in lapseProbability is checked against it.
+   */
+  function byIntegration(
+    params: BgnbdParams,
+    summary: { x: number; tx: number; T: number },
+    h: number,
+  ) {
+    const { r, alpha, a, b } = params
+    const B = b + summary.x
+    const logBeta = logGamma(a) + logGamma(B) - logGamma(a + B)
+    const n = 200_000
+    let sum = 0
+    for (let i = 0; i < n; i++) {
+      const p = ((i + 0.5) / n) ** (1 / a)
+      sum += (1 - p) ** (B - 1) * (1 + (p * h) / (alpha + summary.T)) ** -(r + summary.x)
+    }
+    return pAlive(params, summary) * (1 - sum / n / a / Math.exp(logBeta))
+  }
+
+  it('agrees with the integral it sums, for new, occasional and frequent customers', () => {
+    const cases = [
+      { x: 0, tx: 0, T: 30 },
+      { x: 2, tx: 20, T: 39 },
+      { x: 7, tx: 35, T: 38 },
+      { x: 50, tx: 250, T: 270 },
+    ]
+    for (const params of [PAPER, SIMPLE, { r: 0.5, alpha: 30, a: 0.6, b: 4 }]) {
+      for (const summary of cases) {
+        for (const h of [1, 13, 90, 1000]) {
+          expect(lapseProbability(params, summary, h)).toBeCloseTo(
+            byIntegration(params, summary, h),
+            5,
+          )
+        }
+      }
+    }
+  })
+
+  it('is 0 over no time and P(alive) over an endless one: everyone alive drops out some day', () => {
+    const summary = { x: 3, tx: 20, T: 30 }
+    expect(lapseProbability(PAPER, summary, 0)).toBe(0)
+    expect(lapseProbability(PAPER, summary, 1e12)).toBeCloseTo(pAlive(PAPER, summary), 3)
+  })
+
+  it('is the fixed-p formula when p hardly varies across customers', () => {
+    // Beta(200, 800): p = 0.2 give or take 0.013, so E_p[f(p)] ≈ f(0.2).
+    const params = { r: 2, alpha: 10, a: 200, b: 800 }
+    const summary = { x: 4, tx: 25, T: 30 }
+    const fixed = pAlive(params, summary) * (1 - (1 + (0.2 * 30) / (10 + 30)) ** -(2 + 4))
+    expect(lapseProbability(params, summary, 30)).toBeCloseTo(fixed, 2)
+  })
+
+  it('ranks a frequent, recent buyer above a lapsed one: the soon-to-lapse are those still buying', () => {
+    const frequent = { x: 10, tx: 38, T: 39 }
+    const lapsed = { x: 2, tx: 5, T: 39 }
+    expect(lapseProbability(PAPER, frequent, 13)).toBeGreaterThan(
+      3 * lapseProbability(PAPER, lapsed, 13),
+    )
+    expect(pAlive(PAPER, lapsed)).toBeLessThan(pAlive(PAPER, frequent))
   })
 })
 

@@ -261,6 +261,34 @@ export function expectedPurchasesNew(params: BgnbdParams, t: number): number {
   return expectedPurchases(params, { x: 0, tx: 0, T: 0 }, t)
 }
 
+/**
+ * P(the customer drops out within the next h time units | x, tx, T): the chance they lapse soon,
+ * which is what acting before churn needs (1 − P(alive) is the chance they are gone already).
+ * Alive now, λ's posterior is Gamma(r+x, rate α+T) and p's Beta(a, b+x); dropouts then come as a
+ * Poisson process of rate λp (each purchase, at rate λ, ends the customer with chance p), so
+ * P(none in h | λ, p) = e^(−λph), and over λ's posterior (1 + p·h/(α+T))^−(r+x). Over p's:
+ *
+ *   E_p[(1 + c·p)^−(r+x)] = ₂F₁(r+x, a; a+b+x; −c) = (1+c)^−a · ₂F₁(a+b−r, a; a+b+x; z),
+ *   c = h/(α+T), z = c/(1+c) = h/(α+T+h)
+ *
+ * (Euler's integral for ₂F₁, then Pfaff's and Euler's transformations, which bring the argument
+ * into [0, 1) and keep the upper parameters from growing with x). So
+ *
+ *   lapse = P(alive) · (1 − (1+c)^−a · (1 + a · S)),  S = Σ_{n≥1} (a+b−r)_n (a+1)_{n−1} / ((a+b+x)_n n!) z^n
+ *
+ * with the same series and the same z as expectedPurchases. Design: docs/design/predictions.md.
+ */
+export function lapseProbability(params: BgnbdParams, summary: PurchaseSummary, h: number): number {
+  if (h <= 0) return 0
+  const { r, alpha, a, b } = params
+  const logOnePlusC = Math.log(alpha + summary.T + h) - Math.log(alpha + summary.T)
+  const z = h / (alpha + summary.T + h)
+  const survives =
+    Math.exp(-a * logOnePlusC) *
+    (1 + a * hypergeometricTail(a + b - r, a + 1, a + b + summary.x, z))
+  return pAlive(params, summary) * Math.min(1, Math.max(0, 1 - survives))
+}
+
 /** S above: Σ_{n≥1} (p)_n (q)_{n−1} / ((c)_n n!) z^n, for 0 ≤ z < 1. */
 function hypergeometricTail(p: number, q: number, c: number, z: number): number {
   let term = (p / c) * z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { expectedPurchases, pAlive } from './bgnbd'
+import { expectedPurchases, lapseProbability, pAlive } from './bgnbd'
 import { customerLifetimeValue } from './clv'
 import {
   DEFAULT_PREDICTION_SETTINGS,
@@ -30,13 +30,14 @@ describe('forecastContact', () => {
         expectedValue: null,
         clv: null,
         churnRisk: 0.6,
+        lapseRisk: null,
         nextBestAction: null,
         fittedAt: fit?.fittedAt ?? null,
       })
     }
   })
 
-  it('answers the models for a purchaser after a fit: 30 and 90 days, a year of CLV, the blend', () => {
+  it('answers the models for a purchaser after a fit: 30 and 90 days, a year of CLV, the blend, lapse in 90 days', () => {
     const summary = { x: 1, tx: 20, T: 100, m: 30 }
     const forecast = forecastContact(40, summary, models, settings)
     const alive = pAlive(models.bgnbd, summary)
@@ -55,6 +56,7 @@ describe('forecastContact', () => {
       }),
       // One repeat purchase: a third the model's, two thirds engagement's.
       churnRisk: (1 / 3) * (1 - alive) + (2 / 3) * 0.6,
+      lapseRisk: lapseProbability(models.bgnbd, summary, 90),
       nextBestAction: null,
       fittedAt: models.fittedAt,
     })

@@ -4,7 +4,13 @@
  * scheduled fit writes for every purchaser. Pure. Design: docs/design/predictions.md.
  */
 
-import { expectedPurchases, pAlive, type BgnbdParams, type PurchaseSummary } from './bgnbd'
+import {
+  expectedPurchases,
+  lapseProbability,
+  pAlive,
+  type BgnbdParams,
+  type PurchaseSummary,
+} from './bgnbd'
 import { churnRisk, customerLifetimeValue } from './clv'
 import { ENGAGEMENT_DEFAULTS, type EngagementOptions } from './engagement'
 import { expectedValue, type GammaGammaParams } from './gamma-gamma'
@@ -12,6 +18,8 @@ import { expectedValue, type GammaGammaParams } from './gamma-gamma'
 const DAY_MS = 86_400_000
 /** A CLV period: the settings count months. */
 export const MONTH_DAYS = 30
+/** The horizon of lapse risk: the same 90 days as expectedPurchases.days90. */
+export const LAPSE_HORIZON_DAYS = 90
 
 /** What a workspace decides about its predictions (`PUT /api/predictions/settings`). */
 export interface PredictionSettings {
@@ -54,6 +62,11 @@ export interface ContactPredictions {
   clv: number | null
   /** 0–1, always defined (clv.ts churnRisk). */
   churnRisk: number
+  /**
+   * Chance of dropping out within the next 90 days (bgnbd.ts lapseProbability): the customers to
+   * act on before they churn. Null for a contact who never bought, or before any fit.
+   */
+  lapseRisk: number | null
   /** Chosen by the bandit once journeys name candidate actions. */
   nextBestAction: string | null
   fittedAt: string | null
@@ -93,6 +106,7 @@ export function forecastContact(
       expectedValue: null,
       clv: null,
       churnRisk: churnRisk({ engagement }),
+      lapseRisk: null,
       nextBestAction: null,
       fittedAt: models?.fittedAt ?? null,
     }
@@ -109,6 +123,7 @@ export function forecastContact(
     expectedValue: gammaGamma ? expectedValue(gammaGamma, summary) : null,
     clv: gammaGamma ? lifetimeValue(models, gammaGamma, summary, settings) : null,
     churnRisk: churnRisk({ engagement, x: summary.x, pAlive: alive }),
+    lapseRisk: lapseProbability(bgnbd, summary, LAPSE_HORIZON_DAYS),
     nextBestAction: null,
     fittedAt: models.fittedAt,
   }

@@ -6,7 +6,7 @@
  */
 
 import { type Random, seededRandom } from '../attribution/random'
-import { type BgnbdParams, fitBgnbd, pAlive, type PurchaseSummary } from './bgnbd'
+import { type BgnbdParams, fitBgnbd, lapseProbability, pAlive, type PurchaseSummary } from './bgnbd'
 import { churnRisk } from './clv'
 import { emptyEngagement, engagementAfterEvent, engagementScore } from './engagement'
 import type { GammaGammaParams } from './gamma-gamma'
@@ -121,9 +121,17 @@ function lifeOf(
   }
 }
 
+/**
+ * What the campaign targets on: `churnRisk` (clv.ts's blend, 1 − P(alive) for repeat buyers) or
+ * `lapseRisk` (the chance of dropping out within the horizon, bgnbd.ts lapseProbability).
+ */
+export type TargetingScore = 'churnRisk' | 'lapseRisk'
+
 export interface WinBackOptions {
-  /** Message everyone whose churn risk at the observation point is at least this. */
+  /** Message everyone whose score at the observation point is at least this. */
   threshold: number
+  /** Default churnRisk. */
+  score?: TargetingScore
   /**
    * Chance that a messaged customer who has not yet dropped out responds: their next dropout
    * is cancelled (they carry on buying at their own rate and may still drop out later).
@@ -177,9 +185,10 @@ export interface WinBackResult {
  * parameters and an engagement score from the customer's purchases alone.
  */
 export function simulateWinBack(population: Population, options: WinBackOptions): WinBackResult {
-  const { threshold, responseRate, horizon, timeUnitMs = 86_400_000 } = options
+  const { threshold, responseRate, horizon, score = 'churnRisk' } = options
   const { customers, options: made } = population
   const scoring = options.scoring ?? fitBgnbd(customers).params
+  const scores = targetingScores(population, { ...options, scoring })
   const responses = seededRandom(made.seed ^ 0x5bd1e995)
   const control = emptyOutcome()
   const treatment = emptyOutcome()
@@ -187,13 +196,8 @@ export function simulateWinBack(population: Population, options: WinBackOptions)
   let reachable = 0
   let responded = 0
   let wouldHaveChurned = 0
-  for (const customer of customers) {
-    const risk = churnRisk({
-      engagement: purchaseEngagement(customer, made.gammaGamma, timeUnitMs),
-      x: customer.x,
-      pAlive: pAlive(scoring, customer),
-    })
-    const targeted = risk >= threshold
+  customers.forEach((customer, i) => {
+    const targeted = scores[i]! >= threshold
     // Drawn for every customer, so the stream does not depend on who was targeted.
     const responds = responses() < responseRate
     if (targeted) messaged++
@@ -206,7 +210,7 @@ export function simulateWinBack(population: Population, options: WinBackOptions)
     if (targeted && customer.aliveAtObservation && without.droppedAt !== null) wouldHaveChurned++
     record(control, customer, without)
     record(treatment, customer, withMessage)
-  }
+  })
   for (const arm of [control, treatment]) arm.churnRate = arm.churned / arm.atRisk
   return {
     seed: made.seed,
@@ -225,12 +229,40 @@ export function simulateWinBack(population: Population, options: WinBackOptions)
         ? `transaction values follow the Gamma-Gamma with p=${made.gammaGamma.p}, q=${made.gammaGamma.q}, gamma=${made.gammaGamma.gamma}, independent of purchase frequency`
         : 'every purchase is worth 1',
       `ages at the observation point uniform in [${made.ages.min}, ${made.ages.max}] time units; churn counted over the next ${horizon}`,
-      `messaged when churn risk ≥ ${threshold} (clv.ts's blend), P(alive) under ${options.scoring ? 'given' : 'fitted'} parameters r=${scoring.r}, alpha=${scoring.alpha}, a=${scoring.a}, b=${scoring.b}, engagement fed by purchases alone (no page views are simulated), one time unit taken as ${timeUnitMs / 86_400_000} days for its decay`,
+      score === 'churnRisk'
+        ? `messaged when churn risk ≥ ${threshold} (clv.ts's blend), P(alive) under ${options.scoring ? 'given' : 'fitted'} parameters r=${scoring.r}, alpha=${scoring.alpha}, a=${scoring.a}, b=${scoring.b}, engagement fed by purchases alone (no page views are simulated), one time unit taken as ${(options.timeUnitMs ?? DAY_MS) / DAY_MS} days for its decay`
+        : `messaged when the chance of dropping out within ${horizon} (lapse risk, bgnbd.ts) is ≥ ${threshold}, under ${options.scoring ? 'given' : 'fitted'} parameters r=${scoring.r}, alpha=${scoring.alpha}, a=${scoring.a}, b=${scoring.b}`,
       `a messaged customer who has not yet dropped out responds with probability ${responseRate}, and a response cancels their next dropout, no more; the message changes nothing else (not their rate, not their spend)`,
       'a customer who has already dropped out is not won back, so the model cannot credit the message with reactivations',
       `the message is free and reaches everyone it is sent to; seed ${made.seed}`,
     ],
   }
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * Each customer's targeting score at their observation point, in the population's order: what
+ * simulateWinBack compares with its threshold, and what a harness ranks to message the top N.
+ */
+export function targetingScores(
+  { customers, options: made }: Population,
+  {
+    scoring,
+    horizon,
+    score = 'churnRisk',
+    timeUnitMs = DAY_MS,
+  }: Pick<WinBackOptions, 'horizon' | 'score' | 'timeUnitMs'> & { scoring: BgnbdParams },
+): number[] {
+  return customers.map((customer) =>
+    score === 'lapseRisk'
+      ? lapseProbability(scoring, customer, horizon)
+      : churnRisk({
+          engagement: purchaseEngagement(customer, made.gammaGamma, timeUnitMs),
+          x: customer.x,
+          pAlive: pAlive(scoring, customer),
+        }),
+  )
 }
 
 function emptyOutcome(): ArmOutcome {

@@ -59,7 +59,7 @@ export type MessageEvent = (typeof MESSAGE_EVENTS)[number]
 export const JOURNEY_STATES = ['active', 'completed', 'exited'] as const
 export type JourneyState = (typeof JOURNEY_STATES)[number]
 
-export const PREDICTIONS = ['churnRisk', 'engagement', 'pAlive', 'clv'] as const
+export const PREDICTIONS = ['churnRisk', 'lapseRisk', 'engagement', 'pAlive', 'clv'] as const
 export type Prediction = (typeof PREDICTIONS)[number]
 
 /** `performed: "$page"` counts page views and `"$screen"` screen views; any other name track events. */

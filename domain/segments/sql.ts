@@ -189,6 +189,7 @@ const CONSENT_COLUMNS: Record<Purpose, Sql> = {
 
 const PREDICTION_COLUMNS: Record<Prediction, Sql> = {
   churnRisk: sql`p.churn_risk`,
+  lapseRisk: sql`p.lapse_risk`,
   engagement: sql`p.engagement`,
   pAlive: sql`p.p_alive`,
   clv: sql`p.clv`,

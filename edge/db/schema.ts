@@ -565,6 +565,7 @@ export const contactPredictions = sqliteTable(
     contactKey: text('contact_key').primaryKey(),
     engagement: real('engagement'),
     churnRisk: real('churn_risk'),
+    lapseRisk: real('lapse_risk'),
     pAlive: real('p_alive'),
     clv: real('clv'),
     updatedAt: text('updated_at').notNull(),

@@ -3,6 +3,8 @@ import { decodeCursor, pageOf } from '../db/keyset'
 export interface AtRiskContact {
   contactId: string
   churnRisk: number
+  /** Chance of dropping out within 90 days; null until the contact's next refresh or fit. */
+  lapseRisk: number | null
   clv: number | null
   /** clv × churnRisk: the value at risk, what the list is ordered by (no CLV counts as 0). */
   value: number
@@ -23,7 +25,7 @@ export async function atRiskPage(
   const after = decodeCursor(cursor, ['number', 'string'])
   const { results } = await db
     .prepare(
-      `SELECT contact_key AS contactId, churn_risk AS churnRisk, clv,
+      `SELECT contact_key AS contactId, churn_risk AS churnRisk, lapse_risk AS lapseRisk, clv,
          coalesce(clv, 0) * churn_risk AS value, p_alive AS pAlive, engagement,
          updated_at AS updatedAt
        FROM contact_predictions

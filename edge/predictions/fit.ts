@@ -158,15 +158,17 @@ async function writePurchaserPredictions(
       const engagement =
         engagements.get(summary.contactKey) ?? engagementFromLastPurchase(summary, settings)
       const forecast = forecastContact(engagement, summary, models, settings)
-      return [summary.contactKey, forecast.churnRisk, forecast.pAlive, forecast.clv]
+      const { churnRisk, lapseRisk, pAlive, clv } = forecast
+      return [summary.contactKey, churnRisk, lapseRisk, pAlive, clv]
     })
     await db
       .prepare(
-        `INSERT INTO contact_predictions (contact_key, churn_risk, p_alive, clv, updated_at)
-         SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, ?2
+        `INSERT INTO contact_predictions (contact_key, churn_risk, lapse_risk, p_alive, clv,
+           updated_at)
+         SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, ?2
          FROM json_each(?1) AS r WHERE r.value ->> 0 IN (SELECT key FROM contacts)
          ON CONFLICT (contact_key) DO UPDATE SET churn_risk = excluded.churn_risk,
-           p_alive = excluded.p_alive, clv = excluded.clv,
+           lapse_risk = excluded.lapse_risk, p_alive = excluded.p_alive, clv = excluded.clv,
            updated_at = max(updated_at, excluded.updated_at)`,
       )
       .bind(JSON.stringify(rows), at)

@@ -640,15 +640,16 @@ function latestPredictions(messages: QueuedMessage[]): PredictionMessage[] {
 function upsertPredictions(json: string): SQL {
   const field = (name: string) => `json_extract(r.value, '$.${name}')`
   return sql.join([
-    sql.raw(`INSERT INTO contact_predictions (contact_key, engagement, churn_risk, p_alive, clv,
-      updated_at)
+    sql.raw(`INSERT INTO contact_predictions (contact_key, engagement, churn_risk, lapse_risk,
+      p_alive, clv, updated_at)
       SELECT ${field('contactKey')}, ${field('engagement')}, ${field('churnRisk')},
-      ${field('pAlive')}, ${field('clv')}, ${field('at')} FROM json_each(`),
+      ${field('lapseRisk')}, ${field('pAlive')}, ${field('clv')}, ${field('at')} FROM json_each(`),
     sql`${json}`,
     sql.raw(`) AS r WHERE ${NOT_SUPPRESSED}
       AND ${field('contactKey')} NOT IN (SELECT from_key FROM merges)
       ON CONFLICT (contact_key) DO UPDATE SET engagement = excluded.engagement,
-      churn_risk = excluded.churn_risk, p_alive = excluded.p_alive, clv = excluded.clv,
+      churn_risk = excluded.churn_risk, lapse_risk = excluded.lapse_risk,
+      p_alive = excluded.p_alive, clv = excluded.clv,
       updated_at = excluded.updated_at WHERE excluded.updated_at >= contact_predictions.updated_at`),
   ])
 }

@@ -28,6 +28,7 @@ interface Predictions {
   expectedValue: number | null
   clv: number | null
   churnRisk: number
+  lapseRisk: number | null
   nextBestAction: string | null
   fittedAt: string | null
 }
@@ -197,7 +198,13 @@ describe('fits over the purchases in D1', () => {
   it('run through the queue on request, then answer the model, the contacts and the at-risk list', async () => {
     await errorOf(await api('/api/predictions/model'), 404, 'not_found')
     const before = await predictionsOf(buyers[3]!)
-    expect(before).toMatchObject({ pAlive: null, clv: null, fittedAt: null, nextBestAction: null })
+    expect(before).toMatchObject({
+      pAlive: null,
+      lapseRisk: null,
+      clv: null,
+      fittedAt: null,
+      nextBestAction: null,
+    })
     expect(before.churnRisk).toBeCloseTo(1 - before.engagement / 100, 10)
 
     await errorOf(
@@ -233,7 +240,8 @@ describe('fits over the purchases in D1', () => {
       async () =>
         (await d1Count(
           `SELECT COUNT(*) AS n FROM contact_predictions
-           WHERE p_alive IS NOT NULL AND contact_key IN (SELECT value FROM json_each(?))`,
+           WHERE p_alive IS NOT NULL AND lapse_risk > 0
+             AND contact_key IN (SELECT value FROM json_each(?))`,
           JSON.stringify(buyers),
         )) === buyers.length,
     )
@@ -248,9 +256,18 @@ describe('fits over the purchases in D1', () => {
     expect(after.expectedPurchases.days90!).toBeGreaterThan(after.expectedPurchases.days30!)
     expect(after.clv).toBeGreaterThan(0)
     expect(after.expectedValue).toBeGreaterThan(0)
+    // Dropping out within 90 days needs being alive now: never more likely than P(alive).
+    expect(after.lapseRisk).toBeGreaterThan(0)
+    expect(after.lapseRisk!).toBeLessThanOrEqual(after.pAlive!)
 
     // The at-risk list: risk at or above the threshold, most value at risk first, in pages.
-    const seen: { contactId: string; value: number; churnRisk: number; clv: number | null }[] = []
+    const seen: {
+      contactId: string
+      value: number
+      churnRisk: number
+      lapseRisk: number | null
+      clv: number | null
+    }[] = []
     let cursor: string | null = null
     do {
       const query: string = cursor ? `&cursor=${cursor}` : ''
@@ -267,6 +284,8 @@ describe('fits over the purchases in D1', () => {
     for (const item of seen) {
       expect(item.churnRisk).toBeGreaterThanOrEqual(DEFAULT_PREDICTION_SETTINGS.atRiskThreshold)
       expect(item.value).toBeCloseTo((item.clv ?? 0) * item.churnRisk, 10)
+      // Purchasers carry the fit's lapse risk; contacts who never bought have none.
+      expect(item.lapseRisk === null).toBe(item.clv === null)
     }
     for (let i = 1; i < seen.length; i++) {
       const [a, b] = [seen[i - 1]!, seen[i]!]
@@ -278,6 +297,39 @@ describe('fits over the purchases in D1', () => {
     )
     expect(seen.length).toBe(atRisk)
     await errorOf(await api('/api/predictions/at-risk?cursor=nonsense'), 400, 'invalid_cursor')
+  })
+
+  it('lets a segment take the buyers likely to lapse, by the lapse risk each object holds', async () => {
+    const risks = new Map<string, number>()
+    for (const buyer of buyers) {
+      const p = await eventually(async () => {
+        const predicted = await predictionsOf(buyer)
+        return predicted.lapseRisk === null ? null : predicted
+      })
+      risks.set(buyer, p.lapseRisk!)
+    }
+    // Halfway between two neighbouring values, so that no buyer sits on the edge.
+    const sorted = [...new Set(risks.values())].sort((a, b) => a - b)
+    const middle = Math.floor(sorted.length / 2)
+    const value = (sorted[middle - 1]! + sorted[middle]!) / 2
+    const likely = buyers.filter((buyer) => risks.get(buyer)! >= value).sort()
+    expect(likely.length).toBeGreaterThan(0)
+    expect(likely.length).toBeLessThan(buyers.length)
+
+    const response = await api('/api/segments', {
+      method: 'POST',
+      json: { name: uid('likely to lapse'), rule: { prediction: 'lapseRisk', op: 'gte', value } },
+    })
+    expect(response.status, await response.clone().text()).toBe(201)
+    const { id } = (await response.json()) as { id: string }
+    const members = await eventually(async () => {
+      const page = (await (await api(`/api/segments/${id}/members?limit=1000`)).json()) as {
+        items: { contactKey: string }[]
+      }
+      const found = page.items.map((m) => m.contactKey).filter((key) => risks.has(key))
+      return found.length === likely.length ? found.sort() : null
+    })
+    expect(members).toEqual(likely)
   })
 
   it('answers a contact’s predictions after a new purchase: engagement rises, churn risk falls', async () => {

@@ -88,6 +88,10 @@ const AtRiskSchema = z
   .object({
     contactId: z.string(),
     churnRisk: z.number(),
+    lapseRisk: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Chance of dropping out within 90 days' }),
     clv: z.number().nullable(),
     value: z.number().openapi({ description: 'clv × churnRisk, the order of the list' }),
     pAlive: z.number().nullable(),

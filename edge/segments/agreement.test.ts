@@ -373,6 +373,7 @@ const aContact: fc.Arbitrary<ContactData> = fc.record({
   predictions: fc.option(
     fc.record({
       churnRisk: aPrediction,
+      lapseRisk: aPrediction,
       engagement: aPrediction,
       pAlive: aPrediction,
       clv: aPrediction,
@@ -660,11 +661,12 @@ async function store(stored: Stored[]) {
     if (data.predictions) {
       const p = data.predictions
       insert(
-        `INSERT INTO contact_predictions (contact_key, engagement, churn_risk, p_alive, clv,
-           updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO contact_predictions (contact_key, engagement, churn_risk, lapse_risk, p_alive,
+           clv, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         key,
         p.engagement,
         p.churnRisk,
+        p.lapseRisk,
         p.pAlive,
         p.clv,
         lastSeen,

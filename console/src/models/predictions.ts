@@ -14,6 +14,7 @@ export type { CandidateAction, ContactPredictions, PredictionSettings }
 export interface AtRiskContact {
   contactId: string
   churnRisk: number
+  lapseRisk: number | null
   clv: number | null
   value: number
   pAlive: number | null

@@ -32,6 +32,9 @@ export function AtRiskView({ list }: { list: AtRiskModel }) {
                     <th scope="col" class="num" title={MEANING.churnRisk}>
                       Churn risk
                     </th>
+                    <th scope="col" class="num" title={MEANING.lapseRisk}>
+                      Lapse risk, 90 days
+                    </th>
                     <th scope="col" class="num" title={MEANING.clv}>
                       CLV
                     </th>
@@ -54,6 +57,7 @@ export function AtRiskView({ list }: { list: AtRiskModel }) {
                       </td>
                       <td class="num">{number(row.value)}</td>
                       <td class="num">{share(row.churnRisk)}</td>
+                      <td class="num">{row.lapseRisk === null ? '—' : share(row.lapseRisk)}</td>
                       <td class="num">{number(row.clv)}</td>
                       <td class="num">{row.pAlive === null ? '—' : share(row.pAlive)}</td>
                       <td class="num">{number(row.engagement)}</td>

@@ -64,6 +64,11 @@ function Scores({ scores }: { scores: ContactPredictions }) {
           <Figure label="Churn risk" value={share(scores.churnRisk)} meaning={MEANING.churnRisk} />
           <Figure label="P(alive)" value={ratio(scores.pAlive)} meaning={MEANING.pAlive} />
           <Figure
+            label="Lapse risk, 90 days"
+            value={ratio(scores.lapseRisk)}
+            meaning={MEANING.lapseRisk}
+          />
+          <Figure
             label="Engagement"
             value={number(scores.engagement)}
             meaning={MEANING.engagement}

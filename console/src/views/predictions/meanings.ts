@@ -5,6 +5,8 @@
 export const MEANING = {
   churnRisk:
     'Chance the contact has drifted away: 1 − P(alive) after three repeat purchases, fading engagement before that.',
+  lapseRisk:
+    'Chance the customer stops buying for good within the next 90 days: the ones to act on before they churn.',
   pAlive:
     'Probability the contact is still a customer, judged from how often and how recently they bought.',
   expectedPurchases: 'Purchases the model expects from the contact in the next 30 and 90 days.',

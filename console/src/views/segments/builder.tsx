@@ -665,6 +665,7 @@ function LeafFields({
 
 const PREDICTION_LABELS: Record<(typeof PREDICTIONS)[number], string> = {
   churnRisk: 'churn risk (0–1)',
+  lapseRisk: 'chance of lapsing in 90 days (0–1)',
   engagement: 'engagement (0–100)',
   pAlive: 'chance still active (0–1)',
   clv: 'customer lifetime value',

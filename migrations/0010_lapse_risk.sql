@@ -1,0 +1,1 @@
+ALTER TABLE `contact_predictions` ADD `lapse_risk` real;
