@@ -80,18 +80,7 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
       `${pct(population.aliveAtObservation / population.customers)} alive at the observation point, ` +
       `${population.meanRepeatPurchases.toFixed(2)} repeat purchases on average`,
     ...table(
-      [
-        'threshold',
-        'messaged',
-        'churners reached',
-        'lift',
-        'response rate',
-        'churn without',
-        'churn with',
-        'reduction',
-        `≥ ${pct(s.promisedReduction)}`,
-        '',
-      ],
+      gridColumns('threshold'),
       churn.rows.map((row) => gridRow(row, population.customers)),
     ).map((line) => `  ${line}`),
     '  churners reached: the share of those who churn without the message that it reached (alive and messaged); ' +
@@ -107,18 +96,7 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
     `  Targeting on lapse risk instead (the chance of dropping out within ${s.horizonDays} days, the prediction ` +
       `\`lapseRisk\`), response ${s.quoted.responseRate}; the last row messages as many customers as the quoted row:`,
     ...table(
-      [
-        'lapse risk ≥',
-        'messaged',
-        'churners reached',
-        'lift',
-        'response rate',
-        'churn without',
-        'churn with',
-        'reduction',
-        `≥ ${pct(s.promisedReduction)}`,
-        '',
-      ],
+      gridColumns('lapse risk ≥'),
       [...churn.lapseRows, churn.lapseAtQuotedVolume].map((row) =>
         gridRow(row, population.customers),
       ),
@@ -182,6 +160,22 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
     },
   ]
   return { summary, checks, data: { churn, fits } }
+}
+
+/** The columns gridRow fills, after the score's threshold. */
+function gridColumns(threshold: string): string[] {
+  return [
+    threshold,
+    'messaged',
+    'churners reached',
+    'lift',
+    'response rate',
+    'churn without',
+    'churn with',
+    'reduction',
+    `≥ ${pct(CHURN_SCENARIO.promisedReduction)}`,
+    '',
+  ]
 }
 
 function gridRow(row: ChurnRow, customers: number): string[] {
