@@ -12,6 +12,7 @@ const lapsed: ChurnFacts = {
   churnRisk: 0.72,
   engagement: 12.4,
   pAlive: 0.28,
+  lapseRisk: 0.04,
   purchaseDays: 4,
   daysSinceLastPurchase: 45,
   daysSinceLastSeen: 30,
@@ -24,6 +25,7 @@ describe('the churn explanation', () => {
       'Churn risk 72% (high). Engagement 12 of 100 (low). Last active 30 days ago. ' +
         'Purchases on 4 days, the last 45 days ago. ' +
         "The purchase model's chance they are still a customer: 28%. " +
+        'Chance they stop buying for good within 90 days: 4%. ' +
         'Purchases expected in the next 90 days: 0.3.',
     )
   })
@@ -33,6 +35,7 @@ describe('the churn explanation', () => {
       churnRisk: 0.2,
       engagement: 80,
       pAlive: null,
+      lapseRisk: null,
       purchaseDays: 0,
       daysSinceLastPurchase: null,
       daysSinceLastSeen: null,

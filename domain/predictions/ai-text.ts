@@ -14,6 +14,8 @@ export interface ChurnFacts {
   engagement: number
   /** BG/NBD P(alive); null before a fit or a purchase. */
   pAlive: number | null
+  /** Chance of dropping out within 90 days; null before a fit or a purchase. */
+  lapseRisk: number | null
   /** Days with a purchase (a day's purchases count once, as the model counts them). */
   purchaseDays: number
   daysSinceLastPurchase: number | null
@@ -54,6 +56,9 @@ function factLines(facts: ChurnFacts): string[] {
   }
   if (facts.pAlive !== null && facts.purchaseDays > 1) {
     lines.push(`the purchase model's chance they are still a customer: ${percent(facts.pAlive)}`)
+  }
+  if (facts.lapseRisk !== null) {
+    lines.push(`chance they stop buying for good within 90 days: ${percent(facts.lapseRisk)}`)
   }
   if (facts.expectedPurchases90 !== null) {
     lines.push(`purchases expected in the next 90 days: ${facts.expectedPurchases90.toFixed(1)}`)

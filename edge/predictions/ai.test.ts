@@ -6,6 +6,7 @@ const facts: ChurnFacts = {
   churnRisk: 0.8,
   engagement: 9,
   pAlive: 0.2,
+  lapseRisk: 0.01,
   purchaseDays: 3,
   daysSinceLastPurchase: 60,
   daysSinceLastSeen: 40,

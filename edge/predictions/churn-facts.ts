@@ -31,6 +31,7 @@ export async function churnFacts(
     churnRisk: predictions.churnRisk,
     engagement: predictions.engagement,
     pAlive: predictions.pAlive,
+    lapseRisk: predictions.lapseRisk,
     purchaseDays: row?.days ?? 0,
     daysSinceLastPurchase: daysSince(row?.last ?? null),
     daysSinceLastSeen: daysSince(lastSeen),
