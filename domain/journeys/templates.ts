@@ -327,7 +327,7 @@ const beforeLapse: JourneyTemplate = {
   emailTemplates: [
     {
       id: 'before-lapse-thank-you',
-      name: 'Before they lapse: thank you',
+      name: 'Before lapse: thank you',
       subject: `A thank-you for you, ${FIRST_NAME}`,
       html: `<p>Hi ${FIRST_NAME},</p>
 <p>Thank you for shopping with us. Free express delivery is on us for your next order, this month.</p>`,
