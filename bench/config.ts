@@ -34,6 +34,11 @@ export type SectionName = (typeof SECTIONS)[number]
 
 export interface BenchConfig {
   quick: boolean
+  /**
+   * The segments section's ingest pairs with workerd's inspector open, each measured run
+   * profiled to tell the contact objects' CPU from the rest.
+   */
+  objectCpu: boolean
   sections: SectionName[]
   /** Seconds of each closed-loop run (one per target, shape and connection count). */
   duration: number
@@ -72,6 +77,8 @@ const USAGE = `npm run bench [-- options]
 
   --quick                 short smoke run (1,000 contacts, 3 s per run, 3 s open loop, 1 s warm-up)
   --profile               also profile Cairn's isolate under load (adds the "profile" section)
+  --object-cpu            the segments section's ingest pairs profiled: the contact objects' CPU
+                          per event apart from the Worker's and the consumer's (inspector open)
   --sections=bundle,ingest,profile,tracker,privacy,attribution,consumer,segments,messaging,predictions,journeys
                           (env BENCH_SECTIONS, default: all but profile, segments, which
                           seeds a million contacts and takes about 15 minutes on its own,
@@ -110,6 +117,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
     options: {
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'object-cpu': { type: 'boolean', default: false },
       sections: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -151,6 +159,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig 
   if (!sections.includes('bundle')) sections.unshift('bundle')
   return {
     quick,
+    objectCpu: values['object-cpu'],
     sections,
     duration: seconds(pick(values.duration, 'BENCH_DURATION'), quick ? 3 : 12, 'duration'),
     warmup: seconds(pick(values.warmup, 'BENCH_WARMUP'), quick ? 1 : 3, 'warmup', 0),

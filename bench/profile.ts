@@ -86,15 +86,17 @@ export async function profileIsolate<T>(
   }
 }
 
-export function summariseProfile(profile: CpuProfile, bundlePath?: string): ProfileSummary {
-  const map = bundlePath ? loadSourceMap(bundlePath) : undefined
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const node of profile.nodes)
-    for (const child of node.children ?? []) parent.set(child, node.id)
+interface Located {
+  source: string
+  fn: string
+  own: boolean
+}
 
-  const located = new Map<number, { source: string; fn: string; own: boolean }>()
-  const locate = (node: ProfileNode) => {
+/** Each node's original source and function, through the bundle's source map; cached per node. */
+function locator(bundlePath: string | undefined): (node: ProfileNode) => Located {
+  const map = bundlePath ? loadSourceMap(bundlePath) : undefined
+  const located = new Map<number, Located>()
+  return (node: ProfileNode) => {
     let hit = located.get(node.id)
     if (hit) return hit
     const frame = node.callFrame
@@ -119,6 +121,19 @@ export function summariseProfile(profile: CpuProfile, bundlePath?: string): Prof
     located.set(node.id, hit)
     return hit
   }
+}
+
+function parents(profile: CpuProfile): Map<number, number> {
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id)
+  return parent
+}
+
+export function summariseProfile(profile: CpuProfile, bundlePath?: string): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = parents(profile)
+  const locate = locator(bundlePath)
 
   const selfBySource = new Map<string, number>()
   const selfByFunction = new Map<string, number>()
@@ -156,6 +171,47 @@ export function summariseProfile(profile: CpuProfile, bundlePath?: string): Prof
     inclusiveByFunction: top(inclusive, 30).map(([fn, ms]) => ({ fn, ms })),
     selfByFunction: top(selfByFunction, 30).map(([fn, ms]) => ({ fn, ms })),
   }
+}
+
+/**
+ * The isolate's busy time, and the part of it whose entry is `entered(source)`: a sample's entry
+ * is the outermost frame of Cairn's own code on its stack (edge/, durable/, domain/), which is
+ * where a call into the isolate or an awaited continuation started. With the contact object's
+ * files, that is the contact objects' CPU, their SQLite calls and the domain code they run
+ * included, apart from the Worker's fetch handler and the queue consumer (entered in edge/).
+ */
+export function timeEntered(
+  profile: CpuProfile,
+  entered: (source: string) => boolean,
+  bundlePath?: string,
+): { busyMs: number; enteredMs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = parents(profile)
+  const locate = locator(bundlePath)
+  const isOwn = (source: string) => /^(edge|durable|domain)\//.test(source)
+  const entry = new Map<number, string | null>()
+  const entryOf = (id: number): string | null => {
+    let known = entry.get(id)
+    if (known === undefined) {
+      const up = parent.get(id)
+      const above = up === undefined ? null : entryOf(up)
+      const source = locate(byId.get(id)!).source
+      known = above ?? (isOwn(source) ? source : null)
+      entry.set(id, known)
+    }
+    return known
+  }
+  let busyMs = 0
+  let enteredMs = 0
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id)
+    if (!node || node.callFrame.functionName === '(idle)') return
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000
+    busyMs += ms
+    const source = entryOf(id)
+    if (source !== null && entered(source)) enteredMs += ms
+  })
+  return { busyMs, enteredMs }
 }
 
 function loadSourceMap(bundlePath: string): SourceMap | undefined {

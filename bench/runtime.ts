@@ -201,13 +201,13 @@ export async function withCairn<T>(
   phase: string,
   config: { port: number; stateDir: string | null },
   work: (target: CairnTarget) => Promise<T>,
-  options: { consumerDriver?: boolean } = {},
+  options: { consumerDriver?: boolean; inspectorPort?: number } = {},
 ): Promise<T> {
   progress(phase, `starting Cairn under miniflare (compatibility date ${COMPATIBILITY_DATE})`)
   const target = (await startTarget('cairn', {
     port: config.port,
     stateDir: config.stateDir,
-    consumerDriver: options.consumerDriver,
+    ...options,
   })) as CairnTarget
   try {
     return await work(target)

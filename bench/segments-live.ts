@@ -1,11 +1,15 @@
+import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { freePort } from '../scripts/local-stack.ts'
 import { evictionsBefore, expectStatus, quietBefore } from './api.ts'
+import { CAIRN_SCRIPT } from './build.ts'
 import type { BenchConfig } from './config.ts'
 import { countOf } from './drain.ts'
 import { runClosedLoop } from './load/closed-loop.ts'
 import { cpuSnapshot, cpuUsage } from './load/cpu.ts'
 import { Ledger } from './load/ledger.ts'
 import type { RunResult } from './load/run-result.ts'
+import { profileIsolate, timeEntered } from './profile.ts'
 import { progress, sleep } from './progress.ts'
 import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
@@ -52,12 +56,49 @@ export interface LiveRun {
   /** What workerd printed during the run, by kind (runtime.ts). */
   workerdLines: number
   workerdKinds: Record<string, number>
+  /** With `objectCpu`: each measured run's profile, the contact objects' part and the whole. */
+  objectCpu: Partial<Record<'firstVisit' | 'returning', ObjectCpu>>
 }
 
-export function measureLiveSegments(config: BenchConfig, pairs: number): Promise<LiveRun[]> {
-  return alternatingPairs(pairs, (pair, variant) => {
+export interface ObjectCpu {
+  /** ms of the isolate's busy time spent in the contact objects, per accepted event. */
+  objectMsPerEvent: number
+  busyMsPerEvent: number
+}
+
+/**
+ * Code that runs in the contact objects only: everything under durable/ but the other objects'
+ * classes (the identity directory, audit sequencer, provider health, live-stream slots).
+ */
+export function inContactObject(source: string): boolean {
+  return (
+    source.startsWith('durable/') &&
+    !/^durable\/(identity-directory|audit-sequencer|provider-health|live-stream-slots)\b/.test(
+      source,
+    )
+  )
+}
+/** The isolate Cairn's Worker, its objects and its consumer share under miniflare. */
+const CAIRN_ISOLATE = 'core:user:cairn'
+
+/**
+ * The pairs; with `objectCpu`, workerd runs with its inspector open and each measured run is
+ * profiled, to tell the contact objects' CPU from the rest (the inspector slows every run alike).
+ */
+export function measureLiveSegments(
+  config: BenchConfig,
+  pairs: number,
+  { objectCpu = false }: { objectCpu?: boolean } = {},
+): Promise<LiveRun[]> {
+  return alternatingPairs(pairs, async (pair, variant) => {
     progress(PHASE, `ingest pair ${pair}/${pairs}: ${VARIANT_LABELS[variant]}, fresh state`)
-    return withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant))
+    const inspectorPort = objectCpu ? await freePort() : undefined
+    return withCairn(
+      PHASE,
+      config,
+      (target) => measureRun(target, config, pair, variant, inspectorPort),
+      { inspectorPort },
+    )
   })
 }
 
@@ -117,6 +158,7 @@ async function measureRun(
   config: BenchConfig,
   pair: number,
   variant: Variant,
+  inspectorPort?: number,
 ): Promise<LiveRun> {
   if (variant === 'live') await createSegments(target)
   const contacts = Math.min(config.contacts, MAX_CONTACTS)
@@ -146,12 +188,33 @@ async function measureRun(
       label,
     })
   const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
+  const objectCpu: Partial<Record<'firstVisit' | 'returning', ObjectCpu>> = {}
+  // With the inspector open, a measured run is profiled as well (never a warm-up).
+  const profiled =
+    (shape: 'firstVisit' | 'returning', run: () => Promise<RunResult>) =>
+    async (): Promise<RunResult> => {
+      if (inspectorPort === undefined) return run()
+      const { profile, result } = await profileIsolate(inspectorPort, CAIRN_ISOLATE, run)
+      writeFileSync(
+        `bench/results/segments-${variant}-${shape}.cpuprofile`,
+        JSON.stringify(profile),
+      )
+      const { busyMs, enteredMs } = timeEntered(profile, inContactObject, CAIRN_SCRIPT)
+      const events = Math.max(1, result.accepted)
+      objectCpu[shape] = { objectMsPerEvent: enteredMs / events, busyMsPerEvent: busyMs / events }
+      progress(
+        PHASE,
+        `profile: ${(enteredMs / events).toFixed(2)} ms/event in the contact objects, of ` +
+          `${(busyMs / events).toFixed(2)} ms/event the isolate was busy`,
+      )
+      return result
+    }
   await warmUp(target, config, ledger, label, closedLoop)
   const firstVisit = await measure(
     target,
     config,
     `${label}: first visits of ${int(contacts)} contacts, ${CONNECTIONS} connections`,
-    () => closedLoop('first visits', workload.firstVisit, 0, 'first-visit'),
+    profiled('firstVisit', () => closedLoop('first visits', workload.firstVisit, 0, 'first-visit')),
   )
   await settle(target, ledger, config)
   const returning = await measureReturning(
@@ -160,7 +223,10 @@ async function measureRun(
     ledger,
     label,
     workload.single,
-    closedLoop,
+    (what, next, seconds) =>
+      what.startsWith('warm-up')
+        ? closedLoop(what, next, seconds)
+        : profiled('returning', () => closedLoop(what, next, seconds))(),
   )
   const members = await target.db
     .prepare('SELECT count(*) AS n, count(DISTINCT segment_id) AS segments FROM segment_members')
@@ -180,6 +246,7 @@ async function measureRun(
     membershipEvents,
     workerdLines: target.runtimeOutput.lines,
     workerdKinds: target.runtimeOutput.kinds,
+    objectCpu,
   }
 }
 

@@ -88,4 +88,14 @@ describe('the live-segments target', () => {
     expect(verdict).toMatchObject({ met: false, figure: '2.00 → 3.00 ms, median ratio 1.50' })
     expect(judgeLiveSegments('x', [{ none: 2, live: null, failed: 0 }]).met).toBeNull()
   })
+
+  it('names whose CPU it judges: workerd’s unless told', () => {
+    const pairs = [{ none: 1, live: 1.1, failed: 0 }]
+    expect(judgeLiveSegments('returning', pairs).name).toBe(
+      'returning: workerd CPU/event with 50 segments ÷ without',
+    )
+    expect(judgeLiveSegments('returning', pairs, 'the contact objects’').name).toBe(
+      'returning: the contact objects’ CPU/event with 50 segments ÷ without',
+    )
+  })
 })

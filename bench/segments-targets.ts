@@ -90,15 +90,19 @@ export interface CpuPair {
  * of the pairs' ratios, and says how many pairs agree with it: on this machine one quick run's
  * CPU per event varies by about ±0.5 ms, a fifth of a returning event's.
  */
-export function judgeLiveSegments(shape: string, pairs: readonly CpuPair[]): SegmentVerdict {
+export function judgeLiveSegments(
+  shape: string,
+  pairs: readonly CpuPair[],
+  whose = 'workerd',
+): SegmentVerdict {
   const t = SEGMENT_TARGETS
-  const name = `${shape}: workerd CPU/event with ${t.liveSegments} segments ÷ without`
+  const name = `${shape}: ${whose} CPU/event with ${t.liveSegments} segments ÷ without`
   const target = `≤ ${t.maxCpuRatio}`
   const measured = pairs.flatMap(({ none, live }) =>
     none === null || live === null || none <= 0 ? [] : [{ none, live, ratio: live / none }],
   )
   if (measured.length === 0) {
-    return { name, figure: '-', target, met: null, note: 'workerd CPU not measured in this run' }
+    return { name, figure: '-', target, met: null, note: `${whose} CPU not measured in this run` }
   }
   const ratios = measured.map((m) => m.ratio)
   const median = timing(ratios).median

@@ -13,6 +13,7 @@ import {
   pairHead,
   VARIANT_LABELS,
   type LiveRun,
+  type ObjectCpu,
   type Variant,
 } from '../segments-live.ts'
 import { measurePreviews, type PopulationOutcome, type PreviewPlan } from '../segments-preview.ts'
@@ -61,7 +62,7 @@ export const segmentsSection: Section = {
     const compiler = await loadSegmentsSql()
     const previews = await measurePreviews(config, plan.previews, compiler)
     const previewSeconds = (performance.now() - started) / 1000
-    const live = await measureLiveSegments(config, plan.pairs)
+    const live = await measureLiveSegments(config, plan.pairs, { objectCpu: config.objectCpu })
     const liveSeconds = (performance.now() - started) / 1000 - previewSeconds
     return summarise(config, plan, previews, live, { previewSeconds, liveSeconds })
   },
@@ -116,6 +117,7 @@ function summarise(
       ]),
     ).map((line) => `  ${line}`),
     ...spreads(live),
+    ...objectLines(live),
   )
   for (const run of live.filter((r) => r.workerdLines > 0)) {
     const kinds = Object.entries(run.workerdKinds)
@@ -132,6 +134,20 @@ function summarise(
     judgePreview(measured),
     judgeLiveSegments('first visits', pairsOf(live, 'firstVisit')),
     judgeLiveSegments('returning single events', pairsOf(live, 'returning')),
+    ...(config.objectCpu
+      ? [
+          judgeLiveSegments(
+            'first visits',
+            pairsOf(live, 'firstVisit', objectCpuOf('firstVisit')),
+            OBJECTS,
+          ),
+          judgeLiveSegments(
+            'returning single events',
+            pairsOf(live, 'returning', objectCpuOf('returning')),
+            OBJECTS,
+          ),
+        ]
+      : []),
   ]
   summary.push(
     '',
@@ -177,18 +193,51 @@ function previewLines(p: PopulationOutcome): string[] {
   ]
 }
 
-function pairsOf(live: LiveRun[], shape: 'firstVisit' | 'returning'): CpuPair[] {
+/** Each pair's CPU per event of one shape, without and with the segments, by `cpuOf`. */
+function pairsOf(
+  live: LiveRun[],
+  shape: 'firstVisit' | 'returning',
+  cpuOf: (run: LiveRun) => number | null = (run) => cpuPerEvent(run[shape]),
+): CpuPair[] {
   const pairs = [...new Set(live.map((run) => run.pair))]
   return pairs.map((pair) => {
     const of = (variant: Variant) => live.find((r) => r.pair === pair && r.variant === variant)
     const none = of('none')
     const withSegments = of('live')
     return {
-      none: none ? cpuPerEvent(none[shape]) : null,
-      live: withSegments ? cpuPerEvent(withSegments[shape]) : null,
+      none: none ? cpuOf(none) : null,
+      live: withSegments ? cpuOf(withSegments) : null,
       failed: [none, withSegments].reduce((sum, run) => sum + (run ? failures(run[shape]) : 0), 0),
     }
   })
+}
+
+const OBJECTS = "the contact objects' (profiled)"
+
+/** The profiled CPU per event inside the contact objects (--object-cpu). */
+const objectCpuOf = (shape: 'firstVisit' | 'returning') => (run: LiveRun) =>
+  run.objectCpu[shape]?.objectMsPerEvent ?? null
+
+/** The profiles' figures per run, when the pairs were profiled. */
+function objectLines(live: LiveRun[]): string[] {
+  if (!live.some((run) => run.objectCpu.returning)) return []
+  const cell = (cpu: ObjectCpu | undefined) =>
+    cpu ? `${cpu.objectMsPerEvent.toFixed(2)} of ${cpu.busyMsPerEvent.toFixed(2)}` : '-'
+  return [
+    "  Profiled (--object-cpu, workerd's inspector open in every run): ms per accepted event of the " +
+      "Cairn isolate's busy time entered in a contact object (its RPC methods, alarms and awaited " +
+      'continuations, with their SQLite calls and the domain code they run) of all its busy time ' +
+      '(the Worker and the queue consumer too; D1 and the queues run in other isolates).',
+    ...table(
+      ['pair', 'segments', 'first visit: objects of busy', 'returning: objects of busy'],
+      live.map((run) => [
+        String(run.pair),
+        VARIANT_LABELS[run.variant],
+        cell(run.objectCpu.firstVisit),
+        cell(run.objectCpu.returning),
+      ]),
+    ).map((line) => `    ${line}`),
+  ]
 }
 
 /** How far runs of the same variant differ: the noise the ratios sit in. */
