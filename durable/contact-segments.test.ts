@@ -4,6 +4,8 @@ import type { Rule } from '../domain/segments/rule'
 import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
 import { StoredContactFacts } from './contact-segments'
 import { migrateContactStorage } from './contact-schema'
+import { Events } from './facets/events'
+import type { StoredEvent } from '../contracts/stored-event'
 
 let writeKey: string
 
@@ -275,6 +277,7 @@ describe("a contact's events as rules read them", () => {
       const names = ['$page', '$screen', 'Viewed', '$page', 'Segment Entered', 'Nothing']
       const factsWith = (count: number) =>
         new StoredContactFacts('k', state.storage.sql, {
+          events: new Events(state.storage.sql),
           counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) },
         } as unknown as ConstructorParameters<typeof StoredContactFacts>[2])
       return [1, 100_000].map((count) => {
@@ -296,5 +299,56 @@ describe("a contact's events as rules read them", () => {
       [],
     ]
     expect(read).toEqual([expected, expected])
+  })
+
+  // The events facet keeps what rules count between rounds: every insert must reach the copy,
+  // and a prune or a rolled-back transaction must not leave it behind the table.
+  it('are the same from the kept copy after inserts, a rollback and a prune as read afresh', async () => {
+    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+    const [kept, fresh] = await runInDurableObject(stub, (_instance, state) => {
+      migrateContactStorage(state.storage, 0)
+      const events = new Events(state.storage.sql)
+      const stored = (id: string, type: string, name: string | null, at: number, bot = false) => {
+        const event = {
+          id,
+          messageId: `m-${id}`,
+          type,
+          ...(type === 'track' ? { event: name } : { name }),
+          properties: {},
+          timestamp: new Date(at).toISOString(),
+          receivedAt: new Date(at).toISOString(),
+          enrichment: { bot },
+        } as unknown as StoredEvent
+        events.insert(event, JSON.stringify(event), at)
+      }
+      const snapshot = (facet: Events) =>
+        [...facet.countedEvents()]
+          .map(([name, list]) => `${name}: ${list.map((e) => `${e.id}@${e.at}`).join(' ')}`)
+          .sort()
+      stored('p1', 'page', 'Home', 1_000)
+      expect(snapshot(events)).toEqual(['$page: p1@1000'])
+      // Inserted after the copy was made: counted ones join it, the rest do not.
+      stored('t1', 'track', 'Viewed', 2_000)
+      stored('b1', 'track', 'Viewed', 3_000, true)
+      stored('m1', 'track', 'Segment Entered', 4_000)
+      stored('x1', 'track', '$page', 5_000)
+      stored('i1', 'identify', null, 6_000)
+      stored('t1', 'track', 'Viewed', 2_000)
+      // A transaction that rolls back: its insert is gone from the table, so the copy must go.
+      try {
+        state.storage.transactionSync(() => {
+          stored('t2', 'track', 'Viewed', 7_000)
+          throw new Error('rolled back')
+        })
+      } catch {
+        events.forget()
+      }
+      stored('s1', 'screen', 'Cart', 8_000)
+      events.prune(1_500, Number.MAX_SAFE_INTEGER)
+      stored('t3', 'track', 'Viewed', 9_000)
+      return [snapshot(events), snapshot(new Events(state.storage.sql))]
+    })
+    expect(kept).toEqual(['$screen: s1@8000', 'Viewed: t1@2000 t3@9000'])
+    expect(kept).toEqual(fresh)
   })
 })

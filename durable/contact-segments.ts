@@ -13,6 +13,7 @@ import {
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
+import { READ_APART, type Events } from './facets/events'
 import type { ContactCounters } from './contact-counters'
 import { iso } from './facet'
 import type { Groups } from './facets/groups'
@@ -184,7 +185,6 @@ export class StoredContactFacts implements ContactFacts {
     string,
     () => ReadonlyMap<string, Record<string, unknown>>
   >()
-  private allRead = false
   private accountTraits?: Record<string, unknown>[]
   private predicted?: ContactPredictions
 
@@ -192,6 +192,7 @@ export class StoredContactFacts implements ContactFacts {
     readonly key: string,
     private readonly sql: SqlStorage,
     private readonly facets: {
+      events: Events
       traits: Traits
       consent: ConsentLedger
       memberships: Memberships
@@ -213,50 +214,27 @@ export class StoredContactFacts implements ContactFacts {
   events(name: string): readonly EventFact[] {
     let events = this.eventsByName.get(name)
     if (events) return events
-    if (!READ_APART.includes(name) && this.readAll()) {
-      return this.eventsByName.get(name) ?? NO_EVENTS
+    const counted = READ_APART.includes(name) ? undefined : this.counted()
+    if (counted) {
+      const bodies = this.bodies(name)
+      events = (counted.get(name) ?? []).map(({ id, at }) => new StoredEventFact(id, at, bodies))
+    } else {
+      events = this.read(name)
     }
-    events = this.read(name)
     this.eventsByName.set(name, events)
     return events
   }
 
   /**
-   * Reads the id and time of every event the rules can count, once for the round, when the
-   * contact holds few. A change re-evaluates the segments of several names (a page view 11 of
-   * the bench's 50, reading five names); a round's cost was mostly its statements and the values
-   * they hand over (~10 µs a statement, ~1 µs a value in workerd: bench/results/
-   * 2026-12-06-segments.md), so one statement, whose values are three JSON arrays. The
-   * membership events, most of a contact's rows and rarely counted, are left to a statement of
-   * their own when a rule names them. Whether it read.
+   * The events facet's copy of every countable event, when the contact holds few: a change
+   * re-evaluates the segments of several names (a page view 11 of the bench's 50, reading five
+   * names), and a round's cost was mostly its statements and the values they hand over (~10 µs a
+   * statement, ~1 µs a value in workerd: bench/results/2026-12-06-segments.md). Past
+   * READ_ALL_UP_TO the copy would be large, so each name is read on its own.
    */
-  private readAll(): boolean {
-    if (this.allRead) return true
-    if ((this.facets.counters.all()?.count ?? 0) > READ_ALL_UP_TO) return false
-    // A track event's name comes prefixed with 't': one named `$page` is no page view.
-    const row = this.sql
-      .exec<{ names: string; ids: string; ats: string }>(
-        `SELECT json_group_array(iif(type = 'track', 't' || name, type)) AS names,
-          json_group_array(id) AS ids, json_group_array(timestamp) AS ats
-        FROM events
-        WHERE bot = 0 AND (type IN ('page', 'screen') OR type = 'track' AND name NOT IN (?, ?))`,
-        ...READ_APART,
-      )
-      .one()
-    const names = JSON.parse(row.names) as string[]
-    const ids = JSON.parse(row.ids) as string[]
-    const ats = JSON.parse(row.ats) as number[]
-    for (let i = 0; i < names.length; i++) {
-      const stored = names[i]!
-      const name =
-        stored === 'page' ? PAGE_EVENT : stored === 'screen' ? SCREEN_EVENT : stored.slice(1)
-      if (stored[0] === 't' && (name === PAGE_EVENT || name === SCREEN_EVENT)) continue
-      let events = this.eventsByName.get(name)
-      if (!events) this.eventsByName.set(name, (events = []))
-      events.push(new StoredEventFact(ids[i]!, ats[i]!, this.bodies(name)))
-    }
-    this.allRead = true
-    return true
+  private counted(): ReadonlyMap<string, readonly { id: string; at: number }[]> | undefined {
+    if ((this.facets.counters.all()?.count ?? 0) > READ_ALL_UP_TO) return undefined
+    return this.facets.events.countedEvents()
   }
 
   private read(name: string): EventFact[] {
@@ -326,11 +304,6 @@ export class StoredContactFacts implements ContactFacts {
     return this.predicted[name]
   }
 }
-
-const NO_EVENTS: readonly EventFact[] = []
-
-/** The membership events (contact-do.ts writes them): not read with the rest of a round. */
-const READ_APART = ['Segment Entered', 'Segment Exited']
 
 /**
  * Past this many events (as the counters count them: bots and membership events aside) a

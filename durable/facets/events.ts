@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../contracts/stored-event'
+import { PAGE_EVENT, SCREEN_EVENT } from '../../domain/segments/rule'
 import type { AbsorbContext, Facet } from '../facet'
 
 export type EventRow = {
@@ -15,18 +16,76 @@ export interface TimelinePage {
 /** Past every timestamp and seq: the first page of the timeline starts before it. */
 const END = Number.MAX_SAFE_INTEGER
 
+/** An event as segment rules count it: its id and time (a rule that reads properties asks apart). */
+export interface CountedEvent {
+  id: string
+  at: number
+}
+
+/**
+ * Cairn's membership events: most of a contact's rows and rarely counted, so rules that name
+ * them read them apart rather than every round carrying them.
+ */
+export const READ_APART: readonly string[] = ['Segment Entered', 'Segment Exited']
+
+/**
+ * The name a `performed` rule counts an event under (`$page`, `$screen`, a track event's name),
+ * or null for one it never counts: bots, identify and the like, the membership events (read
+ * apart), and a track event named like a page or screen view, which is no view.
+ */
+function countedName(type: string, name: string | null, bot: boolean): string | null {
+  if (bot) return null
+  if (type === 'page') return PAGE_EVENT
+  if (type === 'screen') return SCREEN_EVENT
+  if (type !== 'track' || name === null) return null
+  if (name === PAGE_EVENT || name === SCREEN_EVENT || READ_APART.includes(name)) return null
+  return name
+}
+
 /**
  * The contact's timeline (table events), one row per stored event, its body as stored. The
  * row's seq orders what the outbox sends (outbox.ts); a duplicate messageId is stored once.
  */
 export class Events implements Facet<EventRow[]> {
   readonly tables = ['events'] as const
+  /**
+   * The in-memory copy of countedEvents: null until a segment round asks, then kept by every
+   * insert, dropped by a prune, a rolled-back transaction or wiped storage (forget).
+   */
+  private counted: Map<string, CountedEvent[]> | null = null
 
   constructor(private readonly sql: SqlStorage) {}
 
   prime() {}
 
-  forget() {}
+  forget() {
+    this.counted = null
+  }
+
+  /**
+   * Every event segment rules can count, by the name they count it under. Read in one statement
+   * the first time, then kept in step with the table: a returning contact's segment round read
+   * them all again for every event, the largest part of what 50 live segments cost its object
+   * (bench/results/2026-12-06-segments.md, the profiled pairs).
+   */
+  countedEvents(): ReadonlyMap<string, readonly CountedEvent[]> {
+    if (this.counted) return this.counted
+    const row = this.sql
+      .exec<{ types: string; names: string; ids: string; ats: string }>(
+        `SELECT json_group_array(type) AS types, json_group_array(name) AS names,
+          json_group_array(id) AS ids, json_group_array(timestamp) AS ats
+        FROM events WHERE bot = 0 AND type IN ('page', 'screen', 'track')`,
+      )
+      .one()
+    const types = JSON.parse(row.types) as string[]
+    const names = JSON.parse(row.names) as (string | null)[]
+    const ids = JSON.parse(row.ids) as string[]
+    const ats = JSON.parse(row.ats) as number[]
+    const counted = new Map<string, CountedEvent[]>()
+    types.forEach((type, i) => add(counted, countedName(type, names[i]!, false), ids[i]!, ats[i]!))
+    this.counted = counted
+    return counted
+  }
 
   /** Inserts the event; its seq, or null for a duplicate. */
   insert(event: StoredEvent, body: string, at: number): number | null {
@@ -45,6 +104,10 @@ export class Events implements Facet<EventRow[]> {
         body,
       )
       .toArray()
+    if (inserted && this.counted) {
+      const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
+      add(this.counted, name, event.id, at)
+    }
     return inserted?.seq ?? null
   }
 
@@ -82,6 +145,7 @@ export class Events implements Facet<EventRow[]> {
    */
   prune(before: number, sentThrough: number): number {
     this.sql.exec('DELETE FROM events WHERE timestamp < ? AND seq <= ?', before, sentThrough)
+    this.counted = null
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM events').one().n
   }
 
@@ -102,4 +166,11 @@ export class Events implements Facet<EventRow[]> {
   profile() {
     return {}
   }
+}
+
+function add(counted: Map<string, CountedEvent[]>, name: string | null, id: string, at: number) {
+  if (name === null) return
+  const events = counted.get(name)
+  if (events) events.push({ id, at })
+  else counted.set(name, [{ id, at }])
 }
