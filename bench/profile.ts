@@ -42,11 +42,16 @@ export interface ProfileSummary {
   selfByFunction: { fn: string; ms: number }[]
 }
 
-/** Connects to the isolate named `targetId` and profiles it while `during` runs. */
+/**
+ * Connects to the isolate named `targetId` and profiles it while `during` runs, sampling every
+ * `intervalUs` microseconds (a longer interval keeps a long run's profile small enough for the
+ * inspector to hand over).
+ */
 export async function profileIsolate<T>(
   inspectorPort: number,
   targetId: string,
   during: () => Promise<T>,
+  intervalUs = 250,
 ): Promise<{ profile: CpuProfile; result: T }> {
   const socket = new WebSocket(`ws://127.0.0.1:${inspectorPort}/${targetId}`)
   await withTimeout(
@@ -63,22 +68,22 @@ export async function profileIsolate<T>(
     const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown }
     if (message.id !== undefined) pending.get(message.id)?.(message.result)
   })
-  const call = (method: string, params: Record<string, unknown> = {}) =>
+  const call = (method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000) =>
     withTimeout(
       new Promise<unknown>((resolve) => {
         const id = ++nextId
         pending.set(id, resolve)
         socket.send(JSON.stringify({ id, method, params }))
       }),
-      60_000,
+      timeoutMs,
       `inspector ${method}`,
     )
   try {
     await call('Profiler.enable')
-    await call('Profiler.setSamplingInterval', { interval: 250 })
+    await call('Profiler.setSamplingInterval', { interval: intervalUs })
     await call('Profiler.start')
     const result = await during()
-    const { profile } = (await call('Profiler.stop')) as { profile: CpuProfile }
+    const { profile } = (await call('Profiler.stop', {}, 180_000)) as { profile: CpuProfile }
     return { profile, result }
   } finally {
     socket.close()

@@ -78,6 +78,11 @@ export function inContactObject(source: string): boolean {
     )
   )
 }
+/**
+ * A sample a millisecond: over a first-visit run of a minute or more the inspector's default
+ * quarter millisecond made a profile it did not hand over within a minute.
+ */
+const PROFILE_INTERVAL_US = 1000
 /** The isolate Cairn's Worker, its objects and its consumer share under miniflare. */
 const CAIRN_ISOLATE = 'core:user:cairn'
 
@@ -194,7 +199,12 @@ async function measureRun(
     (shape: 'firstVisit' | 'returning', run: () => Promise<RunResult>) =>
     async (): Promise<RunResult> => {
       if (inspectorPort === undefined) return run()
-      const { profile, result } = await profileIsolate(inspectorPort, CAIRN_ISOLATE, run)
+      const { profile, result } = await profileIsolate(
+        inspectorPort,
+        CAIRN_ISOLATE,
+        run,
+        PROFILE_INTERVAL_US,
+      )
       writeFileSync(
         `bench/results/segments-${variant}-${shape}.cpuprofile`,
         JSON.stringify(profile),

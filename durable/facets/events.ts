@@ -64,9 +64,9 @@ export class Events implements Facet<EventRow[]> {
 
   /**
    * Every event segment rules can count, by the name they count it under. Read in one statement
-   * the first time, then kept in step with the table: a returning contact's segment round read
-   * them all again for every event, the largest part of what 50 live segments cost its object
-   * (bench/results/2026-12-06-segments.md, the profiled pairs).
+   * the first time after the object wakes, then kept in step with the table, so a session's
+   * later events do not read them all again (the read was about half of a returning event's
+   * segment round in its object: bench/results/2026-12-06-segments.md, the profiled pairs).
    */
   countedEvents(): ReadonlyMap<string, readonly CountedEvent[]> {
     if (this.counted) return this.counted
