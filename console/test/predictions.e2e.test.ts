@@ -36,6 +36,7 @@ interface AtRisk {
   contactId: string
   value: number
   churnRisk: number
+  lapseRisk: number | null
   engagement: number | null
 }
 
@@ -196,6 +197,9 @@ describe('the Predictions screen', () => {
     const cells = await rows.first().locator('td').allTextContents()
     expect(cells[0]).toBe(top.contactId)
     expect(cells[2]).toBe(`${Math.round(top.churnRisk * 1000) / 10}%`)
+    expect(cells[3]).toBe(
+      top.lapseRisk === null ? '—' : `${Math.round(top.lapseRisk * 1000) / 10}%`,
+    )
     expect(await page.textContent('[data-fit-line]')).toContain('Purchase model fitted')
   })
 
@@ -207,15 +211,20 @@ describe('the Predictions screen', () => {
     await page.locator('table[data-contact-predictions]').waitFor()
 
     const scores = (
-      await management<{ pAlive: number; clv: number; churnRisk: number; fittedAt: string }>(
-        `/api/contacts/${contactId}/predictions`,
-      )
+      await management<{
+        pAlive: number
+        clv: number
+        churnRisk: number
+        lapseRisk: number
+        fittedAt: string
+      }>(`/api/contacts/${contactId}/predictions`)
     ).body
     expect(scores.fittedAt).not.toBeNull()
     const figure = (label: string) =>
       page.textContent(`table[data-contact-predictions] td[data-figure="${label}"]`)
     expect(await figure('Churn risk')).toBe(`${Math.round(scores.churnRisk * 1000) / 10}%`)
     expect(await figure('P(alive)')).toBe(`${Math.round(scores.pAlive * 1000) / 10}%`)
+    expect(await figure('Lapse risk, 90 days')).toBe(`${Math.round(scores.lapseRisk * 1000) / 10}%`)
     expect(Number((await figure('CLV'))?.replace(/,/g, ''))).toBeCloseTo(scores.clv, 1)
     expect(await figure('Fitted at')).not.toBe('—')
     expect(await page.textContent('[data-next-action]')).toBe('win-back')
