@@ -77,8 +77,13 @@ export interface FitTiming {
 export interface FitOutcome {
   plan: FitPlan
   timings: FitTiming[]
-  /** EXPLAIN QUERY PLAN of the summaries statement at the largest population. */
+  /** EXPLAIN QUERY PLAN of the summaries statement at the largest population measured. */
   queryPlan: string[]
+  /**
+   * The population whose measurement failed, and why: the sizes before it keep their timings,
+   * the larger ones are not tried.
+   */
+  failed?: { customers: number; error: string }
 }
 
 /**
@@ -140,27 +145,33 @@ export function measureFits(
       statements,
     }
     const timings: FitTiming[] = []
+    let failed: FitOutcome['failed']
     let seededUpTo = 0
     for (const size of plan.sizes) {
       const range = { from: seededUpTo, to: size }
-      const seeded = await seedPurchases(
-        target.db,
-        customers,
-        range,
-        event,
-        now.getTime(),
-        plan.seed,
-        PHASE,
-      )
-      seededUpTo = size
-      timings.push(await measureSize(config, size, seeded, reads, domain))
+      try {
+        const seeded = await seedPurchases(
+          target.db,
+          customers,
+          range,
+          event,
+          now.getTime(),
+          plan.seed,
+          PHASE,
+        )
+        seededUpTo = size
+        timings.push(await measureSize(config, size, seeded, reads, domain))
+      } catch (error) {
+        failed = { customers: size, error: String(error) }
+        progress(PHASE, `  ${int(size)} customers failed: ${failed.error}; larger sizes not tried`)
+        break
+      }
     }
     const statement = statements.at(-1)
-    return {
-      plan,
-      timings,
-      queryPlan: statement ? (await timed(() => queryPlan(target.db, statement), [])).value : [],
-    }
+    // After a failure the last statement may be the one that failed: no plan is asked of it.
+    const explained =
+      statement && !failed ? await timed(() => queryPlan(target.db, statement), []) : null
+    return { plan, timings, queryPlan: explained?.value ?? [], ...(failed ? { failed } : {}) }
   })
 }
 

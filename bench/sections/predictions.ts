@@ -149,6 +149,13 @@ function summarise(config: BenchConfig, churn: ChurnOutcome, fits: FitOutcome) {
         `on this machine`,
     })),
     {
+      name: `fit timings at every size (${fits.plan.sizes.map(int).join(', ')} customers)`,
+      ok: fits.failed === undefined,
+      detail: fits.failed
+        ? `${int(fits.failed.customers)} customers failed: ${fits.failed.error}`
+        : `${fits.timings.length} sizes`,
+    },
+    {
       name: 'every fit converged (BG/NBD and Gamma-Gamma)',
       ok: fits.timings.every((t) => t.bgnbd.converged && t.gammaGamma?.converged === true),
       detail: fits.timings
@@ -287,8 +294,17 @@ function fitLines(fits: FitOutcome): string[] {
             (largest.gammaGamma
               ? `; Gamma-Gamma p ${largest.gammaGamma.params.p.toFixed(2)}, q ${largest.gammaGamma.params.q.toFixed(2)}, γ ${largest.gammaGamma.params.gamma.toFixed(2)}`
               : ''),
-          `  summaries statement's plan at ${int(largest.customers)} customers (EXPLAIN QUERY PLAN):`,
-          ...fits.queryPlan.map((line) => `    ${line}`),
+          ...(fits.queryPlan.length > 0
+            ? [
+                `  summaries statement's plan at ${int(largest.customers)} customers (EXPLAIN QUERY PLAN):`,
+                ...fits.queryPlan.map((line) => `    ${line}`),
+              ]
+            : []),
+        ]
+      : []),
+    ...(fits.failed
+      ? [
+          `  ${int(fits.failed.customers)} customers: failed (${fits.failed.error}); larger sizes not tried`,
         ]
       : []),
   ]
