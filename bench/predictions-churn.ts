@@ -123,9 +123,7 @@ export function measureChurn(domain: PredictionsDomain, plan: ChurnPlan): ChurnO
     horizon: s.horizonDays,
   })
   const run = (threshold: number, responseRate: number, score: TargetingScore = 'churnRisk') =>
-    score === 'churnRisk' &&
-    threshold === s.quoted.threshold &&
-    responseRate === s.quoted.responseRate
+    isQuoted(score, threshold, responseRate)
       ? quoted
       : domain.simulateWinBack(population, {
           threshold,
@@ -202,13 +200,20 @@ export function measureChurn(domain: PredictionsDomain, plan: ChurnPlan): ChurnO
   }
 }
 
+/** The campaign the README quotes: churn risk at the default threshold, the middle response rate. */
+function isQuoted(score: TargetingScore, threshold: number, responseRate: number): boolean {
+  const { quoted } = CHURN_SCENARIO
+  return (
+    score === 'churnRisk' && threshold === quoted.threshold && responseRate === quoted.responseRate
+  )
+}
+
 export function churnRow(
   result: WinBackResult,
   threshold: number,
   responseRate: number,
   score: TargetingScore = 'churnRisk',
 ): ChurnRow {
-  const { quoted } = CHURN_SCENARIO
   const churnersReached =
     result.control.churned > 0 ? result.wouldHaveChurned / result.control.churned : NaN
   const messagedShare = result.messaged / result.customers
@@ -216,10 +221,7 @@ export function churnRow(
     score,
     threshold,
     responseRate,
-    quoted:
-      score === 'churnRisk' &&
-      threshold === quoted.threshold &&
-      responseRate === quoted.responseRate,
+    quoted: isQuoted(score, threshold, responseRate),
     messaged: result.messaged,
     reachable: result.reachable,
     responded: result.responded,

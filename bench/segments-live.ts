@@ -57,8 +57,11 @@ export interface LiveRun {
   workerdLines: number
   workerdKinds: Record<string, number>
   /** With `objectCpu`: each measured run's profile, the contact objects' part and the whole. */
-  objectCpu: Partial<Record<'firstVisit' | 'returning', ObjectCpu>>
+  objectCpu: Partial<Record<PairShape, ObjectCpu>>
 }
+
+/** The two measured runs of every pair run. */
+export type PairShape = 'firstVisit' | 'returning'
 
 export interface ObjectCpu {
   /** ms of the isolate's busy time spent in the contact objects, per accepted event. */
@@ -115,12 +118,14 @@ export async function measureReturning(
   label: string,
   single: () => BenchRequest,
   closedLoop: (label: string, next: () => BenchRequest, seconds: number) => Promise<RunResult>,
+  /** Wraps the measured run (not its warm-up): segments-live profiles it with --object-cpu. */
+  measured: (run: () => Promise<RunResult>) => () => Promise<RunResult> = (run) => run,
 ): Promise<RunResult> {
   const returning = await measure(
     target,
     config,
     `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
-    () => closedLoop('single c16', single, config.duration),
+    measured(() => closedLoop('single c16', single, config.duration)),
     config.warmup > 0 ? () => closedLoop('warm-up single c16', single, config.warmup) : undefined,
   )
   await settle(target, ledger, config)
@@ -193,11 +198,10 @@ async function measureRun(
       label,
     })
   const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
-  const objectCpu: Partial<Record<'firstVisit' | 'returning', ObjectCpu>> = {}
+  const objectCpu: LiveRun['objectCpu'] = {}
   // With the inspector open, a measured run is profiled as well (never a warm-up).
   const profiled =
-    (shape: 'firstVisit' | 'returning', run: () => Promise<RunResult>) =>
-    async (): Promise<RunResult> => {
+    (shape: PairShape, run: () => Promise<RunResult>) => async (): Promise<RunResult> => {
       if (inspectorPort === undefined) return run()
       const { profile, result } = await profileIsolate(
         inspectorPort,
@@ -233,10 +237,8 @@ async function measureRun(
     ledger,
     label,
     workload.single,
-    (what, next, seconds) =>
-      what.startsWith('warm-up')
-        ? closedLoop(what, next, seconds)
-        : profiled('returning', () => closedLoop(what, next, seconds))(),
+    closedLoop,
+    (run) => profiled('returning', run),
   )
   const members = await target.db
     .prepare('SELECT count(*) AS n, count(DISTINCT segment_id) AS segments FROM segment_members')

@@ -693,9 +693,16 @@ export class ContactDO extends DurableObject<Env> {
       const predictions = this.facets.predictions
       predictions.decay(now)
       const { engagement, churnRisk, lapseRisk, pAlive, clv } = predictions.predict(now)
-      const at = iso(now)
-      const message = { engagement, churnRisk, lapseRisk, pAlive, clv, at }
-      this.enqueue({ kind: 'prediction', contactKey: key, ...message })
+      this.enqueue({
+        kind: 'prediction',
+        contactKey: key,
+        engagement,
+        churnRisk,
+        lapseRisk,
+        pAlive,
+        clv,
+        at: iso(now),
+      })
       this.updateSegmentsWithSnapshot(key, segments, { predictions: true })
       return predictions.active(now)
     })

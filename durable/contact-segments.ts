@@ -13,7 +13,7 @@ import {
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
-import { READ_APART, type Events } from './facets/events'
+import { READ_APART, type CountedEvent, type Events } from './facets/events'
 import type { ContactCounters } from './contact-counters'
 import { iso } from './facet'
 import type { Groups } from './facets/groups'
@@ -232,7 +232,7 @@ export class StoredContactFacts implements ContactFacts {
    * statement, ~1 µs a value in workerd: bench/results/2026-12-06-segments.md). Past
    * READ_ALL_UP_TO the copy would be large, so each name is read on its own.
    */
-  private counted(): ReadonlyMap<string, readonly { id: string; at: number }[]> | undefined {
+  private counted(): ReadonlyMap<string, readonly CountedEvent[]> | undefined {
     if ((this.facets.counters.all()?.count ?? 0) > READ_ALL_UP_TO) return undefined
     return this.facets.events.countedEvents()
   }

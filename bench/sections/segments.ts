@@ -1,5 +1,4 @@
 import type { BenchConfig } from '../config.ts'
-import type { RunResult } from '../load/run-result.ts'
 import { verdictText } from '../ingest-targets.ts'
 import { progress } from '../progress.ts'
 import { int, minutes, ms, table } from '../report.ts'
@@ -14,6 +13,7 @@ import {
   VARIANT_LABELS,
   type LiveRun,
   type ObjectCpu,
+  type PairShape,
   type Variant,
 } from '../segments-live.ts'
 import { measurePreviews, type PopulationOutcome, type PreviewPlan } from '../segments-preview.ts'
@@ -132,21 +132,11 @@ function summarise(
   const measured = new Map(previews.map((p) => [p.contacts, p.previewRoute]))
   const verdicts = [
     judgePreview(measured),
-    judgeLiveSegments('first visits', pairsOf(live, 'firstVisit')),
-    judgeLiveSegments('returning single events', pairsOf(live, 'returning')),
+    ...SHAPES.map(([label, shape]) => judgeLiveSegments(label, pairsOf(live, shape))),
     ...(config.objectCpu
-      ? [
-          judgeLiveSegments(
-            'first visits',
-            pairsOf(live, 'firstVisit', objectCpuOf('firstVisit')),
-            OBJECTS,
-          ),
-          judgeLiveSegments(
-            'returning single events',
-            pairsOf(live, 'returning', objectCpuOf('returning')),
-            OBJECTS,
-          ),
-        ]
+      ? SHAPES.map(([label, shape]) =>
+          judgeLiveSegments(label, pairsOf(live, shape, objectCpuOf(shape)), OBJECTS),
+        )
       : []),
   ]
   summary.push(
@@ -196,7 +186,7 @@ function previewLines(p: PopulationOutcome): string[] {
 /** Each pair's CPU per event of one shape, without and with the segments, by `cpuOf`. */
 function pairsOf(
   live: LiveRun[],
-  shape: 'firstVisit' | 'returning',
+  shape: PairShape,
   cpuOf: (run: LiveRun) => number | null = (run) => cpuPerEvent(run[shape]),
 ): CpuPair[] {
   const pairs = [...new Set(live.map((run) => run.pair))]
@@ -212,10 +202,16 @@ function pairsOf(
   })
 }
 
+/** The runs judged, as the verdicts name them. */
+const SHAPES = [
+  ['first visits', 'firstVisit'],
+  ['returning single events', 'returning'],
+] as const satisfies readonly (readonly [string, PairShape])[]
+
 const OBJECTS = "the contact objects' (profiled)"
 
 /** The profiled CPU per event inside the contact objects (--object-cpu). */
-const objectCpuOf = (shape: 'firstVisit' | 'returning') => (run: LiveRun) =>
+const objectCpuOf = (shape: PairShape) => (run: LiveRun) =>
   run.objectCpu[shape]?.objectMsPerEvent ?? null
 
 /** The profiles' figures per run, when the pairs were profiled. */

@@ -12,6 +12,8 @@ import { emptyEngagement, engagementAfterEvent, engagementScore } from './engage
 import type { GammaGammaParams } from './gamma-gamma'
 import { sampleBeta, sampleExponential, sampleGamma } from './sample'
 
+const DAY_MS = 86_400_000
+
 export interface PopulationOptions {
   customers: number
   bgnbd: BgnbdParams
@@ -238,8 +240,6 @@ export function simulateWinBack(population: Population, options: WinBackOptions)
     ],
   }
 }
-
-const DAY_MS = 86_400_000
 
 /**
  * Each customer's targeting score at their observation point, in the population's order: what
