@@ -1,23 +1,19 @@
-import { cpus } from 'node:os'
-import { call, evictionsBefore, quietBefore } from './api.ts'
+import { call } from './api.ts'
 import type { BenchConfig } from './config.ts'
-import { countOf } from './drain.ts'
 import { LIVE_JOURNEYS } from './journeys-definitions.ts'
 import { runTotals, type RunTotals } from './journeys-metrics.ts'
 import { entryEventFor, entryRequest } from './journeys-load.ts'
 import { createRefs, publishJourneys, type LiveJourney } from './journeys-setup.ts'
 import { runClosedLoop } from './load/closed-loop.ts'
-import { cpuSnapshot, cpuUsage } from './load/cpu.ts'
 import { Ledger } from './load/ledger.ts'
 import type { RunResult } from './load/run-result.ts'
-import { progress, sleep } from './progress.ts'
+import { progress } from './progress.ts'
 import { int } from './report.ts'
-import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
+import { withCairn, type CairnTarget } from './runtime.ts'
 import {
   alternatingPairs,
   warmUp,
   CONNECTIONS,
-  cpuPerEvent,
   MAX_CONTACTS,
   measure,
   measureReturning,

@@ -26,7 +26,7 @@ import {
   type RuntimeOutput,
   type Target,
 } from '../runtime.ts'
-import { createWorkload, warmUpWorkload, type Workload } from '../workload.ts'
+import { createWorkload, warmUpWorkload } from '../workload.ts'
 import type { Check, Section } from './section.ts'
 
 interface TargetOutcome {

@@ -24,7 +24,6 @@ import {
   type JourneyVerdict,
 } from '../journeys-targets.ts'
 import type { LatencySummary } from '../load/latency.ts'
-import type { RunResult } from '../load/run-result.ts'
 import { progress } from '../progress.ts'
 import { int, minutes, table } from '../report.ts'
 import { cores, quietBefore } from '../api.ts'

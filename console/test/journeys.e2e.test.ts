@@ -46,10 +46,6 @@ const journeyUrl = (rest = '') => `${stackUrl}/journeys/${id}${rest}`
 const versionRow = (version: number) =>
   page.locator(`table[data-versions] tr[data-version="${version}"]`)
 
-async function tab(label: string) {
-  await page.click(`nav[aria-label="Journey"] a:text-is("${label}")`)
-}
-
 describe('the Journeys screens', () => {
   it('creates a journey from the library, showing each template and what it creates', async () => {
     await page.goto(`${stackUrl}/journeys`)

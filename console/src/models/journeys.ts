@@ -1,7 +1,7 @@
 import { createModel, signal } from '@preact/signals'
 import { allowed } from '../../../edge/access/permissions'
 import type { Role } from '../../../edge/access/roles'
-import type { JourneyDefinition, NodeType } from '../../../domain/journeys/definition'
+import type { JourneyDefinition } from '../../../domain/journeys/definition'
 import type { LiveSet, PublishAction } from '../../../domain/journeys/live-sets'
 import { api, segment, type ApiError, type ApiList } from './api'
 import type { Issue } from './journey-graph'

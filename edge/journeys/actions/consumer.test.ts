@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test'
 import { Webhook } from 'standardwebhooks'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { JourneyActionJob } from '../../../contracts/queue-messages'
 import { consumeSends, MAX_RETRIES, retryDelay } from '../../messaging/send-consumer'
 import { handleActionJob } from './consumer'
