@@ -16,6 +16,7 @@ import {
   contactSegments,
   ownEvent,
   StoredContactFacts,
+  addedEventsOnly,
   type SegmentChange,
   type SegmentPlan,
 } from './contact-segments'
@@ -1467,11 +1468,14 @@ export class ContactDO extends DurableObject<Env> {
     let next: number | null = null
     if (ids.size === 0) return { lastSeq, next }
     const facts = new StoredContactFacts(key, this.sql, this.facets, now)
+    // A journey's own events (eventNames) are not in the change: those rounds look at all.
+    const added = !everything && !change.timed && change.eventNames === undefined
+    const timing = added ? addedEventsOnly(facts, change.events ?? []) : facts
     for (const id of ids) {
       const segment = plan.byId.get(id)
       const member = segment ? evaluate(segment.rule, facts, now, plan.lookup) : false
       if (segment && plan.timed.has(id)) {
-        const at = nextChange(segment.rule, facts, now, plan.lookup)
+        const at = nextChange(segment.rule, timing, now, plan.lookup)
         if (at !== null && (next === null || at < next)) next = at
       }
       if (!memberships.set('segment', id, member, now)) continue

@@ -43,6 +43,15 @@ function track(user: string, event: string, extra: Record<string, unknown> = {})
   return send('/v1/track', writeKey, { userId: user, event, ...extra })
 }
 
+function segmentsJob(user: string) {
+  const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
+  return runInDurableObject(object, (_instance, state) =>
+    state.storage.sql
+      .exec<{ due_at: number }>("SELECT due_at FROM schedule WHERE kind = 'segments'")
+      .toArray(),
+  )
+}
+
 function inD1(segment: string, key: string) {
   return d1Count(
     'SELECT COUNT(*) AS n FROM segment_members WHERE segment_id = ? AND contact_key = ?',
@@ -77,20 +86,50 @@ describe('a contact enters and leaves segments as it changes', () => {
     const at = Date.now() - 7 * DAY_MS + 3_000
     await track(user, name, { timestamp: new Date(at).toISOString() })
     expect((await profile(user)).segments).toContain(segment)
-    const object = env.CONTACTS.get(env.CONTACTS.idFromName(user))
-    const job = await runInDurableObject(object, (_instance, state) =>
-      state.storage.sql
-        .exec<{ due_at: number }>("SELECT due_at FROM schedule WHERE kind = 'segments'")
-        .toArray(),
-    )
     // Due the millisecond the event leaves the window, not at a sweep.
-    expect(job).toEqual([{ due_at: at + 7 * DAY_MS + 1 }])
+    expect(await segmentsJob(user)).toEqual([{ due_at: at + 7 * DAY_MS + 1 }])
     await eventually(async () => !(await profile(user)).segments.includes(segment), 15_000)
     expect(await timeline(user)).toEqual([
       `Segment Exited ${segment}`,
       `Segment Entered ${segment}`,
     ])
     await eventually(async () => (await inD1(segment, user)) === 0)
+  })
+
+  // A round after new events looks at their windows alone: an older event's end stays scheduled.
+  it("stays while a later event keeps the window open, and leaves at that event's end", async () => {
+    const name = uid('Viewed Pricing')
+    const segment = await createSegment({ performed: name, within: { days: 7 } })
+    const user = uid('user')
+    const first = Date.now() - 7 * DAY_MS + 2_000
+    const second = first + 3_000
+    await track(user, name, { timestamp: new Date(first).toISOString() })
+    await track(user, name, { timestamp: new Date(second).toISOString() })
+    expect(await segmentsJob(user)).toEqual([{ due_at: first + 7 * DAY_MS + 1 }])
+    // The first event's end: the job finds the second still inside and schedules its end.
+    await eventually(async () => {
+      const [job] = await segmentsJob(user)
+      return job?.due_at === second + 7 * DAY_MS + 1
+    }, 15_000)
+    expect((await profile(user)).segments).toContain(segment)
+    await eventually(async () => !(await profile(user)).segments.includes(segment), 15_000)
+    expect(await timeline(user)).toEqual([
+      `Segment Exited ${segment}`,
+      `Segment Entered ${segment}`,
+    ])
+  }, 20_000)
+
+  it("schedules a new event's window when it ends before what was scheduled", async () => {
+    const week = uid('Viewed Pricing')
+    const day = uid('Opened App')
+    await createSegment({ performed: week, within: { days: 7 } })
+    const daily = await createSegment({ performed: day, within: { days: 1 } })
+    const user = uid('user')
+    await track(user, week, { timestamp: new Date(Date.now() - 6 * DAY_MS).toISOString() })
+    const opened = Date.now() - DAY_MS + 2_000
+    await track(user, day, { timestamp: new Date(opened).toISOString() })
+    expect(await segmentsJob(user)).toEqual([{ due_at: opened + DAY_MS + 1 }])
+    await eventually(async () => !(await profile(user)).segments.includes(daily), 15_000)
   })
 
   it('follows trait changes, and leaves when a trait stops matching', async () => {
@@ -314,17 +353,26 @@ describe("a contact's events as rules read them", () => {
           messageId: `m-${id}`,
           type,
           ...(type === 'track' ? { event: name } : { name }),
-          properties: {},
+          properties: { at },
           timestamp: new Date(at).toISOString(),
           receivedAt: new Date(at).toISOString(),
           enrichment: { bot },
         } as unknown as StoredEvent
         events.insert(event, JSON.stringify(event), at)
       }
-      const snapshot = (facet: Events) =>
-        [...facet.countedEvents()]
-          .map(([name, list]) => `${name}: ${list.map((e) => `${e.id}@${e.at}`).join(' ')}`)
+      // As rules read them: the kept copy knows the properties of the events it was given.
+      const snapshot = (facet: Events) => {
+        const facts = new StoredContactFacts('k', state.storage.sql, {
+          events: facet,
+          counters: { all: () => ({ count: 1, firstAt: 0, lastAt: 0 }) },
+        } as unknown as ConstructorParameters<typeof StoredContactFacts>[2])
+        return [...facet.countedEvents().keys()]
+          .map((name) => {
+            const events = facts.events(name).map((e) => `${e.id}@${e.properties.at}`)
+            return `${name}: ${events.join(' ')}`
+          })
           .sort()
+      }
       stored('p1', 'page', 'Home', 1_000)
       expect(snapshot(events)).toEqual(['$page: p1@1000'])
       // Inserted after the copy was made: counted ones join it, the rest do not.

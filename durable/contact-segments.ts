@@ -13,7 +13,13 @@ import {
 import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../edge/segments/config'
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
-import { READ_APART, type CountedEvent, type Events } from './facets/events'
+import {
+  READ_APART,
+  countedName,
+  propertiesOf,
+  type CountedEvent,
+  type Events,
+} from './facets/events'
 import type { ContactCounters } from './contact-counters'
 import { iso } from './facet'
 import type { Groups } from './facets/groups'
@@ -217,7 +223,9 @@ export class StoredContactFacts implements ContactFacts {
     const counted = READ_APART.includes(name) ? undefined : this.counted()
     if (counted) {
       const bodies = this.bodies(name)
-      events = (counted.get(name) ?? []).map(({ id, at }) => new StoredEventFact(id, at, bodies))
+      events = (counted.get(name) ?? []).map(
+        ({ id, at, properties }) => new StoredEventFact(id, at, bodies, properties),
+      )
     } else {
       events = this.read(name)
     }
@@ -251,7 +259,11 @@ export class StoredContactFacts implements ContactFacts {
     return ids.map((id, i) => new StoredEventFact(id, ats[i]!, bodies))
   }
 
-  /** The properties of every event of a name by id, read in one statement when first asked. */
+  /**
+   * The properties of every event of a name by id, read in one statement when first asked. Only
+   * the properties leave SQLite: parsing whole bodies (context, enrichment) was most of what a
+   * `where` condition cost a round (bench/results/2026-12-07-segments.md).
+   */
   private bodies(name: string): () => ReadonlyMap<string, Record<string, unknown>> {
     let read = this.bodyReaders.get(name)
     if (read) return read
@@ -261,12 +273,13 @@ export class StoredContactFacts implements ContactFacts {
       const [where, ...params] = eventsNamed(name)
       bodies = new Map(
         this.sql
-          .exec<{ id: string; body: string }>(`SELECT id, body FROM events ${where}`, ...params)
+          .exec<{ id: string; properties: string | null }>(
+            `SELECT id, coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'))
+              AS properties FROM events ${where}`,
+            ...params,
+          )
           .toArray()
-          .map((row) => {
-            const event = JSON.parse(row.body) as StoredEvent
-            return [row.id, event.properties ?? event.traits ?? {}]
-          }),
+          .map((row) => [row.id, row.properties === null ? {} : JSON.parse(row.properties)]),
       )
       return bodies
     }
@@ -306,6 +319,40 @@ export class StoredContactFacts implements ContactFacts {
 }
 
 /**
+ * The facts `nextChange` needs after a change that added `events`: those events in place of the
+ * contact's history. When each older event was stored, its round scheduled the end of its
+ * windows (as did every round that re-evaluated all, and every `segments` job for all timed
+ * segments), and the scheduler keeps the earliest entry, so only the new events can bring the
+ * next change sooner. Cairn's membership events, stored by rounds without being a change of
+ * their own, are read whole as before; everything else is the contact's.
+ */
+export function addedEventsOnly(facts: ContactFacts, events: readonly StoredEvent[]): ContactFacts {
+  const added = new Map<string, EventFact[]>()
+  for (const event of events) {
+    const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
+    if (name === null) continue
+    const fact = { id: event.id, at: Date.parse(event.timestamp), properties: propertiesOf(event) }
+    const named = added.get(name)
+    if (named) named.push(fact)
+    else added.set(name, [fact])
+  }
+  return {
+    key: facts.key,
+    get traits() {
+      return facts.traits
+    },
+    events: (name) => (READ_APART.includes(name) ? facts.events(name) : (added.get(name) ?? [])),
+    consent: (purpose) => facts.consent(purpose),
+    inList: (listId) => facts.inList(listId),
+    accounts: () => facts.accounts(),
+    messages: (kind) => facts.messages(kind),
+    subscribed: (groupId) => facts.subscribed(groupId),
+    journeyStates: (journeyId) => facts.journeyStates(journeyId),
+    prediction: (name) => facts.prediction(name),
+  }
+}
+
+/**
  * Past this many events (as the counters count them: bots and membership events aside) a
  * contact is read name by name, so a long history is not brought into the isolate for a round
  * that needs one name. A bound chosen, not measured: the measured contacts held under 50.
@@ -332,10 +379,12 @@ class StoredEventFact implements EventFact {
     readonly id: string,
     readonly at: number,
     private readonly bodies: () => ReadonlyMap<string, Record<string, unknown>>,
+    /** Known without a read: the event was stored while the object was awake. */
+    private readonly known?: Record<string, unknown>,
   ) {}
 
   get properties(): Record<string, unknown> {
-    return this.bodies().get(this.id) ?? {}
+    return this.known ?? this.bodies().get(this.id) ?? {}
   }
 }
 

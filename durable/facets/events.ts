@@ -16,10 +16,14 @@ export interface TimelinePage {
 /** Past every timestamp and seq: the first page of the timeline starts before it. */
 const END = Number.MAX_SAFE_INTEGER
 
-/** An event as segment rules count it: its id and time (a rule that reads properties asks apart). */
+/**
+ * An event as segment rules count it: its id and time, and its properties when the event was
+ * stored while the copy was kept (a rule that reads the others' properties asks apart).
+ */
 export interface CountedEvent {
   id: string
   at: number
+  properties?: Record<string, unknown>
 }
 
 /**
@@ -33,7 +37,7 @@ export const READ_APART: readonly string[] = ['Segment Entered', 'Segment Exited
  * or null for one it never counts: bots, identify and the like, the membership events (read
  * apart), and a track event named like a page or screen view, which is no view.
  */
-function countedName(type: string, name: string | null, bot: boolean): string | null {
+export function countedName(type: string, name: string | null, bot: boolean): string | null {
   if (bot) return null
   if (type === 'page') return PAGE_EVENT
   if (type === 'screen') return SCREEN_EVENT
@@ -82,7 +86,9 @@ export class Events implements Facet<EventRow[]> {
     const ids = JSON.parse(row.ids) as string[]
     const ats = JSON.parse(row.ats) as number[]
     const counted = new Map<string, CountedEvent[]>()
-    types.forEach((type, i) => add(counted, countedName(type, names[i]!, false), ids[i]!, ats[i]!))
+    types.forEach((type, i) =>
+      add(counted, countedName(type, names[i]!, false), { id: ids[i]!, at: ats[i]! }),
+    )
     this.counted = counted
     return counted
   }
@@ -106,7 +112,7 @@ export class Events implements Facet<EventRow[]> {
       .toArray()
     if (inserted && this.counted) {
       const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
-      add(this.counted, name, event.id, at)
+      add(this.counted, name, { id: event.id, at, properties: propertiesOf(event) })
     }
     return inserted?.seq ?? null
   }
@@ -168,9 +174,14 @@ export class Events implements Facet<EventRow[]> {
   }
 }
 
-function add(counted: Map<string, CountedEvent[]>, name: string | null, id: string, at: number) {
+function add(counted: Map<string, CountedEvent[]>, name: string | null, event: CountedEvent) {
   if (name === null) return
   const events = counted.get(name)
-  if (events) events.push({ id, at })
-  else counted.set(name, [{ id, at }])
+  if (events) events.push(event)
+  else counted.set(name, [event])
+}
+
+/** What `where` conditions read of an event: its properties (an identify's traits). */
+export function propertiesOf(event: StoredEvent): Record<string, unknown> {
+  return event.properties ?? event.traits ?? {}
 }
