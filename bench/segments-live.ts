@@ -110,23 +110,40 @@ export function measureLiveSegments(
   })
 }
 
-/** Returning contacts' single events for the configured duration, warmed up first, then settled. */
+/**
+ * Requests a second the returning runs are sized by: each sends its duration (or warm-up) times
+ * this many. A count, not a duration: both runs of a pair then send the same seeded requests, so
+ * a slower variant is not charged for handling fewer of them. Over a fixed time it was: the
+ * objects it wakes (about one per visitor in session, each woken once) were shared among fewer
+ * events, and in the quick run of 2026-12-07 waking alone cost 0.61 ms per event without
+ * segments and 0.98 ms with them, the same wake-ups in total (bench/results/2026-12-07-segments.md).
+ */
+export const RETURNING_RATE = 300
+
+/** Returning contacts' single events, warmed up first, then settled. */
 export async function measureReturning(
   target: CairnTarget,
   config: BenchConfig,
   ledger: Ledger,
   label: string,
   single: () => BenchRequest,
-  closedLoop: (label: string, next: () => BenchRequest, seconds: number) => Promise<RunResult>,
+  closedLoop: (
+    label: string,
+    next: () => BenchRequest,
+    seconds: number,
+    amount: number,
+  ) => Promise<RunResult>,
   /** Wraps the measured run (not its warm-up): segments-live profiles it with --object-cpu. */
   measured: (run: () => Promise<RunResult>) => () => Promise<RunResult> = (run) => run,
 ): Promise<RunResult> {
+  const requests = config.duration * RETURNING_RATE
+  const warmUp = config.warmup * RETURNING_RATE
   const returning = await measure(
     target,
     config,
-    `${label}: returning single events, ${CONNECTIONS} connections, ${config.duration} s`,
-    measured(() => closedLoop('single c16', single, config.duration)),
-    config.warmup > 0 ? () => closedLoop('warm-up single c16', single, config.warmup) : undefined,
+    `${label}: ${int(requests)} returning single events, ${CONNECTIONS} connections`,
+    measured(() => closedLoop('single c16', single, config.duration, requests)),
+    warmUp > 0 ? () => closedLoop('warm-up single c16', single, config.warmup, warmUp) : undefined,
   )
   await settle(target, ledger, config)
   return returning
@@ -184,6 +201,7 @@ async function measureRun(
     label: string,
     next: () => BenchRequest,
     seconds: number,
+    amount?: number,
     shape: 'single' | 'first-visit' = 'single',
   ) =>
     runClosedLoop({
@@ -192,7 +210,7 @@ async function measureRun(
       shape,
       connections: CONNECTIONS,
       seconds,
-      ...(shape === 'first-visit' ? { amount: contacts, maxSeconds: config.firstVisitMax } : {}),
+      ...(amount === undefined ? {} : { amount, maxSeconds: config.firstVisitMax }),
       next,
       ledger,
       label,
@@ -228,7 +246,9 @@ async function measureRun(
     target,
     config,
     `${label}: first visits of ${int(contacts)} contacts, ${CONNECTIONS} connections`,
-    profiled('firstVisit', () => closedLoop('first visits', workload.firstVisit, 0, 'first-visit')),
+    profiled('firstVisit', () =>
+      closedLoop('first visits', workload.firstVisit, 0, contacts, 'first-visit'),
+    ),
   )
   await settle(target, ledger, config)
   const returning = await measureReturning(

@@ -35,6 +35,7 @@ import {
   MAX_CONTACTS,
   pairCells,
   pairHead,
+  RETURNING_RATE,
 } from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
 import type { Check, Section } from './section.ts'
@@ -188,8 +189,8 @@ function summarise(
     '',
     `2. Live journeys in the contact objects: the ingest workload (${int(Math.min(config.contacts, MAX_CONTACTS))} ` +
       `contacts; first visits, an unmeasured entry round of product-added, checkout and newsletter ` +
-      `events for ${int(cpu[0]?.entryRound.requests ?? 0)} of them, then returning single events for ` +
-      `${config.duration} s), ${CONNECTIONS} connections, on a fresh state per run, without journeys and ` +
+      `events for ${int(cpu[0]?.entryRound.requests ?? 0)} of them, then ` +
+      `${int(config.duration * RETURNING_RATE)} returning single events), ${CONNECTIONS} connections, on a fresh state per run, without journeys and ` +
       `with ${LIVE_JOURNEYS.length} published (${journeyMix()}); the same templates and segments in both. ` +
       `ms/event is workerd's CPU per accepted event, as in the segments section (the objects, the queue ` +
       `consumer and the sends it managed during the run). non-2xx and other cores for first visits / returning. ` +

@@ -10,6 +10,7 @@ import {
   measureLiveSegments,
   pairCells,
   pairHead,
+  RETURNING_RATE,
   VARIANT_LABELS,
   type LiveRun,
   type ObjectCpu,
@@ -102,7 +103,7 @@ function summarise(
   summary.push(
     '',
     `Live segments in the contact objects: the ingest workload (${int(Math.min(config.contacts, MAX_CONTACTS))} contacts; ` +
-      `first visits, then returning single events for ${config.duration} s), ${CONNECTIONS} connections, ` +
+      `first visits, then ${int(config.duration * RETURNING_RATE)} returning single events), ${CONNECTIONS} connections, ` +
       `on a fresh state per run, without segments and with ${SEGMENT_TARGETS.liveSegments} ` +
       `(traits, performed with and without windows, consent, buckets, references, nested ` +
       `all/any/not); ms/event is workerd's CPU per accepted event, as in the ingest section. ` +
