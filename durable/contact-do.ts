@@ -602,7 +602,13 @@ export class ContactDO extends DurableObject<Env> {
     const now = Date.now()
     this.transaction(() => {
       if (this.meta('erased_at') || this.meta('merged_into')) return
-      const facts = new StoredContactFacts(key, this.sql, this.facets, now)
+      const facts = new StoredContactFacts(
+        key,
+        this.sql,
+        this.facets,
+        now,
+        plans.segments.properties,
+      )
       this.journeyRound(key, plans, now)?.resume(journeyId, (run, definition) => {
         const node = definition.nodes[run.node]
         const since = this.facets.journeys.waitingSince(run.id)
@@ -1398,7 +1404,13 @@ export class ContactDO extends DurableObject<Env> {
       matches: (rule) =>
         evaluate(
           rule,
-          (facts ??= new StoredContactFacts(key, this.sql, this.facets, now)),
+          (facts ??= new StoredContactFacts(
+            key,
+            this.sql,
+            this.facets,
+            now,
+            plans.segments.properties,
+          )),
           now,
           plans.segments.lookup,
         ),
@@ -1467,7 +1479,7 @@ export class ContactDO extends DurableObject<Env> {
     let lastSeq = 0
     let next: number | null = null
     if (ids.size === 0) return { lastSeq, next }
-    const facts = new StoredContactFacts(key, this.sql, this.facets, now)
+    const facts = new StoredContactFacts(key, this.sql, this.facets, now, plan.properties)
     // A journey's own events (eventNames) are not in the change: those rounds look at all.
     const added = !everything && !change.timed && change.eventNames === undefined
     const timing = added ? addedEventsOnly(facts, change.events ?? []) : facts

@@ -314,13 +314,25 @@ describe("a contact's events as rules read them", () => {
         )
       }
       const names = ['$page', '$screen', 'Viewed', '$page', 'Segment Entered', 'Nothing']
-      const factsWith = (count: number) =>
-        new StoredContactFacts('k', state.storage.sql, {
-          events: new Events(state.storage.sql),
-          counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) },
-        } as unknown as ConstructorParameters<typeof StoredContactFacts>[2])
-      return [1, 100_000].map((count) => {
-        const facts = factsWith(count)
+      const factsWith = (count: number, propertiesRead: ReadonlySet<string>) =>
+        new StoredContactFacts(
+          'k',
+          state.storage.sql,
+          {
+            events: new Events(state.storage.sql),
+            counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) },
+          } as unknown as ConstructorParameters<typeof StoredContactFacts>[2],
+          0,
+          propertiesRead,
+        )
+      // Properties read with the events in one statement, or afterwards name by name.
+      const variants: [number, ReadonlySet<string>][] = [
+        [1, new Set()],
+        [1, new Set(names)],
+        [100_000, new Set()],
+      ]
+      return variants.map(([count, propertiesRead]) => {
+        const facts = factsWith(count, propertiesRead)
         return names.map((name) =>
           facts
             .events(name)
@@ -337,7 +349,7 @@ describe("a contact's events as rules read them", () => {
       ['m1@100 {"segmentId":"x"}'],
       [],
     ]
-    expect(read).toEqual([expected, expected])
+    expect(read).toEqual([expected, expected, expected])
   })
 
   // The events facet keeps what rules count between rounds: every insert must reach the copy,
@@ -360,13 +372,21 @@ describe("a contact's events as rules read them", () => {
         } as unknown as StoredEvent
         events.insert(event, JSON.stringify(event), at)
       }
-      // As rules read them: the kept copy knows the properties of the events it was given.
+      // As rules read them: the copy holds the properties of Viewed (a rule reads them) and of
+      // the events inserted into it; the others' are read when asked.
+      const propertiesRead = new Set(['Viewed'])
       const snapshot = (facet: Events) => {
-        const facts = new StoredContactFacts('k', state.storage.sql, {
-          events: facet,
-          counters: { all: () => ({ count: 1, firstAt: 0, lastAt: 0 }) },
-        } as unknown as ConstructorParameters<typeof StoredContactFacts>[2])
-        return [...facet.countedEvents().keys()]
+        const facts = new StoredContactFacts(
+          'k',
+          state.storage.sql,
+          {
+            events: facet,
+            counters: { all: () => ({ count: 1, firstAt: 0, lastAt: 0 }) },
+          } as unknown as ConstructorParameters<typeof StoredContactFacts>[2],
+          0,
+          propertiesRead,
+        )
+        return [...facet.countedEvents(propertiesRead).keys()]
           .map((name) => {
             const events = facts.events(name).map((e) => `${e.id}@${e.properties.at}`)
             return `${name}: ${events.join(' ')}`

@@ -39,6 +39,8 @@ export interface SegmentPlan {
   byId: ReadonlyMap<string, SegmentDefinition>
   lookup: SegmentLookup
   byEvent: ReadonlyMap<string, readonly string[]>
+  /** Event names whose properties some rule reads: read with the events, in one statement. */
+  properties: ReadonlySet<string>
   byTrait: ReadonlyMap<string, readonly string[]>
   byList: ReadonlyMap<string, readonly string[]>
   consent: readonly string[]
@@ -80,6 +82,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
   const byId = new Map(segments.map((segment) => [segment.id, segment]))
   const lookup: SegmentLookup = (id) => byId.get(id)?.rule
   const byEvent = new Map<string, string[]>()
+  const properties = new Set<string>()
   const byTrait = new Map<string, string[]>()
   const byList = new Map<string, string[]>()
   const consent: string[] = []
@@ -97,6 +100,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
   for (const { id, rule } of segments) {
     const reads = dependencies(rule, lookup)
     for (const name of reads.events) add(byEvent, name, id)
+    for (const name of reads.properties) properties.add(name)
     for (const trait of reads.traits) add(byTrait, trait, id)
     for (const list of reads.lists) add(byList, list, id)
     if (reads.consent.size > 0) consent.push(id)
@@ -112,6 +116,7 @@ function plan(version: string, segments: readonly SegmentDefinition[]): SegmentP
     byId,
     lookup,
     byEvent,
+    properties,
     byTrait,
     byList,
     consent,
@@ -210,6 +215,8 @@ export class StoredContactFacts implements ContactFacts {
     },
     /** The round's time: predictions decay with it. */
     private readonly now = Date.now(),
+    /** Names whose properties rules read (SegmentPlan.properties): they come with the events. */
+    private readonly propertiesRead: ReadonlySet<string> = new Set(),
   ) {}
 
   get traits(): Record<string, unknown> {
@@ -242,7 +249,7 @@ export class StoredContactFacts implements ContactFacts {
    */
   private counted(): ReadonlyMap<string, readonly CountedEvent[]> | undefined {
     if ((this.facets.counters.all()?.count ?? 0) > READ_ALL_UP_TO) return undefined
-    return this.facets.events.countedEvents()
+    return this.facets.events.countedEvents(this.propertiesRead)
   }
 
   private read(name: string): EventFact[] {

@@ -30,6 +30,8 @@ describe('dependencies', () => {
     }
     expect(dependencies(rule, noSegments)).toEqual({
       events: new Set(['$page', 'Plan Changed']),
+      // A `where` on page views, a `has` on the latest plan change.
+      properties: new Set(['$page', 'Plan Changed']),
       traits: new Set(['address', 'plan']),
       consent: new Set(['marketing', 'analytics']),
       lists: new Set(['vip', 'press']),
@@ -44,9 +46,26 @@ describe('dependencies', () => {
     })
   })
 
+  it('reads the properties only of events a condition looks into', () => {
+    const rule: Rule = {
+      any: [
+        { performed: 'Order Completed', count: { op: 'gte', value: 2 } },
+        {
+          performed: 'Product Viewed',
+          where: [{ property: 'category', op: 'eq', value: 'Jackets' }],
+        },
+        { lastPerformed: 'Signed Up', has: [{ property: 'source', op: 'exists' }] },
+      ],
+    }
+    expect(dependencies(rule, noSegments).properties).toEqual(
+      new Set(['Product Viewed', 'Signed Up']),
+    )
+  })
+
   it('reads nothing for a rule on one list, and nothing is timed', () => {
     expect(dependencies({ list: 'vip' }, noSegments)).toEqual({
       events: new Set(),
+      properties: new Set(),
       traits: new Set(),
       consent: new Set(),
       lists: new Set(['vip']),

@@ -9,6 +9,8 @@ import type { Rule } from './rule'
 export interface RuleDependencies {
   /** Event names, `$page` and `$screen` included. */
   events: Set<string>
+  /** Event names whose properties a condition reads (`where`, `has`). */
+  properties: Set<string>
   /** Top-level trait keys: a rule on `address.city` reads `address`. */
   traits: Set<string>
   consent: Set<Purpose>
@@ -26,6 +28,7 @@ export interface RuleDependencies {
 export function dependencies(rule: Rule, lookup: SegmentLookup): RuleDependencies {
   const found: RuleDependencies = {
     events: new Set(),
+    properties: new Set(),
     traits: new Set(),
     consent: new Set(),
     lists: new Set(),
@@ -58,9 +61,11 @@ function collect(rule: Rule, lookup: SegmentLookup, found: RuleDependencies, vis
     if ('duration' in rule) found.timed = true
   } else if ('performed' in rule) {
     found.events.add(rule.performed)
+    if (rule.where !== undefined) found.properties.add(rule.performed)
     if (rule.within !== undefined) found.timed = true
   } else if ('lastPerformed' in rule) {
     found.events.add(rule.lastPerformed)
+    found.properties.add(rule.lastPerformed)
   } else if ('consent' in rule) {
     found.consent.add(rule.consent)
   } else if ('message' in rule) {

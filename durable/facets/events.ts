@@ -67,28 +67,36 @@ export class Events implements Facet<EventRow[]> {
   }
 
   /**
-   * Every event segment rules can count, by the name they count it under. Read in one statement
-   * the first time after the object wakes, then kept in step with the table, so a session's
-   * later events do not read them all again (the read was about half of a returning event's
-   * segment round in its object: bench/results/2026-12-06-segments.md, the profiled pairs).
+   * Every event segment rules can count, by the name they count it under, with the properties of
+   * those whose names are in `properties` (rules read them: SegmentPlan.properties). Read in one
+   * statement the first time after the object wakes, then kept in step with the table, so a
+   * session's later events do not read them all again. One statement, not one for the events and
+   * one per name for properties: an object is mostly woken for the event, and each distinct
+   * statement costs a fresh object its preparation (bench/results/2026-12-07-segments.md).
    */
-  countedEvents(): ReadonlyMap<string, readonly CountedEvent[]> {
+  countedEvents(properties: ReadonlySet<string>): ReadonlyMap<string, readonly CountedEvent[]> {
     if (this.counted) return this.counted
-    const row = this.sql
-      .exec<{ types: string; names: string; ids: string; ats: string }>(
-        `SELECT json_group_array(type) AS types, json_group_array(name) AS names,
-          json_group_array(id) AS ids, json_group_array(timestamp) AS ats
-        FROM events WHERE bot = 0 AND type IN ('page', 'screen', 'track')`,
+    const { rows } = this.sql
+      .exec<{ rows: string }>(
+        `SELECT json_group_array(json_array(type, name, id, timestamp,
+            CASE WHEN kind IN (SELECT value FROM json_each(?))
+              THEN json(coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'), '{}')) END)) AS rows
+        FROM (SELECT *, CASE type WHEN 'page' THEN '${PAGE_EVENT}' WHEN 'screen' THEN '${SCREEN_EVENT}'
+            ELSE name END AS kind
+          FROM events WHERE bot = 0 AND type IN ('page', 'screen', 'track')
+            AND NOT (type = 'track' AND name IN (SELECT value FROM json_each(?))))`,
+        JSON.stringify([...properties]),
+        JSON.stringify(READ_APART),
       )
       .one()
-    const types = JSON.parse(row.types) as string[]
-    const names = JSON.parse(row.names) as (string | null)[]
-    const ids = JSON.parse(row.ids) as string[]
-    const ats = JSON.parse(row.ats) as number[]
     const counted = new Map<string, CountedEvent[]>()
-    types.forEach((type, i) =>
-      add(counted, countedName(type, names[i]!, false), { id: ids[i]!, at: ats[i]! }),
-    )
+    for (const [type, name, id, at, read] of JSON.parse(rows) as CountedRow[]) {
+      add(
+        counted,
+        countedName(type, name, false),
+        read === null ? { id, at } : { id, at, properties: read },
+      )
+    }
     this.counted = counted
     return counted
   }
@@ -180,6 +188,8 @@ function add(counted: Map<string, CountedEvent[]>, name: string | null, event: C
   if (events) events.push(event)
   else counted.set(name, [event])
 }
+
+type CountedRow = [string, string | null, string, number, Record<string, unknown> | null]
 
 /** What `where` conditions read of an event: its properties (an identify's traits). */
 export function propertiesOf(event: StoredEvent): Record<string, unknown> {
