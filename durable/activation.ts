@@ -2,13 +2,15 @@ import type { Counter } from './contact-counters'
 import { ALL_EVENTS, SITE_EVENTS } from './contact-counters'
 import type { ScheduleEntry } from './scheduler'
 import type { MembershipKind, MembershipRow } from './facets/memberships'
+import { COUNTED_PROPERTIES_KEY, READ_ALL_UP_TO, countedEventsQuery } from './facets/events'
 
 /**
  * What a ContactDO reads when it wakes, in one query. A contact is usually woken by a single
  * event, and each distinct statement costs a fresh object far more than the rows it reads, so
  * the small tables every ingest consults (meta, identities, traits, the all-events counter,
  * the time of the last on-site event, the newest own data key, how many consent and outbox rows
- * exist, the newest event's seq, its segments and lists) come back together.
+ * exist, the newest event's seq, its segments and lists, and the events its segments count)
+ * come back together.
  */
 export interface ActivationState {
   meta: [string, string][]
@@ -25,6 +27,11 @@ export interface ActivationState {
   schedule: ScheduleEntry[]
   /** Segments the contact is in and lists it is on, with since when (facets/memberships.ts). */
   memberships: MembershipRow[]
+  /**
+   * The events segment rules count, as facets/events.ts reads them (its JSON rows), when the
+   * contact's segments read events and it holds no more than READ_ALL_UP_TO; else null.
+   */
+  counted: string | null
 }
 
 // Scalar subqueries rather than a UNION: Durable Objects' SQLite caps compound SELECTs.
@@ -40,7 +47,10 @@ const QUERY = `SELECT
   (SELECT COUNT(*) FROM outbox) AS outbox_rows,
   (SELECT MAX(seq) FROM events) AS last_seq,
   (SELECT json_group_array(json_array(id, due_at, kind, payload)) FROM schedule) AS schedule,
-  (SELECT json_group_array(json_array(kind, id, since)) FROM memberships) AS memberships`
+  (SELECT json_group_array(json_array(kind, id, since)) FROM memberships) AS memberships,
+  (SELECT CASE WHEN coalesce((SELECT count FROM counters WHERE name = ?), 0) <= ${READ_ALL_UP_TO}
+      THEN (${countedEventsQuery('reads.value')}) END
+    FROM meta AS reads WHERE reads.key = '${COUNTED_PROPERTIES_KEY}') AS counted`
 
 type Row = {
   meta: string
@@ -54,11 +64,12 @@ type Row = {
   last_seq: number | null
   schedule: string
   memberships: string
+  counted: string | null
 }
 
 /** For an object that holds the contact's tables (contact-schema.ts `storedSchema`). */
 export function readActivationState(sql: SqlStorage): ActivationState {
-  const row = sql.exec<Row>(QUERY, ALL_EVENTS, SITE_EVENTS).one()
+  const row = sql.exec<Row>(QUERY, ALL_EVENTS, SITE_EVENTS, ALL_EVENTS).one()
   const total = row.total ? (JSON.parse(row.total) as [number, number, number]) : null
   const ownKey = row.own_key ? (JSON.parse(row.own_key) as [string, string]) : null
   return {
@@ -81,5 +92,6 @@ export function readActivationState(sql: SqlStorage): ActivationState {
     memberships: (JSON.parse(row.memberships) as [MembershipKind, string, number][]).map(
       ([kind, id, since]) => ({ kind, id, since }),
     ),
+    counted: row.counted,
   }
 }

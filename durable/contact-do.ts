@@ -87,6 +87,7 @@ import {
   type SubscriptionSource,
 } from './contact-messaging'
 import type { MessageRow } from './facets/messaging'
+import { COUNTED_PROPERTIES_KEY } from './facets/events'
 import { Outbox, type Resend } from './outbox'
 import { forgetJourneyConfig, journeyDefinition } from '../edge/journeys/config'
 import { matchesWhere } from '../domain/journeys/engine'
@@ -122,6 +123,8 @@ const NEW_CONTACT: Omit<ActivationState, 'meta'> = {
   lastSeq: 0,
   schedule: [],
   memberships: [],
+  // No events yet: the copy of counted events starts empty and every insert joins it.
+  counted: '[]',
 }
 
 const DAY_MS = 86_400_000
@@ -1475,6 +1478,12 @@ export class ContactDO extends DurableObject<Env> {
     if (everything) {
       for (const id of memberships.of('segment').keys()) ids.add(id)
       this.setMeta(SEGMENTS_VERSION_KEY, plan.version)
+      // Rules that count events: have the next wake-up read them with its one query.
+      if (plan.byEvent.size > 0) {
+        this.setMeta(COUNTED_PROPERTIES_KEY, JSON.stringify([...plan.properties]))
+      } else if (this.meta(COUNTED_PROPERTIES_KEY) !== undefined) {
+        this.metaValues.delete(COUNTED_PROPERTIES_KEY)
+      }
     }
     let lastSeq = 0
     let next: number | null = null

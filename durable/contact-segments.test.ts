@@ -4,6 +4,7 @@ import type { Rule } from '../domain/segments/rule'
 import { api, createSource, d1Count, eventually, send, uid } from '../test/support/api'
 import { StoredContactFacts } from './contact-segments'
 import { migrateContactStorage } from './contact-schema'
+import { readActivationState } from './activation'
 import { Events } from './facets/events'
 import type { StoredEvent } from '../contracts/stored-event'
 
@@ -350,6 +351,57 @@ describe("a contact's events as rules read them", () => {
       [],
     ]
     expect(read).toEqual([expected, expected, expected])
+  })
+
+  // A woken object takes the copy from its one wake-up query when its segments count events.
+  it('come with the wake-up query as a round would read them, only when segments count events', async () => {
+    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+    const woken = await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      migrateContactStorage(state.storage, 0)
+      const rows: [string, string, string | null, number, Record<string, unknown>][] = [
+        ['p1', 'page', 'Home', 10, { path: '/' }],
+        ['t1', 'track', 'Viewed', 20, { price: 3 }],
+        ['b1', 'track', 'Viewed', 30, { price: 4 }],
+        ['m1', 'track', 'Segment Entered', 40, { segmentId: 'x' }],
+      ]
+      for (const [id, type, name, at, properties] of rows) {
+        sql.exec(
+          `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          id,
+          `m-${id}`,
+          type,
+          name,
+          at,
+          at,
+          id.startsWith('b') ? 1 : 0,
+          JSON.stringify({ id, type, properties }),
+        )
+      }
+      const propertiesRead = new Set(['Viewed'])
+      const view = (events: Events) =>
+        [...events.countedEvents(propertiesRead)].map(
+          ([name, list]) =>
+            `${name}: ${list.map((e) => `${e.id}@${e.at} ${JSON.stringify(e.properties ?? null)}`).join(' ')}`,
+        )
+      const primed = () => {
+        const events = new Events(sql)
+        events.prime(readActivationState(sql))
+        return events
+      }
+      const withoutKey = readActivationState(sql).counted
+      sql.exec("INSERT INTO meta (key, value) VALUES ('counted_properties', '[\"Viewed\"]')")
+      const woken = view(primed())
+      const fresh = view(new Events(sql))
+      sql.exec("INSERT INTO counters (name, count, first_at, last_at) VALUES ('*', 501, 0, 0)")
+      const tooMany = readActivationState(sql).counted
+      return { withoutKey, woken, fresh, tooMany }
+    })
+    expect(woken.withoutKey).toBeNull()
+    expect(woken.woken).toEqual(['$page: p1@10 null', 'Viewed: t1@20 {"price":3}'])
+    expect(woken.woken).toEqual(woken.fresh)
+    expect(woken.tooMany).toBeNull()
   })
 
   // The events facet keeps what rules count between rounds: every insert must reach the copy,

@@ -14,6 +14,7 @@ import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../ed
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
 import {
+  READ_ALL_UP_TO,
   READ_APART,
   countedName,
   propertiesOf,
@@ -358,13 +359,6 @@ export function addedEventsOnly(facts: ContactFacts, events: readonly StoredEven
     prediction: (name) => facts.prediction(name),
   }
 }
-
-/**
- * Past this many events (as the counters count them: bots and membership events aside) a
- * contact is read name by name, so a long history is not brought into the isolate for a round
- * that needs one name. A bound chosen, not measured: the measured contacts held under 50.
- */
-const READ_ALL_UP_TO = 500
 
 /** The WHERE clause and parameters of the events a rule counts under `name`, bots left out. */
 function eventsNamed(name: string): [string, ...(string | null)[]] {

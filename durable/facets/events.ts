@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../contracts/stored-event'
 import { PAGE_EVENT, SCREEN_EVENT } from '../../domain/segments/rule'
+import type { ActivationState } from '../activation'
 import type { AbsorbContext, Facet } from '../facet'
 
 export type EventRow = {
@@ -53,14 +54,17 @@ export function countedName(type: string, name: string | null, bot: boolean): st
 export class Events implements Facet<EventRow[]> {
   readonly tables = ['events'] as const
   /**
-   * The in-memory copy of countedEvents: null until a segment round asks, then kept by every
-   * insert, dropped by a prune, a rolled-back transaction or wiped storage (forget).
+   * The in-memory copy of countedEvents: from the wake-up query when the contact's segments read
+   * events (COUNTED_PROPERTIES_KEY), empty for a new contact, else read when a round first asks;
+   * kept by every insert, dropped by a prune, a rolled-back transaction or wiped storage (forget).
    */
   private counted: Map<string, CountedEvent[]> | null = null
 
   constructor(private readonly sql: SqlStorage) {}
 
-  prime() {}
+  prime(state: Pick<ActivationState, 'counted'>) {
+    this.counted = state.counted === null ? null : parseCounted(state.counted)
+  }
 
   forget() {
     this.counted = null
@@ -68,37 +72,22 @@ export class Events implements Facet<EventRow[]> {
 
   /**
    * Every event segment rules can count, by the name they count it under, with the properties of
-   * those whose names are in `properties` (rules read them: SegmentPlan.properties). Read in one
-   * statement the first time after the object wakes, then kept in step with the table, so a
-   * session's later events do not read them all again. One statement, not one for the events and
-   * one per name for properties: an object is mostly woken for the event, and each distinct
-   * statement costs a fresh object its preparation (bench/results/2026-12-07-segments.md).
+   * those whose names are in `properties` (rules read them: SegmentPlan.properties). Read with
+   * the object's wake-up query, or in one statement the first time a round asks, then kept in
+   * step with the table, so a session's later events do not read them again. An object is mostly
+   * woken for the event, and each distinct statement costs a fresh object far more than the rows
+   * it reads (bench/results/2026-12-07-segments.md).
    */
   countedEvents(properties: ReadonlySet<string>): ReadonlyMap<string, readonly CountedEvent[]> {
     if (this.counted) return this.counted
     const { rows } = this.sql
       .exec<{ rows: string }>(
-        `SELECT json_group_array(json_array(type, name, id, timestamp,
-            CASE WHEN kind IN (SELECT value FROM json_each(?))
-              THEN json(coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'), '{}')) END)) AS rows
-        FROM (SELECT *, CASE type WHEN 'page' THEN '${PAGE_EVENT}' WHEN 'screen' THEN '${SCREEN_EVENT}'
-            ELSE name END AS kind
-          FROM events WHERE bot = 0 AND type IN ('page', 'screen', 'track')
-            AND NOT (type = 'track' AND name IN (SELECT value FROM json_each(?))))`,
+        `SELECT (${countedEventsQuery('?')}) AS rows`,
         JSON.stringify([...properties]),
-        JSON.stringify(READ_APART),
       )
       .one()
-    const counted = new Map<string, CountedEvent[]>()
-    for (const [type, name, id, at, read] of JSON.parse(rows) as CountedRow[]) {
-      add(
-        counted,
-        countedName(type, name, false),
-        read === null ? { id, at } : { id, at, properties: read },
-      )
-    }
-    this.counted = counted
-    return counted
+    this.counted = parseCounted(rows)
+    return this.counted
   }
 
   /** Inserts the event; its seq, or null for a duplicate. */
@@ -189,7 +178,47 @@ function add(counted: Map<string, CountedEvent[]>, name: string | null, event: C
   else counted.set(name, [event])
 }
 
+/**
+ * Meta: the names whose properties the copy of counted events holds (a JSON array), written by a
+ * segment round when the contact's segments read events; while it is there, the wake-up query
+ * reads the copy (activation.ts).
+ */
+export const COUNTED_PROPERTIES_KEY = 'counted_properties'
+
+/**
+ * Past this many events (as the counters count them: bots and membership events aside) a
+ * contact is read name by name, so a long history is not brought into the isolate for a round
+ * that needs one name. A bound chosen, not measured: the measured contacts held under 50.
+ */
+export const READ_ALL_UP_TO = 500
+
+/**
+ * The SELECT of the counted events as one JSON array of rows, with the properties of the events
+ * whose names are in the JSON array `names` (an SQL expression: a parameter, a meta value).
+ * Membership events stay out (READ_APART: constants, so written into the text).
+ */
+export function countedEventsQuery(names: string): string {
+  const apart = READ_APART.map((name) => `'${name}'`).join(', ')
+  return `SELECT json_group_array(json_array(type, name, id, timestamp,
+      CASE WHEN kind IN (SELECT value FROM json_each(${names}))
+        THEN json(coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'), '{}'))
+      END))
+    FROM (SELECT *, CASE type WHEN 'page' THEN '${PAGE_EVENT}' WHEN 'screen' THEN '${SCREEN_EVENT}'
+        ELSE name END AS kind
+      FROM events WHERE bot = 0 AND type IN ('page', 'screen', 'track')
+        AND NOT (type = 'track' AND name IN (${apart})))`
+}
+
 type CountedRow = [string, string | null, string, number, Record<string, unknown> | null]
+
+function parseCounted(rows: string): Map<string, CountedEvent[]> {
+  const counted = new Map<string, CountedEvent[]>()
+  for (const [type, name, id, at, read] of JSON.parse(rows) as CountedRow[]) {
+    const event = read === null ? { id, at } : { id, at, properties: read }
+    add(counted, countedName(type, name, false), event)
+  }
+  return counted
+}
 
 /** What `where` conditions read of an event: its properties (an identify's traits). */
 export function propertiesOf(event: StoredEvent): Record<string, unknown> {
