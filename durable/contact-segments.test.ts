@@ -281,6 +281,43 @@ describe('a contact enters and leaves segments as it changes', () => {
   })
 })
 
+/** id, type, name, time, bot (0 or 1), properties: an event row as the object stores it. */
+type EventRow = [string, string, string | null, number, number, Record<string, unknown>]
+
+function insertEvents(sql: SqlStorage, rows: EventRow[]) {
+  for (const [id, type, name, at, bot, properties] of rows) {
+    sql.exec(
+      `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      `m-${id}`,
+      type,
+      name,
+      at,
+      at,
+      bot,
+      JSON.stringify({ id, type, properties }),
+    )
+  }
+}
+
+/** Facts over `events` for a contact of `count` events whose rules read `propertiesRead`. */
+function factsOver(
+  sql: SqlStorage,
+  events: Events,
+  count: number,
+  propertiesRead: ReadonlySet<string>,
+) {
+  const facets = { events, counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) } }
+  return new StoredContactFacts(
+    'k',
+    sql,
+    facets as unknown as ConstructorParameters<typeof StoredContactFacts>[2],
+    0,
+    propertiesRead,
+  )
+}
+
 describe("a contact's events as rules read them", () => {
   // A contact with few events is read in one statement per round, one with many name by name:
   // both must give every rule the same events.
@@ -288,7 +325,7 @@ describe("a contact's events as rules read them", () => {
     const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
     const read = await runInDurableObject(stub, (_instance, state) => {
       migrateContactStorage(state.storage, 0)
-      const rows: [string, string, string | null, number, number, Record<string, unknown>][] = [
+      insertEvents(state.storage.sql, [
         ['p1', 'page', 'Home', 10, 0, { path: '/' }],
         ['p2', 'page', null, 20, 0, { path: '/pricing' }],
         ['p3', 'page', 'Home', 30, 1, { path: '/bot' }],
@@ -299,33 +336,10 @@ describe("a contact's events as rules read them", () => {
         ['t4', 'track', null, 80, 0, {}],
         ['i1', 'identify', null, 90, 0, {}],
         ['m1', 'track', 'Segment Entered', 100, 0, { segmentId: 'x' }],
-      ]
-      for (const [id, type, name, at, bot, properties] of rows) {
-        state.storage.sql.exec(
-          `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          id,
-          `m-${id}`,
-          type,
-          name,
-          at,
-          at,
-          bot,
-          JSON.stringify({ id, type, properties }),
-        )
-      }
+      ])
       const names = ['$page', '$screen', 'Viewed', '$page', 'Segment Entered', 'Nothing']
       const factsWith = (count: number, propertiesRead: ReadonlySet<string>) =>
-        new StoredContactFacts(
-          'k',
-          state.storage.sql,
-          {
-            events: new Events(state.storage.sql),
-            counters: { all: () => ({ count, firstAt: 0, lastAt: 0 }) },
-          } as unknown as ConstructorParameters<typeof StoredContactFacts>[2],
-          0,
-          propertiesRead,
-        )
+        factsOver(state.storage.sql, new Events(state.storage.sql), count, propertiesRead)
       // Properties read with the events in one statement, or afterwards name by name.
       const variants: [number, ReadonlySet<string>][] = [
         [1, new Set()],
@@ -359,26 +373,12 @@ describe("a contact's events as rules read them", () => {
     const woken = await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql
       migrateContactStorage(state.storage, 0)
-      const rows: [string, string, string | null, number, Record<string, unknown>][] = [
-        ['p1', 'page', 'Home', 10, { path: '/' }],
-        ['t1', 'track', 'Viewed', 20, { price: 3 }],
-        ['b1', 'track', 'Viewed', 30, { price: 4 }],
-        ['m1', 'track', 'Segment Entered', 40, { segmentId: 'x' }],
-      ]
-      for (const [id, type, name, at, properties] of rows) {
-        sql.exec(
-          `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          id,
-          `m-${id}`,
-          type,
-          name,
-          at,
-          at,
-          id.startsWith('b') ? 1 : 0,
-          JSON.stringify({ id, type, properties }),
-        )
-      }
+      insertEvents(sql, [
+        ['p1', 'page', 'Home', 10, 0, { path: '/' }],
+        ['t1', 'track', 'Viewed', 20, 0, { price: 3 }],
+        ['b1', 'track', 'Viewed', 30, 1, { price: 4 }],
+        ['m1', 'track', 'Segment Entered', 40, 0, { segmentId: 'x' }],
+      ])
       const propertiesRead = new Set(['Viewed'])
       const view = (events: Events) =>
         [...events.countedEvents(propertiesRead)].map(
@@ -428,16 +428,7 @@ describe("a contact's events as rules read them", () => {
       // the events inserted into it; the others' are read when asked.
       const propertiesRead = new Set(['Viewed'])
       const snapshot = (facet: Events) => {
-        const facts = new StoredContactFacts(
-          'k',
-          state.storage.sql,
-          {
-            events: facet,
-            counters: { all: () => ({ count: 1, firstAt: 0, lastAt: 0 }) },
-          } as unknown as ConstructorParameters<typeof StoredContactFacts>[2],
-          0,
-          propertiesRead,
-        )
+        const facts = factsOver(state.storage.sql, facet, 1, propertiesRead)
         return [...facet.countedEvents(propertiesRead).keys()]
           .map((name) => {
             const events = facts.events(name).map((e) => `${e.id}@${e.properties.at}`)
