@@ -4,7 +4,6 @@ import { LIVE_JOURNEYS } from './journeys-definitions.ts'
 import { runTotals, type RunTotals } from './journeys-metrics.ts'
 import { entryEventFor, entryRequest } from './journeys-load.ts'
 import { createRefs, publishJourneys, type LiveJourney } from './journeys-setup.ts'
-import { runClosedLoop } from './load/closed-loop.ts'
 import { Ledger } from './load/ledger.ts'
 import type { RunResult } from './load/run-result.ts'
 import { progress } from './progress.ts'
@@ -12,6 +11,7 @@ import { int } from './report.ts'
 import { withCairn, type CairnTarget } from './runtime.ts'
 import {
   alternatingPairs,
+  closedLoopOn,
   warmUp,
   CONNECTIONS,
   MAX_CONTACTS,
@@ -86,24 +86,7 @@ async function measureRun(
     writeKey: target.writeKey,
   })
   const firstVisits: BenchRequest[] = []
-  const closedLoop = (
-    label: string,
-    next: () => BenchRequest,
-    seconds: number,
-    amount?: number,
-    shape: 'single' | 'first-visit' = 'single',
-  ) =>
-    runClosedLoop({
-      target: 'cairn',
-      url: target.url,
-      shape,
-      connections: CONNECTIONS,
-      seconds,
-      ...(amount === undefined ? {} : { amount, maxSeconds: config.firstVisitMax }),
-      next,
-      ledger,
-      label,
-    })
+  const closedLoop = closedLoopOn(target, config, ledger)
   const label = `${CPU_VARIANT_LABELS[variant]}, pair ${pair}`
   await warmUp(target, config, ledger, label, closedLoop)
   const firstVisit = await measure(

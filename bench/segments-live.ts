@@ -120,6 +120,31 @@ export function measureLiveSegments(
  */
 export const RETURNING_RATE = 300
 
+/** A closed loop of the CPU pairs: for `seconds`, or `amount` requests (capped at firstVisitMax). */
+export type ClosedLoop = (
+  label: string,
+  next: () => BenchRequest,
+  seconds: number,
+  amount?: number,
+  shape?: 'single' | 'first-visit',
+) => Promise<RunResult>
+
+/** The closed loop at CONNECTIONS on `target`, its accepted events counted in `ledger`. */
+export function closedLoopOn(target: CairnTarget, config: BenchConfig, ledger: Ledger): ClosedLoop {
+  return (label, next, seconds, amount, shape = 'single') =>
+    runClosedLoop({
+      target: 'cairn',
+      url: target.url,
+      shape,
+      connections: CONNECTIONS,
+      seconds,
+      ...(amount === undefined ? {} : { amount, maxSeconds: config.firstVisitMax }),
+      next,
+      ledger,
+      label,
+    })
+}
+
 /** Returning contacts' single events, warmed up first, then settled. */
 export async function measureReturning(
   target: CairnTarget,
@@ -127,12 +152,7 @@ export async function measureReturning(
   ledger: Ledger,
   label: string,
   single: () => BenchRequest,
-  closedLoop: (
-    label: string,
-    next: () => BenchRequest,
-    seconds: number,
-    amount: number,
-  ) => Promise<RunResult>,
+  closedLoop: ClosedLoop,
   /** Wraps the measured run (not its warm-up): segments-live profiles it with --object-cpu. */
   measured: (run: () => Promise<RunResult>) => () => Promise<RunResult> = (run) => run,
 ): Promise<RunResult> {
@@ -155,7 +175,7 @@ export async function warmUp(
   config: BenchConfig,
   ledger: Ledger,
   label: string,
-  closedLoop: (label: string, next: () => BenchRequest, seconds: number) => Promise<unknown>,
+  closedLoop: ClosedLoop,
 ) {
   if (config.warmup <= 0) return
   const warmup = warmUpWorkload(config, target.writeKey)
@@ -197,24 +217,7 @@ async function measureRun(
     seed: config.seed,
     writeKey: target.writeKey,
   })
-  const closedLoop = (
-    label: string,
-    next: () => BenchRequest,
-    seconds: number,
-    amount?: number,
-    shape: 'single' | 'first-visit' = 'single',
-  ) =>
-    runClosedLoop({
-      target: 'cairn',
-      url: target.url,
-      shape,
-      connections: CONNECTIONS,
-      seconds,
-      ...(amount === undefined ? {} : { amount, maxSeconds: config.firstVisitMax }),
-      next,
-      ledger,
-      label,
-    })
+  const closedLoop = closedLoopOn(target, config, ledger)
   const label = `${VARIANT_LABELS[variant]}, pair ${pair}`
   const objectCpu: LiveRun['objectCpu'] = {}
   // With the inspector open, a measured run is profiled as well (never a warm-up).

@@ -21,6 +21,7 @@ import {
   type SegmentPlan,
 } from './contact-segments'
 import { evaluate, nextChange } from '../domain/segments/evaluate'
+import type { ContactFacts } from '../domain/segments/facts'
 import type { ContactProfile } from '../contracts/contact-profile'
 import type { ConsentRecord, LedgerRow } from './consent-ledger'
 import { touchMessage } from './contact-attribution'
@@ -605,13 +606,7 @@ export class ContactDO extends DurableObject<Env> {
     const now = Date.now()
     this.transaction(() => {
       if (this.meta('erased_at') || this.meta('merged_into')) return
-      const facts = new StoredContactFacts(
-        key,
-        this.sql,
-        this.facets,
-        now,
-        plans.segments.properties,
-      )
+      const facts = this.contactFacts(key, plans.segments, now)
       this.journeyRound(key, plans, now)?.resume(journeyId, (run, definition) => {
         const node = definition.nodes[run.node]
         const since = this.facets.journeys.waitingSince(run.id)
@@ -1407,13 +1402,7 @@ export class ContactDO extends DurableObject<Env> {
       matches: (rule) =>
         evaluate(
           rule,
-          (facts ??= new StoredContactFacts(
-            key,
-            this.sql,
-            this.facets,
-            now,
-            plans.segments.properties,
-          )),
+          (facts ??= this.contactFacts(key, plans.segments, now)),
           now,
           plans.segments.lookup,
         ),
@@ -1488,14 +1477,15 @@ export class ContactDO extends DurableObject<Env> {
     let lastSeq = 0
     let next: number | null = null
     if (ids.size === 0) return { lastSeq, next }
-    const facts = new StoredContactFacts(key, this.sql, this.facets, now, plan.properties)
+    const facts = this.contactFacts(key, plan, now)
     // A journey's own events (eventNames) are not in the change: those rounds look at all.
     const added = !everything && !change.timed && change.eventNames === undefined
-    const timing = added ? addedEventsOnly(facts, change.events ?? []) : facts
+    let timing: ContactFacts | undefined
     for (const id of ids) {
       const segment = plan.byId.get(id)
       const member = segment ? evaluate(segment.rule, facts, now, plan.lookup) : false
       if (segment && plan.timed.has(id)) {
+        timing ??= added ? addedEventsOnly(facts, change.events ?? []) : facts
         const at = nextChange(segment.rule, timing, now, plan.lookup)
         if (at !== null && (next === null || at < next)) next = at
       }
@@ -1505,6 +1495,11 @@ export class ContactDO extends DurableObject<Env> {
       lastSeq = Math.max(lastSeq, this.storeOwnEvent(key, event))
     }
     return { lastSeq, next }
+  }
+
+  /** What the rules of `plan` read of this contact, for one round at `now`. */
+  private contactFacts(key: string, plan: SegmentPlan, now: number): StoredContactFacts {
+    return new StoredContactFacts(key, this.sql, this.facets, now, plan.properties)
   }
 
   /**

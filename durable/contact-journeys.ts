@@ -36,6 +36,7 @@ import {
 } from '../domain/journeys/own-events'
 import type { MessageRequest } from './contact-messaging'
 import type { SegmentChange } from './contact-segments'
+import { propertiesOf } from './facets/events'
 import type { Journeys } from './facets/journeys'
 
 /**
@@ -214,7 +215,7 @@ export function journeyEvent(event: StoredEvent): JourneyEvent {
     id: event.id,
     name,
     at: Date.parse(event.timestamp),
-    properties: (event.properties ?? event.traits ?? {}) as Record<string, unknown>,
+    properties: propertiesOf(event),
   }
 }
 

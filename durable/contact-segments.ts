@@ -14,6 +14,7 @@ import { isOlderVersion, loadSegmentConfig, type SegmentDefinition } from '../ed
 import type { Env } from '../edge/env'
 import type { ConsentLedger } from './consent-ledger'
 import {
+  PROPERTIES_SQL,
   READ_ALL_UP_TO,
   READ_APART,
   countedName,
@@ -281,13 +282,12 @@ export class StoredContactFacts implements ContactFacts {
       const [where, ...params] = eventsNamed(name)
       bodies = new Map(
         this.sql
-          .exec<{ id: string; properties: string | null }>(
-            `SELECT id, coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'))
-              AS properties FROM events ${where}`,
+          .exec<{ id: string; properties: string }>(
+            `SELECT id, ${PROPERTIES_SQL} AS properties FROM events ${where}`,
             ...params,
           )
           .toArray()
-          .map((row) => [row.id, row.properties === null ? {} : JSON.parse(row.properties)]),
+          .map((row) => [row.id, JSON.parse(row.properties)]),
       )
       return bodies
     }

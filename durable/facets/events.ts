@@ -201,7 +201,7 @@ export function countedEventsQuery(names: string): string {
   const apart = READ_APART.map((name) => `'${name}'`).join(', ')
   return `SELECT json_group_array(json_array(type, name, id, timestamp,
       CASE WHEN kind IN (SELECT value FROM json_each(${names}))
-        THEN json(coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'), '{}'))
+        THEN json(${PROPERTIES_SQL})
       END))
     FROM (SELECT *, CASE type WHEN 'page' THEN '${PAGE_EVENT}' WHEN 'screen' THEN '${SCREEN_EVENT}'
         ELSE name END AS kind
@@ -224,3 +224,6 @@ function parseCounted(rows: string): Map<string, CountedEvent[]> {
 export function propertiesOf(event: StoredEvent): Record<string, unknown> {
   return event.properties ?? event.traits ?? {}
 }
+
+/** `propertiesOf` in SQL over a stored body: JSON text, `{}` when it has neither. */
+export const PROPERTIES_SQL = `coalesce(json_extract(body, '$.properties'), json_extract(body, '$.traits'), '{}')`
