@@ -3,7 +3,7 @@ import { onSite } from '../domain/touches'
 import type { StoredEvent } from '../contracts/stored-event'
 import type { ActivationState } from './activation'
 import { iso, type Facet } from './facet'
-import { insertRows } from './multi-row'
+import { execRows } from './multi-row'
 
 /** A counter row: how many events of one name, first and last event time (ms). */
 export interface Counter {
@@ -110,7 +110,7 @@ export class ContactCounters implements Facet<null> {
     if (this.pending.size === 0) return
     const rows = [...this.pending].map(([name, c]) => [name, c.count, c.firstAt, c.lastAt])
     this.pending = new Map()
-    insertRows(
+    execRows(
       this.sql,
       'INSERT INTO counters (name, count, first_at, last_at)',
       rows,

@@ -1322,11 +1322,23 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Stores one of Cairn's own events and queues it; its seq (0 for a duplicate, never seen). */
   private storeOwnEvent(key: string, event: StoredEvent): number {
-    const seq = this.facets.events.insert(event, JSON.stringify(event), Date.parse(event.timestamp))
-    if (seq === null) return 0
+    return this.storeOwnEvents(key, [event])
+  }
+
+  /** `storeOwnEvent` for several, in one statement; the last seq (0 for none). */
+  private storeOwnEvents(key: string, events: readonly StoredEvent[]): number {
+    const rows = events.map((event) => ({
+      event,
+      body: JSON.stringify(event),
+      at: Date.parse(event.timestamp),
+    }))
+    const seqs = this.facets.events.insertAll(rows)
+    if (seqs.length === 0) return 0
+    const seq = Math.max(...seqs)
     // Derived from the contact's data, so not sealed into the archive.
-    this.outbox.addFromEvents({ kind: 'event', contactKey: key, event }, seq)
-    this.ownEvents.push(event)
+    for (const event of events)
+      this.outbox.addFromEvents({ kind: 'event', contactKey: key, event }, seq)
+    this.ownEvents.push(...events)
     this.ownSeq = Math.max(this.ownSeq, seq)
     return seq
   }
@@ -1474,27 +1486,30 @@ export class ContactDO extends DurableObject<Env> {
         this.metaValues.delete(COUNTED_PROPERTIES_KEY)
       }
     }
-    let lastSeq = 0
-    let next: number | null = null
-    if (ids.size === 0) return { lastSeq, next }
+    if (ids.size === 0) return { lastSeq: 0, next: null }
     const facts = this.contactFacts(key, plan, now)
     // A journey's own events (eventNames) are not in the change: those rounds look at all.
     const added = !everything && !change.timed && change.eventNames === undefined
     let timing: ContactFacts | undefined
+    let next: number | null = null
+    const decided: [string, boolean][] = []
     for (const id of ids) {
       const segment = plan.byId.get(id)
-      const member = segment ? evaluate(segment.rule, facts, now, plan.lookup) : false
+      decided.push([id, segment ? evaluate(segment.rule, facts, now, plan.lookup) : false])
       if (segment && plan.timed.has(id)) {
         timing ??= added ? addedEventsOnly(facts, change.events ?? []) : facts
         const at = nextChange(segment.rule, timing, now, plan.lookup)
         if (at !== null && (next === null || at < next)) next = at
       }
-      if (!memberships.set('segment', id, member, now)) continue
-      const properties = { segmentId: id, segmentName: segment?.name ?? null }
-      const event = ownEvent(key, member ? 'Segment Entered' : 'Segment Exited', properties, now)
-      lastSeq = Math.max(lastSeq, this.storeOwnEvent(key, event))
     }
-    return { lastSeq, next }
+    // The moves are written together: a statement per move was most of a first visit's round.
+    const moved = memberships.setAll('segment', decided, now).map((id) => {
+      const segment = plan.byId.get(id)
+      const properties = { segmentId: id, segmentName: segment?.name ?? null }
+      const name = memberships.has('segment', id) ? 'Segment Entered' : 'Segment Exited'
+      return ownEvent(key, name, properties, now)
+    })
+    return { lastSeq: this.storeOwnEvents(key, moved), next }
   }
 
   /** What the rules of `plan` read of this contact, for one round at `now`. */

@@ -1,4 +1,4 @@
-import { insertRows } from './multi-row'
+import { execRows } from './multi-row'
 
 /**
  * The ContactDO's small key-value facts (table meta: its key, forward pointer, tombstone,
@@ -58,7 +58,7 @@ export class ContactMeta {
     const staged = this.staged
     this.staged = undefined
     if (!staged || staged.size === 0) return
-    insertRows(this.sql, 'INSERT OR REPLACE INTO meta (key, value)', [...staged])
+    execRows(this.sql, 'INSERT OR REPLACE INTO meta (key, value)', [...staged])
   }
 
   forget() {

@@ -143,6 +143,30 @@ describe('a contact enters and leaves segments as it changes', () => {
     expect((await profile(user)).segments).not.toContain(segment)
   })
 
+  it('enters and leaves 60 segments in one change each, every move on the timeline and in D1', async () => {
+    // More moves than one statement binds (100 parameters): the round writes them in several.
+    const tier = uid('tier')
+    const segments: string[] = []
+    for (let i = 0; i < 60; i++) {
+      segments.push(await createSegment({ trait: 'tier', op: 'eq', value: tier }))
+    }
+    const user = uid('user')
+    const members = () =>
+      d1Count('SELECT COUNT(*) AS n FROM segment_members WHERE contact_key = ?', user)
+    await send('/v1/identify', writeKey, { userId: user, traits: { tier } })
+    expect((await profile(user)).segments.filter((id) => segments.includes(id))).toHaveLength(60)
+    expect(await timeline(user)).toEqual(
+      expect.arrayContaining(segments.map((id) => `Segment Entered ${id}`)),
+    )
+    await eventually(async () => (await members()) === 60)
+    await send('/v1/identify', writeKey, { userId: user, traits: { tier: 'other' } })
+    expect((await profile(user)).segments.filter((id) => segments.includes(id))).toEqual([])
+    expect(await timeline(user)).toEqual(
+      expect.arrayContaining(segments.map((id) => `Segment Exited ${id}`)),
+    )
+    await eventually(async () => (await members()) === 0)
+  })
+
   it('never counts a bot', async () => {
     const name = uid('Viewed')
     const segment = await createSegment({ performed: name })

@@ -2,6 +2,7 @@ import type { StoredEvent } from '../../contracts/stored-event'
 import { PAGE_EVENT, SCREEN_EVENT } from '../../domain/segments/rule'
 import type { ActivationState } from '../activation'
 import type { AbsorbContext, Facet } from '../facet'
+import { execRows } from '../multi-row'
 
 export type EventRow = {
   id: string
@@ -92,11 +93,20 @@ export class Events implements Facet<EventRow[]> {
 
   /** Inserts the event; its seq, or null for a duplicate. */
   insert(event: StoredEvent, body: string, at: number): number | null {
+    return this.insertAll([{ event, body, at }])[0] ?? null
+  }
+
+  /**
+   * Inserts the events in as few statements as the parameter cap allows (a round's membership
+   * moves: a first visit enters several segments); the seqs of those stored, duplicates left out.
+   */
+  insertAll(rows: readonly { event: StoredEvent; body: string; at: number }[]): number[] {
+    if (rows.length === 0) return []
     // RETURNING tells a stored row from an ignored duplicate; rowsWritten counts both.
-    const [inserted] = this.sql
-      .exec<{ seq: number }>(
-        `INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
+    const inserted = execRows<{ seq: number; message_id: string }>(
+      this.sql,
+      'INSERT INTO events (id, message_id, type, name, timestamp, received_at, bot, body)',
+      rows.map(({ event, body, at }) => [
         event.id,
         event.messageId,
         event.type,
@@ -105,13 +115,23 @@ export class Events implements Facet<EventRow[]> {
         Date.parse(event.receivedAt),
         event.enrichment.bot ? 1 : 0,
         body,
-      )
-      .toArray()
-    if (inserted && this.counted) {
-      const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
-      add(this.counted, name, { id: event.id, at, properties: propertiesOf(event) })
+      ]),
+      'ON CONFLICT DO NOTHING RETURNING seq, message_id',
+    )
+    if (this.counted && inserted.length > 0) {
+      const stored = new Set(inserted.map((row) => row.message_id))
+      for (const { event, at } of rows) {
+        // A messageId twice in the rows: the first was stored.
+        if (!stored.delete(event.messageId)) continue
+        const name = countedName(
+          event.type,
+          event.event ?? event.name ?? null,
+          event.enrichment.bot,
+        )
+        add(this.counted, name, { id: event.id, at, properties: propertiesOf(event) })
+      }
     }
-    return inserted?.seq ?? null
+    return inserted.map((row) => row.seq)
   }
 
   /** Newest first by event time, after the position of a previous page's `next`. */

@@ -1,6 +1,7 @@
 import type { ContactProfile } from '../../contracts/contact-profile'
 import type { ActivationState } from '../activation'
 import { iso, type Facet } from '../facet'
+import { execRows } from '../multi-row'
 
 /** A segment the contact is in (decided by contact-segments.ts), or a manual list it is on. */
 export type MembershipKind = 'segment' | 'list'
@@ -37,16 +38,27 @@ export class Memberships implements Facet<MembershipRow[]> {
 
   /** Adds or removes one; whether that changed anything. */
   set(kind: MembershipKind, id: string, member: boolean, at: number): boolean {
+    return this.setAll(kind, [[id, member]], at).length > 0
+  }
+
+  /**
+   * Adds or removes each (id, member), in a statement for the additions and one for the removals
+   * (a segment round moves several: a first visit enters five to eight); the ids that changed.
+   */
+  setAll(kind: MembershipKind, moves: readonly (readonly [string, boolean])[], at: number) {
     const rows = this.rows()[kind]
-    if (rows.has(id) === member) return false
-    if (member) {
-      this.sql.exec('INSERT INTO memberships (kind, id, since) VALUES (?, ?, ?)', kind, id, at)
-      rows.set(id, at)
-    } else {
-      this.sql.exec('DELETE FROM memberships WHERE kind = ? AND id = ?', kind, id)
-      rows.delete(id)
+    const changed = moves.filter(([id, member]) => rows.has(id) !== member)
+    const added = changed.filter(([, member]) => member).map(([id]) => [kind, id, at])
+    const removed = changed.filter(([, member]) => !member).map(([id]) => [kind, id])
+    if (added.length > 0) execRows(this.sql, 'INSERT INTO memberships (kind, id, since)', added)
+    if (removed.length > 0) {
+      execRows(this.sql, 'DELETE FROM memberships WHERE (kind, id) IN (', removed, ')')
     }
-    return true
+    for (const [id, member] of changed) {
+      if (member) rows.set(id, at)
+      else rows.delete(id)
+    }
+    return changed.map(([id]) => id)
   }
 
   handOver(): MembershipRow[] {
