@@ -11,6 +11,7 @@ import { int } from './report.ts'
 import { withCairn, type CairnTarget } from './runtime.ts'
 import {
   alternatingPairs,
+  type FailedRun,
   closedLoopOn,
   warmUp,
   CONNECTIONS,
@@ -57,8 +58,11 @@ export interface CpuRun {
   workerdKinds: Record<string, number>
 }
 
-export function measureJourneyCpu(config: BenchConfig, pairs: number): Promise<CpuRun[]> {
-  return alternatingPairs(pairs, (pair, variant) => {
+export function measureJourneyCpu(
+  config: BenchConfig,
+  pairs: number,
+): Promise<{ runs: CpuRun[]; failed: FailedRun[] }> {
+  return alternatingPairs(PHASE, pairs, (pair, variant) => {
     progress(PHASE, `CPU pair ${pair}/${pairs}: ${CPU_VARIANT_LABELS[variant]}, fresh state`)
     return withCairn(PHASE, config, (target) => measureRun(target, config, pair, variant))
   })

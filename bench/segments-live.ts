@@ -14,6 +14,7 @@ import { progress, sleep } from './progress.ts'
 import { int } from './report.ts'
 import { runtimeGone, withCairn, type CairnTarget } from './runtime.ts'
 import { LIVE_SEGMENTS, withIds } from './segments-rules.ts'
+import type { Check } from './sections/section.ts'
 import { createWorkload, warmUpWorkload, type BenchRequest } from './workload.ts'
 
 /**
@@ -97,8 +98,8 @@ export function measureLiveSegments(
   config: BenchConfig,
   pairs: number,
   { objectCpu = false }: { objectCpu?: boolean } = {},
-): Promise<LiveRun[]> {
-  return alternatingPairs(pairs, async (pair, variant) => {
+): Promise<{ runs: LiveRun[]; failed: FailedRun[] }> {
+  return alternatingPairs(PHASE, pairs, async (pair, variant) => {
     progress(PHASE, `ingest pair ${pair}/${pairs}: ${VARIANT_LABELS[variant]}, fresh state`)
     const inspectorPort = objectCpu ? await freePort() : undefined
     return withCairn(
@@ -184,20 +185,57 @@ export async function warmUp(
   await settle(target, ledger, config)
 }
 
+/** A run of a pair that ended in an error (workerd crashed, a profile was never handed over). */
+export interface FailedRun {
+  pair: number
+  variant: Variant
+  error: string
+}
+
 /**
  * Runs without and with the thing measured, in pairs whose order alternates, so drift on this
- * shared machine favours neither.
+ * shared machine favours neither. A run that fails is left out and the next starts on a fresh
+ * workerd: the local runtime can crash in a burst of first visits (SQLite's process-wide heap,
+ * bench/results/2026-11-25-memory-and-crashes.md), and that once lost the pairs already measured.
  */
 export async function alternatingPairs<R>(
+  phase: string,
   pairs: number,
   run: (pair: number, variant: Variant) => Promise<R>,
-): Promise<R[]> {
+): Promise<{ runs: R[]; failed: FailedRun[] }> {
   const runs: R[] = []
+  const failed: FailedRun[] = []
   for (let pair = 1; pair <= pairs; pair++) {
     const order: Variant[] = pair % 2 === 1 ? ['none', 'live'] : ['live', 'none']
-    for (const variant of order) runs.push(await run(pair, variant))
+    for (const variant of order) {
+      try {
+        runs.push(await run(pair, variant))
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        progress(phase, `pair ${pair}, ${variant}: failed, left out (${message})`)
+        failed.push({ pair, variant, error: message })
+      }
+    }
   }
-  return runs
+  return { runs, failed }
+}
+
+/** The runs left out, for a section's summary and its check. */
+export function failedRuns(
+  failed: readonly FailedRun[],
+  labels: Record<Variant, string>,
+): { lines: string[]; check: Check } {
+  const lines = failed.map(
+    (run) => `  pair ${run.pair}, ${labels[run.variant]}: failed and left out (${run.error})`,
+  )
+  return {
+    lines,
+    check: {
+      name: 'every run of the pairs completed',
+      ok: failed.length === 0,
+      detail: failed.length === 0 ? 'all did' : `${failed.length} left out: ${lines.join('; ')}`,
+    },
+  }
 }
 
 async function measureRun(

@@ -31,11 +31,13 @@ import { withCairn, type CairnTarget } from '../runtime.ts'
 import {
   CONNECTIONS,
   cpuPerEvent,
+  failedRuns,
   failures,
   MAX_CONTACTS,
   pairCells,
   pairHead,
   RETURNING_RATE,
+  type FailedRun,
 } from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
 import type { Check, Section } from './section.ts'
@@ -141,10 +143,11 @@ function summarise(
   config: BenchConfig,
   plan: Plan,
   api: ApiPhase,
-  cpu: CpuRun[],
+  { runs: cpu, failed }: { runs: CpuRun[]; failed: FailedRun[] },
   durations: { apiSeconds: number; cpuSeconds: number },
 ) {
   const { baseline, journey } = api
+  const leftOut = failedRuns(failed, CPU_VARIANT_LABELS)
   const latencyRow = (what: string, l: LatencySummary | null | undefined, ratio = false) => [
     what,
     l ? int(l.count) : '-',
@@ -216,6 +219,7 @@ function summarise(
       `  pair ${run.pair}, ${CPU_VARIANT_LABELS[run.variant]}: workerd printed ${int(run.workerdLines)} lines, most ${kinds.join('; ')}`,
     )
   }
+  summary.push(...leftOut.lines)
   const comparisons = [
     compareCpu('first visits', pairsOf(cpu, 'firstVisit')),
     compareCpu('returning single events', pairsOf(cpu, 'returning')),
@@ -283,15 +287,18 @@ function summarise(
     `  section took ${minutes(durations.apiSeconds)} for latency and the API, ` +
       `${minutes(durations.cpuSeconds)} for the CPU pairs`,
   )
-  const checks: Check[] = verdicts.map((v) => ({
-    name: `${v.name}: ${v.target}`,
-    ok: v.met === true,
-    detail: `${v.figure}; ${verdictLine(v)}`,
-  }))
+  const checks: Check[] = [
+    ...verdicts.map((v) => ({
+      name: `${v.name}: ${v.target}`,
+      ok: v.met === true,
+      detail: `${v.figure}; ${verdictLine(v)}`,
+    })),
+    leftOut.check,
+  ]
   return {
     summary,
     checks,
-    data: { plan, targets: JOURNEY_TARGETS, api, cpu, comparisons, verdicts, durations },
+    data: { plan, targets: JOURNEY_TARGETS, api, cpu, failed, comparisons, verdicts, durations },
   }
 }
 

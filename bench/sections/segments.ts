@@ -5,6 +5,7 @@ import { int, minutes, ms, table } from '../report.ts'
 import {
   CONNECTIONS,
   cpuPerEvent,
+  failedRuns,
   failures,
   MAX_CONTACTS,
   measureLiveSegments,
@@ -12,6 +13,7 @@ import {
   pairHead,
   RETURNING_RATE,
   VARIANT_LABELS,
+  type FailedRun,
   type LiveRun,
   type ObjectCpu,
   type PairShape,
@@ -73,9 +75,10 @@ function summarise(
   config: BenchConfig,
   plan: Plan,
   previews: PopulationOutcome[],
-  live: LiveRun[],
+  { runs: live, failed }: { runs: LiveRun[]; failed: FailedRun[] },
   durations: { previewSeconds: number; liveSeconds: number },
 ) {
+  const leftOut = failedRuns(failed, VARIANT_LABELS)
   const summary: string[] = [
     `Segments${config.quick ? ' (--quick: smaller populations, one ingest pair)' : ''}: previews and ` +
       `member pages over synthetic D1 populations (~5 events per contact over 30 days; "${LISTED_SEGMENT.name}" ` +
@@ -117,6 +120,7 @@ function summarise(
         int(run.workerdLines),
       ]),
     ).map((line) => `  ${line}`),
+    ...leftOut.lines,
     ...spreads(live),
     ...objectLines(live),
   )
@@ -150,12 +154,15 @@ function summarise(
     `  section took ${minutes(durations.previewSeconds)} for previews (seeding included) and ` +
       `${minutes(durations.liveSeconds)} for the ingest pairs`,
   )
-  const checks: Check[] = verdicts.map((v) => ({
-    name: `${v.name}: ${v.target}`,
-    ok: v.met === true,
-    detail: `${v.figure}; ${verdictLine(v)}`,
-  }))
-  return { summary, checks, data: { plan, previews, live, verdicts, durations } }
+  const checks: Check[] = [
+    ...verdicts.map((v) => ({
+      name: `${v.name}: ${v.target}`,
+      ok: v.met === true,
+      detail: `${v.figure}; ${verdictLine(v)}`,
+    })),
+    leftOut.check,
+  ]
+  return { summary, checks, data: { plan, previews, live, failed, verdicts, durations } }
 }
 
 function previewLines(p: PopulationOutcome): string[] {
