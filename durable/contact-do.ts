@@ -1325,7 +1325,7 @@ export class ContactDO extends DurableObject<Env> {
     return this.storeOwnEvents(key, [event])
   }
 
-  /** `storeOwnEvent` for several, in one statement; the last seq (0 for none). */
+  /** `storeOwnEvent` for several, in one statement; the last seq (0 for none stored). */
   private storeOwnEvents(key: string, events: readonly StoredEvent[]): number {
     const rows = events.map((event) => ({
       event,
@@ -1333,12 +1333,14 @@ export class ContactDO extends DurableObject<Env> {
       at: Date.parse(event.timestamp),
     }))
     const seqs = this.facets.events.insertAll(rows)
-    if (seqs.length === 0) return 0
-    const seq = Math.max(...seqs)
+    const stored = events.filter((_, i) => seqs[i] !== null)
+    if (stored.length === 0) return 0
+    const seq = Math.max(...seqs.map((s) => s ?? 0))
     // Derived from the contact's data, so not sealed into the archive.
-    for (const event of events)
+    for (const event of stored) {
       this.outbox.addFromEvents({ kind: 'event', contactKey: key, event }, seq)
-    this.ownEvents.push(...events)
+    }
+    this.ownEvents.push(...stored)
     this.ownSeq = Math.max(this.ownSeq, seq)
     return seq
   }
@@ -1502,7 +1504,8 @@ export class ContactDO extends DurableObject<Env> {
         if (at !== null && (next === null || at < next)) next = at
       }
     }
-    // The moves are written together: a statement per move was most of a first visit's round.
+    // Written together: a first visit enters five to eight segments, and each move had two
+    // statements of its own (bench/results/2026-12-07-segments-moves.md).
     const moved = memberships.setAll('segment', decided, now).map((id) => {
       const segment = plan.byId.get(id)
       const properties = { segmentId: id, segmentName: segment?.name ?? null }

@@ -486,4 +486,45 @@ describe("a contact's events as rules read them", () => {
     expect(kept).toEqual(['$screen: s1@8000', 'Viewed: t1@2000 t3@9000'])
     expect(kept).toEqual(fresh)
   })
+
+  // A round's moves are inserted together: a duplicate among them must neither get a seq (the
+  // outbox would queue it) nor reach the copy twice.
+  it('are inserted several at once, each with its seq, a duplicate with none and counted once', async () => {
+    const stub = env.CONTACTS.get(env.CONTACTS.newUniqueId())
+    const result = await runInDurableObject(stub, (_instance, state) => {
+      migrateContactStorage(state.storage, 0)
+      const events = new Events(state.storage.sql)
+      const row = (id: string, messageId: string, at: number) => {
+        const event = {
+          id,
+          messageId,
+          type: 'track',
+          event: 'Viewed',
+          properties: {},
+          timestamp: new Date(at).toISOString(),
+          receivedAt: new Date(at).toISOString(),
+          enrichment: { bot: false },
+        } as unknown as StoredEvent
+        return { event, body: JSON.stringify(event), at }
+      }
+      events.countedEvents(new Set())
+      const first = events.insertAll([row('a', 'm-a', 1_000)])
+      const seqs = events.insertAll([
+        row('b', 'm-b', 2_000),
+        row('b2', 'm-b', 2_500),
+        row('a2', 'm-a', 3_000),
+        row('c', 'm-c', 4_000),
+      ])
+      const ids = (facet: Events) =>
+        (facet.countedEvents(new Set()).get('Viewed') ?? []).map((e) => e.id)
+      return { first, seqs, kept: ids(events), fresh: ids(new Events(state.storage.sql)) }
+    })
+    // A skipped duplicate may still use up a seq (AUTOINCREMENT): only the order is promised.
+    const [b, b2, a2, c] = result.seqs
+    expect([b2, a2]).toEqual([null, null])
+    expect(b).toBeGreaterThan(result.first[0]!)
+    expect(c).toBeGreaterThan(b!)
+    expect(result.kept).toEqual(['a', 'b', 'c'])
+    expect(result.kept).toEqual(result.fresh)
+  })
 })

@@ -98,9 +98,9 @@ export class Events implements Facet<EventRow[]> {
 
   /**
    * Inserts the events in as few statements as the parameter cap allows (a round's membership
-   * moves: a first visit enters several segments); the seqs of those stored, duplicates left out.
+   * moves: a first visit enters several segments); each one's seq, or null for a duplicate.
    */
-  insertAll(rows: readonly { event: StoredEvent; body: string; at: number }[]): number[] {
+  insertAll(rows: readonly { event: StoredEvent; body: string; at: number }[]): (number | null)[] {
     if (rows.length === 0) return []
     // RETURNING tells a stored row from an ignored duplicate; rowsWritten counts both.
     const inserted = execRows<{ seq: number; message_id: string }>(
@@ -118,11 +118,13 @@ export class Events implements Facet<EventRow[]> {
       ]),
       'ON CONFLICT DO NOTHING RETURNING seq, message_id',
     )
-    if (this.counted && inserted.length > 0) {
-      const stored = new Set(inserted.map((row) => row.message_id))
-      for (const { event, at } of rows) {
-        // A messageId twice in the rows: the first was stored.
-        if (!stored.delete(event.messageId)) continue
+    const stored = new Map(inserted.map((row) => [row.message_id, row.seq]))
+    return rows.map(({ event, at }) => {
+      const seq = stored.get(event.messageId)
+      // A messageId twice in the rows: the first was stored.
+      if (seq === undefined) return null
+      stored.delete(event.messageId)
+      if (this.counted) {
         const name = countedName(
           event.type,
           event.event ?? event.name ?? null,
@@ -130,8 +132,8 @@ export class Events implements Facet<EventRow[]> {
         )
         add(this.counted, name, { id: event.id, at, properties: propertiesOf(event) })
       }
-    }
-    return inserted.map((row) => row.seq)
+      return seq
+    })
   }
 
   /** Newest first by event time, after the position of a previous page's `next`. */
