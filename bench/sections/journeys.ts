@@ -1,5 +1,4 @@
 import type { BenchConfig } from '../config.ts'
-import { verdictText } from '../ingest-targets.ts'
 import {
   CPU_VARIANT_LABELS,
   measureJourneyCpu,
@@ -40,7 +39,7 @@ import {
   type FailedRun,
 } from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
-import type { Check, Section } from './section.ts'
+import { verdictChecks, verdictLine, type Check, type Section } from './section.ts'
 
 /**
  * Journeys (issue #24; bench/journeys-targets.ts has the targets):
@@ -287,14 +286,7 @@ function summarise(
     `  section took ${minutes(durations.apiSeconds)} for latency and the API, ` +
       `${minutes(durations.cpuSeconds)} for the CPU pairs`,
   )
-  const checks: Check[] = [
-    ...verdicts.map((v) => ({
-      name: `${v.name}: ${v.target}`,
-      ok: v.met === true,
-      detail: `${v.figure}; ${verdictLine(v)}`,
-    })),
-    leftOut.check,
-  ]
+  const checks: Check[] = [...verdictChecks(verdicts), leftOut.check]
   return {
     summary,
     checks,
@@ -347,10 +339,6 @@ function failureText(failures: Record<string, number>): string {
   const entries = Object.entries(failures)
   if (entries.length === 0) return '0'
   return entries.map(([reason, n]) => `${int(n)}× ${reason}`).join('; ')
-}
-
-function verdictLine(v: JourneyVerdict): string {
-  return verdictText(v.met) + (v.note ? ` (${v.note})` : '')
 }
 
 /** A figure, or '-' when nothing was measured. */

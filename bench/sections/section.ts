@@ -1,4 +1,5 @@
 import type { BenchConfig } from '../config.ts'
+import { verdictText } from '../ingest-targets.ts'
 
 /**
  * One part of `npm run bench`: ingestion throughput, bundle size, and later attribution fit
@@ -22,4 +23,26 @@ export interface Check {
   name: string
   ok: boolean
   detail: string
+}
+
+/** A target as a section judges it; `met` null: not measured in this run. */
+export interface Verdict {
+  name: string
+  figure: string
+  target: string
+  met: boolean | null
+  note?: string
+}
+
+export function verdictLine(v: Verdict): string {
+  return verdictText(v.met) + (v.note ? ` (${v.note})` : '')
+}
+
+/** Each verdict as a check of the run. */
+export function verdictChecks(verdicts: readonly Verdict[]): Check[] {
+  return verdicts.map((v) => ({
+    name: `${v.name}: ${v.target}`,
+    ok: v.met === true,
+    detail: `${v.figure}; ${verdictLine(v)}`,
+  }))
 }

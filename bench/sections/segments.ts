@@ -1,5 +1,4 @@
 import type { BenchConfig } from '../config.ts'
-import { verdictText } from '../ingest-targets.ts'
 import { progress } from '../progress.ts'
 import { int, minutes, ms, table } from '../report.ts'
 import {
@@ -28,10 +27,9 @@ import {
   judgePreview,
   SEGMENT_TARGETS,
   type CpuPair,
-  type SegmentVerdict,
   type Timing,
 } from '../segments-targets.ts'
-import type { Check, Section } from './section.ts'
+import { verdictChecks, verdictLine, type Check, type Section } from './section.ts'
 
 /**
  * Segments at scale (bench/segments-targets.ts has the targets):
@@ -154,14 +152,7 @@ function summarise(
     `  section took ${minutes(durations.previewSeconds)} for previews (seeding included) and ` +
       `${minutes(durations.liveSeconds)} for the ingest pairs`,
   )
-  const checks: Check[] = [
-    ...verdicts.map((v) => ({
-      name: `${v.name}: ${v.target}`,
-      ok: v.met === true,
-      detail: `${v.figure}; ${verdictLine(v)}`,
-    })),
-    leftOut.check,
-  ]
+  const checks: Check[] = [...verdictChecks(verdicts), leftOut.check]
   return { summary, checks, data: { plan, previews, live, failed, verdicts, durations } }
 }
 
@@ -263,8 +254,4 @@ function spreads(live: LiveRun[]): string[] {
     }
   }
   return lines
-}
-
-function verdictLine(v: SegmentVerdict): string {
-  return verdictText(v.met) + (v.note ? ` (${v.note})` : '')
 }
