@@ -1,3 +1,4 @@
+import type { Verdict } from './sections/section.ts'
 import type { LatencySummary } from './load/latency.ts'
 import { SEGMENT_TARGETS, timing, type CpuPair } from './segments-targets.ts'
 
@@ -21,20 +22,11 @@ export const JOURNEY_TARGETS = {
   referenceCpuRatio: SEGMENT_TARGETS.maxCpuRatio,
 } as const
 
-export interface JourneyVerdict {
-  name: string
-  figure: string
-  target: string
-  /** null: not measured in this run. */
-  met: boolean | null
-  note?: string
-}
-
 /**
  * Event → message queued. The contact's object hands the journey's email to the send queue
  * before it answers the event, so the event request's own latency bounds the time to queued.
  */
-export function judgeQueued(latency: LatencySummary | null): JourneyVerdict {
+export function judgeQueued(latency: LatencySummary | null): Verdict {
   const t = JOURNEY_TARGETS
   const name = 'event → journey email queued (the event request, answered after the hand-over)'
   const target = `p99 < ${t.queuedMs} ms`
@@ -62,7 +54,7 @@ export interface MessageBooks {
 }
 
 /** Each journey event makes one message and one sent email: none missing, none doubled. */
-export function judgeOnce(books: MessageBooks | null): JourneyVerdict {
+export function judgeOnce(books: MessageBooks | null): Verdict {
   const name = 'each journey event made one message and one email'
   const target = 'all, none twice'
   if (!books) return { name, figure: '-', target, met: null, note: 'not measured in this run' }
@@ -87,7 +79,7 @@ export interface OperationRun {
   skipped?: string
 }
 
-export function judgeOperation(run: OperationRun): JourneyVerdict {
+export function judgeOperation(run: OperationRun): Verdict {
   const t = JOURNEY_TARGETS
   const name = `${run.name} at ${t.clients} clients`
   const target = `p95 < ${t.managementP95Ms} ms`

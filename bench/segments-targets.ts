@@ -1,3 +1,5 @@
+import type { Verdict } from './sections/section.ts'
+
 /**
  * The segments targets, defined once: what the segments section judges, and the pure verdict
  * functions its node test checks.
@@ -33,20 +35,11 @@ export function timing(samples: readonly number[]): Timing {
   return { samples: sorted.length, median, p95: rank(0.95) }
 }
 
-export interface SegmentVerdict {
-  name: string
-  figure: string
-  target: string
-  /** null: not measured in this run. */
-  met: boolean | null
-  note?: string
-}
-
 /**
  * The preview target: the typical rule's preview at SEGMENT_TARGETS.previewContacts contacts.
  * `measured` maps each population measured to the route's timing there.
  */
-export function judgePreview(measured: ReadonlyMap<number, Timing>): SegmentVerdict {
+export function judgePreview(measured: ReadonlyMap<number, Timing>): Verdict {
   const t = SEGMENT_TARGETS
   const at = measured.get(t.previewContacts)
   const name = `preview of the typical rule at ${t.previewContacts.toLocaleString('en')} contacts`
@@ -94,7 +87,7 @@ export function judgeLiveSegments(
   shape: string,
   pairs: readonly CpuPair[],
   whose = 'workerd',
-): SegmentVerdict {
+): Verdict {
   const t = SEGMENT_TARGETS
   const name = `${shape}: ${whose} CPU/event with ${t.liveSegments} segments ÷ without`
   const target = `≤ ${t.maxCpuRatio}`

@@ -88,6 +88,7 @@ import {
   type SubscriptionSource,
 } from './contact-messaging'
 import type { MessageRow } from './facets/messaging'
+import type { Move } from './facets/memberships'
 import { COUNTED_PROPERTIES_KEY } from './facets/events'
 import { Outbox, type Resend } from './outbox'
 import { forgetJourneyConfig, journeyDefinition } from '../edge/journeys/config'
@@ -1494,7 +1495,7 @@ export class ContactDO extends DurableObject<Env> {
     const added = !everything && !change.timed && change.eventNames === undefined
     let timing: ContactFacts | undefined
     let next: number | null = null
-    const decided: [string, boolean][] = []
+    const decided: Move[] = []
     for (const id of ids) {
       const segment = plan.byId.get(id)
       decided.push([id, segment ? evaluate(segment.rule, facts, now, plan.lookup) : false])
@@ -1506,11 +1507,9 @@ export class ContactDO extends DurableObject<Env> {
     }
     // Written together: a first visit enters five to eight segments, and each move had two
     // statements of its own (bench/results/2026-12-07-segments-moves.md).
-    const moved = memberships.setAll('segment', decided, now).map((id) => {
-      const segment = plan.byId.get(id)
-      const properties = { segmentId: id, segmentName: segment?.name ?? null }
-      const name = memberships.has('segment', id) ? 'Segment Entered' : 'Segment Exited'
-      return ownEvent(key, name, properties, now)
+    const moved = memberships.setAll('segment', decided, now).map(([id, member]) => {
+      const properties = { segmentId: id, segmentName: plan.byId.get(id)?.name ?? null }
+      return ownEvent(key, member ? 'Segment Entered' : 'Segment Exited', properties, now)
     })
     return { lastSeq: this.storeOwnEvents(key, moved), next }
   }

@@ -17,8 +17,7 @@ import {
   PROPERTIES_SQL,
   READ_ALL_UP_TO,
   READ_APART,
-  countedName,
-  propertiesOf,
+  countedEventsOf,
   type CountedEvent,
   type Events,
 } from './facets/events'
@@ -335,15 +334,7 @@ export class StoredContactFacts implements ContactFacts {
  * their own, are read whole as before; everything else is the contact's.
  */
 export function addedEventsOnly(facts: ContactFacts, events: readonly StoredEvent[]): ContactFacts {
-  const added = new Map<string, EventFact[]>()
-  for (const event of events) {
-    const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
-    if (name === null) continue
-    const fact = { id: event.id, at: Date.parse(event.timestamp), properties: propertiesOf(event) }
-    const named = added.get(name)
-    if (named) named.push(fact)
-    else added.set(name, [fact])
-  }
+  const added = countedEventsOf(events)
   return {
     key: facts.key,
     get traits() {

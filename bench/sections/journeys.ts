@@ -20,7 +20,6 @@ import {
   judgeOnce,
   judgeOperation,
   judgeQueued,
-  type JourneyVerdict,
 } from '../journeys-targets.ts'
 import type { LatencySummary } from '../load/latency.ts'
 import { progress } from '../progress.ts'
@@ -39,7 +38,7 @@ import {
   type FailedRun,
 } from '../segments-live.ts'
 import type { CpuPair } from '../segments-targets.ts'
-import { verdictChecks, verdictLine, type Check, type Section } from './section.ts'
+import { verdictChecks, verdictLine, type Check, type Section, type Verdict } from './section.ts'
 
 /**
  * Journeys (issue #24; bench/journeys-targets.ts has the targets):
@@ -269,7 +268,7 @@ function summarise(
     ).map((line) => `  ${line}`),
   )
 
-  const verdicts: JourneyVerdict[] = [
+  const verdicts: Verdict[] = [
     judgeQueued(journey.request),
     judgeOnce(journey.books),
     ...operations.map(judgeOperation),

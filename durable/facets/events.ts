@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../contracts/stored-event'
+import type { EventFact } from '../../domain/segments/facts'
 import { PAGE_EVENT, SCREEN_EVENT } from '../../domain/segments/rule'
 import type { ActivationState } from '../activation'
 import type { AbsorbContext, Facet } from '../facet'
@@ -124,14 +125,7 @@ export class Events implements Facet<EventRow[]> {
       // A messageId twice in the rows: the first was stored.
       if (seq === undefined) return null
       stored.delete(event.messageId)
-      if (this.counted) {
-        const name = countedName(
-          event.type,
-          event.event ?? event.name ?? null,
-          event.enrichment.bot,
-        )
-        add(this.counted, name, { id: event.id, at, properties: propertiesOf(event) })
-      }
+      if (this.counted) add(this.counted, ...counting(event, at))
       return seq
     })
   }
@@ -193,7 +187,20 @@ export class Events implements Facet<EventRow[]> {
   }
 }
 
-function add(counted: Map<string, CountedEvent[]>, name: string | null, event: CountedEvent) {
+/** The name rules count an event under (null: never) and the event as they count it. */
+function counting(event: StoredEvent, at: number): [string | null, EventFact] {
+  const name = countedName(event.type, event.event ?? event.name ?? null, event.enrichment.bot)
+  return [name, { id: event.id, at, properties: propertiesOf(event) }]
+}
+
+/** Events not stored yet, by the name rules count them under, as rules count them. */
+export function countedEventsOf(events: readonly StoredEvent[]): Map<string, EventFact[]> {
+  const counted = new Map<string, EventFact[]>()
+  for (const event of events) add(counted, ...counting(event, Date.parse(event.timestamp)))
+  return counted
+}
+
+function add<T extends CountedEvent>(counted: Map<string, T[]>, name: string | null, event: T) {
   if (name === null) return
   const events = counted.get(name)
   if (events) events.push(event)

@@ -8,6 +8,9 @@ export type MembershipKind = 'segment' | 'list'
 
 export type MembershipRow = { kind: MembershipKind; id: string; since: number }
 
+/** A segment or list id, and whether the contact is to be in it. */
+export type Move = readonly [id: string, member: boolean]
+
 /**
  * The segments the contact is in and the manual lists it is on, with since when (table
  * memberships: one table for both, as each table costs every contact a page), kept in memory:
@@ -43,9 +46,9 @@ export class Memberships implements Facet<MembershipRow[]> {
 
   /**
    * Adds or removes each (id, member), in a statement for the additions and one for the removals
-   * (a segment round moves several: a first visit enters five to eight); the ids that changed.
+   * (a segment round moves several: a first visit enters five to eight); those that changed.
    */
-  setAll(kind: MembershipKind, moves: readonly (readonly [string, boolean])[], at: number) {
+  setAll(kind: MembershipKind, moves: readonly Move[], at: number): Move[] {
     const rows = this.rows()[kind]
     const changed = moves.filter(([id, member]) => rows.has(id) !== member)
     const added = changed.filter(([, member]) => member).map(([id]) => [kind, id, at])
@@ -58,7 +61,7 @@ export class Memberships implements Facet<MembershipRow[]> {
       if (member) rows.set(id, at)
       else rows.delete(id)
     }
-    return changed.map(([id]) => id)
+    return changed
   }
 
   handOver(): MembershipRow[] {
